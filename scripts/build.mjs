@@ -1,0 +1,22 @@
+// Bundles each entry point into one file under dist/ (architecture: one bundled file per entry).
+// Quiet on success so `npm start --silent` prints only what the card prints.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const entries = [
+  { in: 'src/cli/main.ts', out: 'cli' },
+  { in: 'src/debugAdapter/main.ts', out: 'debugAdapter' },
+  { in: 'src/extension/extension.ts', out: 'extension' },
+].filter((e) => existsSync(e.in));
+
+await esbuild.build({
+  entryPoints: entries,
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['vscode'],
+  logLevel: 'warning',
+});

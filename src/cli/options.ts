@@ -1,0 +1,111 @@
+// Command-line options of the headless runner. Bad input → one clear line and exit code 2.
+
+export interface CliOptions {
+  cards: number;
+  memoryBytes: number;
+  trace: string | null;
+  console: number;
+  stepping: string;
+  help: boolean;
+  version: boolean;
+}
+
+export class UsageError extends Error {}
+
+export const STEPPING_REVISION: Record<string, number> = { A0: 0x00, B0: 0x10, B1: 0x11, C0: 0x20 };
+
+export const HELP = `Usage: npm start -- [options]
+       mic-emu [options]
+
+Boots an emulated host with Intel MIC X100 cards and connects this terminal to a card's
+virtio console. On a terminal: raw mode, Ctrl-] quits. With stdin from a pipe or file: each
+line is typed into the console; at end of input the card is shut down in order (poweroff) and
+the process exits once the card is offline again.
+
+Options:
+  --cards N          number of cards, 1–8 (default 1)
+  --memory SIZE      GDDR per card, e.g. 8G, 512M (default 8G; 64M–64G)
+  --console micN     whose console this terminal shows (default mic0)
+  --stepping S       card stepping: A0, B0, B1 or C0 (default C0)
+  --trace FILE       write every bus event as a JSON line to FILE
+  -h, --help         show this help
+  --version          show the version
+`;
+
+function parseSize(text: string): number {
+  const m = /^(\d+)([KMGkmg]?)(i?[Bb])?$/.exec(text);
+  if (!m) throw new UsageError(`--memory: '${text}' is not a size (examples: 8G, 512M)`);
+  const mult = { '': 2 ** 20, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[m[2].toUpperCase()]!;
+  return Number(m[1]) * mult;
+}
+
+export function parseArgs(argv: string[]): CliOptions {
+  const o: CliOptions = {
+    cards: 1,
+    memoryBytes: 8 * 2 ** 30,
+    trace: null,
+    console: 0,
+    stepping: 'C0',
+    help: false,
+    version: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let value: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const need = (): string => {
+      if (value !== undefined) return value;
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '-h':
+      case '--help':
+        o.help = true;
+        break;
+      case '--version':
+        o.version = true;
+        break;
+      case '--cards': {
+        const v = need();
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < 1 || n > 8) throw new UsageError(`--cards: '${v}' is not a number from 1 to 8`);
+        o.cards = n;
+        break;
+      }
+      case '--memory': {
+        const v = need();
+        const b = parseSize(v);
+        if (b < 64 * 2 ** 20 || b > 64 * 2 ** 30 || b % (1 << 20) !== 0)
+          throw new UsageError(`--memory: '${v}' must be a whole number of MiB from 64M to 64G`);
+        o.memoryBytes = b;
+        break;
+      }
+      case '--trace':
+        o.trace = need();
+        break;
+      case '--console': {
+        const v = need();
+        const m = /^mic(\d)$/.exec(v);
+        if (!m) throw new UsageError(`--console: '${v}' is not a card name like mic0`);
+        o.console = Number(m[1]);
+        break;
+      }
+      case '--stepping': {
+        const v = need().toUpperCase();
+        if (!(v in STEPPING_REVISION)) throw new UsageError(`--stepping: '${v}' is not one of A0, B0, B1, C0`);
+        o.stepping = v;
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option '${argv[i]}' (see --help)`);
+    }
+  }
+  if (o.console >= o.cards) throw new UsageError(`--console: mic${o.console} does not exist with --cards ${o.cards}`);
+  return o;
+}

@@ -1,0 +1,202 @@
+// Card half of virtio over PCIe for one device (card/mic_virtio.c): doorbell choice, feature
+// negotiation, status, queue setup with used-ring relocation into GDDR, notify through SDBIC,
+// device reset and removal handshakes (§5.5). Addresses are MIC addresses; the device page and
+// the host ring blocks are reached through the SMPT window.
+
+import type { CardSpace } from '../bus/cardSpace.ts';
+import { MIC_MMIO_CARD_BASE, R } from '../card/sboxRegisters.ts';
+import { frame, sleep, type Routine, type Scheduler } from '../sim/scheduler.ts';
+import type { Spine } from '../sim/spine.ts';
+import { DEVICE_CTRL, DEVICE_DESC, VQCONFIG, entryLayout, s8 } from '../virtio/devicePage.ts';
+import { VIRTIO_QUEUE_NAMES, VIRTIO_SHORT_NAMES, deviceName } from '../virtio/virtioIds.ts';
+import { readAvailIdx, usedRingBytes, vringAddrs, vringInfoMagic, vringInfoOffset, vringSize } from '../virtio/vring.ts';
+import type { GddrAllocator } from './gddrAllocator.ts';
+import { CardVirtqueue } from './virtqueue.ts';
+
+/** Polls in the handshakes: 100 × 100 ms (§5.5). */
+export const HANDSHAKE_POLLS = 100;
+export const HANDSHAKE_STEP_NS = 100_000_000;
+
+export interface CardVirtioPorts {
+  readonly cardName: string;
+  readonly sched: Scheduler;
+  readonly spine: Spine;
+  readonly io: CardSpace;
+  readonly gddr: GddrAllocator;
+  printk(text: string): void;
+}
+
+/** What a virtio driver (console, block, net) implements on top of the transport. */
+export interface VirtioDriver {
+  probe(): Routine<number>;
+  /** Service every queue of the device (the card services all queues on any h2c_vdev_db). */
+  interrupt(): Routine;
+  configChanged?(): Routine;
+  remove(): Routine;
+}
+
+export class CardVdev {
+  h2cDb = -1;
+  c2hDb = -1;
+  vqs: CardVirtqueue<any>[] = [];
+  usedRings: number[] = [];
+  driver: VirtioDriver | null = null;
+  status = 0;
+  features = 0;
+  up = false;
+
+  constructor(
+    readonly p: CardVirtioPorts,
+    /** MIC address of the device page */
+    readonly dpMic: number,
+    readonly offset: number,
+    readonly type: number,
+    readonly numVq: number,
+    readonly featureLen: number,
+    readonly configLen: number,
+  ) {}
+
+  get name(): string {
+    return `${this.p.cardName} ${deviceName(this.type)}`;
+  }
+  get io(): CardSpace {
+    return this.p.io;
+  }
+  get layout() {
+    return entryLayout(this.offset, this.numVq, this.featureLen, this.configLen);
+  }
+  private a(rel: number): number {
+    return this.dpMic + rel;
+  }
+
+  /** The card→host doorbell of this device: write DBREQ into SDBIC[c2h_vdev_db]. */
+  *notify(): Routine {
+    if (this.c2hDb < 0) return; // never ring a −1 doorbell (§2.4)
+    yield* frame(this.p.sched, 'mic_notify', { db: this.c2hDb }, this.ringC2h(this.c2hDb));
+  }
+  private *ringC2h(db: number): Routine {
+    yield this.io.write32(MIC_MMIO_CARD_BASE + R.SDBIC(0) + 4 * db, 0x8000_0000);
+  }
+
+  *readHostFeatures(): Routine<number> {
+    const n = Math.min(this.featureLen, 4);
+    let f = 0;
+    for (let i = 0; i < n; i++) f |= ((yield this.io.read8(this.a(this.layout.hostFeatures + i))) as number) << (8 * i);
+    return f >>> 0;
+  }
+
+  /** finalize_features: zero the guest bitmap, then set the accepted bits. */
+  *writeGuestFeatures(f: number): Routine {
+    const l = this.layout;
+    yield this.io.write(this.a(l.guestFeatures), new Uint8Array(this.featureLen));
+    for (let i = 0; i < Math.min(this.featureLen, 4); i++) {
+      const b = (f >>> (8 * i)) & 0xff;
+      if (b) yield this.io.write8(this.a(l.guestFeatures + i), b);
+    }
+    this.features = f;
+  }
+
+  *readConfig(off: number, len: number): Routine<Uint8Array> {
+    return yield this.io.read(this.a(this.layout.config + off), len);
+  }
+
+  /** set_status: write desc.status, ring c2h_vdev_db (zero never goes this way). */
+  *setStatus(s: number): Routine {
+    this.status = s;
+    yield this.io.write8(this.a(this.offset + DEVICE_DESC.status), s);
+    if (s !== 0) yield* this.notify();
+  }
+
+  /**
+   * find_vqs: per queue map the host ring, zero the ring part, check the info magic, give it a
+   * zeroed used ring in GDDR; then used_address_updated = 1, ring, and wait for the host.
+   */
+  *findVqs(): Routine<number> {
+    return yield* frame(this.p.sched, 'mic_find_vqs', { dev: deviceName(this.type), nvqs: this.numVq }, this.doFindVqs());
+  }
+
+  private *doFindVqs(): Routine<number> {
+    const l = this.layout;
+    const qnames = VIRTIO_QUEUE_NAMES[this.type] ?? [];
+    for (let i = 0; i < this.numVq; i++) {
+      const vq = l.vq + i * VQCONFIG.SIZE;
+      const ring: number = yield this.io.read64(this.a(vq + VQCONFIG.address));
+      const num: number = yield this.io.read16(this.a(vq + VQCONFIG.num));
+      yield this.io.write(ring, new Uint8Array(vringSize(num)));
+      const magic: number = yield this.io.read32(ring + vringInfoOffset(num) + 4);
+      const want = vringInfoMagic(this.type, i);
+      if (magic !== want) {
+        this.p.spine.protocolError(
+          7,
+          this.p.cardName,
+          `${this.name} queue ${i}: _mic_vring_info.magic is 0x${magic.toString(16)}, expected 0x${want.toString(16)} (0xC0FFEE00 + type ${this.type} + index ${i}). The card driver warns and the queue fails with -EIO.`,
+        );
+        this.p.printk(`mic_virtio: ${deviceName(this.type)} vq ${i}: magic mismatch 0x${magic.toString(16)}: -EIO`);
+        return -5;
+      }
+      const usedBytes = usedRingBytes(num);
+      const used = this.p.gddr.alloc(usedBytes);
+      if (used < 0) return -12;
+      yield this.io.write(used, new Uint8Array(usedBytes));
+      yield this.io.write64(this.a(vq + VQCONFIG.used_address), used);
+      this.usedRings.push(used);
+      const qn = `${this.p.cardName} ${VIRTIO_SHORT_NAMES[this.type] ?? this.type}.${qnames[i] ?? i}`;
+      this.vqs.push(new CardVirtqueue(qn, i, vringAddrs(ring, num, used), this.io, this.p.spine, () => this.notify()));
+    }
+    yield this.io.write8(this.a(l.ctrl + DEVICE_CTRL.used_address_updated), 1);
+    yield* this.notify();
+    for (let k = 0; k < HANDSHAKE_POLLS; k++) {
+      const v: number = yield this.io.read8(this.a(l.ctrl + DEVICE_CTRL.used_address_updated));
+      if (v === 0) return 0;
+      yield sleep(HANDSHAKE_STEP_NS);
+    }
+    this.p.spine.protocolError(
+      8,
+      this.p.cardName,
+      `${this.name}: the host never cleared used_address_updated (waited ${HANDSHAKE_POLLS} × 100 ms); the card gives up with -ENODEV and the device is unusable.`,
+    );
+    return -19;
+  }
+
+  /** The card's device reset: host_ack = 0, vdev_reset = 1, ring, wait for host_ack, status = 0. */
+  *reset(): Routine {
+    yield* frame(this.p.sched, 'mic_reset_inform_host', { dev: deviceName(this.type) }, this.doReset());
+  }
+
+  private *doReset(): Routine {
+    const l = this.layout;
+    yield this.io.write8(this.a(l.ctrl + DEVICE_CTRL.host_ack), 0);
+    yield this.io.write8(this.a(l.ctrl + DEVICE_CTRL.vdev_reset), 1);
+    yield* this.notify();
+    let acked = false;
+    for (let k = 0; k < HANDSHAKE_POLLS; k++) {
+      const v: number = yield this.io.read8(this.a(l.ctrl + DEVICE_CTRL.host_ack));
+      if (v) {
+        acked = true;
+        break;
+      }
+      yield sleep(HANDSHAKE_STEP_NS);
+    }
+    if (!acked) {
+      this.p.spine.protocolError(9, this.p.cardName, `${this.name}: the host never set host_ack after vdev_reset (waited ${HANDSHAKE_POLLS} × 100 ms); the card proceeds and forces status = 0.`);
+    }
+    yield this.io.write8(this.a(this.offset + DEVICE_DESC.status), 0);
+    this.status = 0;
+  }
+
+  /** Read indices for a view without changing anything (card's own state + its memory). */
+  *availIdx(i: number): Routine<number> {
+    return yield* readAvailIdx(this.io, this.vqs[i].addrs);
+  }
+
+  *readH2cDbField(): Routine<number> {
+    return s8(yield this.io.read8(this.a(this.layout.ctrl + DEVICE_CTRL.h2c_vdev_db)));
+  }
+
+  /** Release card-side memory of the queues (after removal). */
+  freeQueues(): void {
+    for (const u of this.usedRings) this.p.gddr.release(u, 4096);
+    this.usedRings = [];
+    this.vqs = [];
+  }
+}

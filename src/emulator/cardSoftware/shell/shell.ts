@@ -1,0 +1,851 @@
+// The small root shell on the card's virtio console (hvc0). Pure logic: raw key bytes in,
+// console text out through ShellHost.write. It does its own line discipline (a Linux tty in
+// canonical mode with echo), a tiny word splitter, and a handful of busybox-like built-ins.
+// Deterministic: it never reads the real clock or a random source.
+
+import { cpuinfoText, type CpuDescription } from './cpuinfo.ts';
+
+export interface ShellCommand {
+  help: string;
+  /** Output goes through host.write (or sh.print). May return an exit status; void means 0. */
+  run(args: string[], sh: Shell): void;
+}
+
+export interface ShellHost {
+  /** Send text to the console. The shell already turns '\n' into '\r\n' before calling this. */
+  write(text: string): void;
+  /** uname fields */
+  uname(): { sysname: string; nodename: string; release: string; version: string; machine: string };
+  /** The kernel log as dmesg prints it: lines like "[    0.000000] mic: device page found at 0x8000001000" */
+  dmesg(): string;
+  /** Names under /dev, e.g. ['console','hvc0','null','zero','vda','ttyS0'] */
+  devices(): string[];
+  /** Card CPU description for /proc/cpuinfo */
+  cpu(): CpuDescription;
+  /** Memory in KiB for /proc/meminfo MemTotal */
+  memTotalKiB(): number;
+  /** Virtual nanoseconds since the card OS started, for uptime */
+  uptimeNs(): number;
+  /** Orderly power transitions: the card OS does the device removal and shutdown doorbell. */
+  poweroff(): void;
+  reboot(): void;
+  halt(): void;
+  /** Extra commands registered by later features (block, net). Built-ins win on a name clash. */
+  extraCommands?(): Record<string, ShellCommand>;
+  /** The kernel command line for /proc/cmdline (without the trailing newline). */
+  cmdline?(): string;
+}
+
+export interface ShellOptions {
+  /** Fixed prompt; by default `[root@${nodename} ~]# ` with the node name read at each prompt. */
+  prompt?: string;
+}
+
+type Uname = ReturnType<ShellHost['uname']>;
+
+/** `date` and `uptime` show this fixed wall clock plus the card's virtual uptime. */
+export const SHELL_EPOCH_MS = Date.UTC(2015, 0, 1, 0, 0, 0); // Thu Jan  1 00:00:00 UTC 2015
+
+const MAX_LINE = 4095; // N_TTY_BUF_SIZE - 1
+const MAX_HISTORY = 100;
+const CLEAR_SCREEN = '\x1b[H\x1b[2J';
+const HOME = '/root';
+
+const FALLBACK_UNAME: Uname = {
+  sysname: 'Linux',
+  nodename: 'mic0',
+  release: 'unknown',
+  version: '#1',
+  machine: 'k1om',
+};
+
+type EscState = 'none' | 'esc' | 'csi' | 'ss3';
+
+interface Builtin {
+  help: string;
+  run(args: string[]): number;
+}
+
+type FsNode =
+  { kind: 'dir'; entries: () => string[] } | { kind: 'file'; content: () => string } | { kind: 'dev' };
+
+/** '\n' (not already preceded by '\r') becomes '\r\n', as the tty's ONLCR would do. */
+export function toCrlf(text: string): string {
+  return text.replace(/\r?\n/g, '\r\n');
+}
+
+type Parsed = { ok: true; words: string[] } | { ok: false; error: string };
+
+/**
+ * Split a command line into words: blanks separate, '…' is literal, "…" keeps blanks and
+ * allows \" \\ \$ escapes, a backslash outside quotes escapes the next character, `$?` expands
+ * to the last exit status (not inside '…'), and an unquoted # at a word start begins a comment.
+ */
+export function splitWords(line: string, status: number): Parsed {
+  const words: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let i = 0;
+  const n = line.length;
+  while (i < n) {
+    const ch = line[i];
+    if (ch === ' ' || ch === '\t') {
+      if (inWord) words.push(cur);
+      cur = '';
+      inWord = false;
+      i++;
+    } else if (ch === '#' && !inWord) {
+      break;
+    } else if (ch === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) return { ok: false, error: 'unterminated quoted string' };
+      cur += line.slice(i + 1, end);
+      inWord = true;
+      i = end + 1;
+    } else if (ch === '"') {
+      inWord = true;
+      i++;
+      let closed = false;
+      while (i < n) {
+        const c = line[i];
+        if (c === '"') {
+          closed = true;
+          i++;
+          break;
+        }
+        if (c === '\\' && i + 1 < n && '"\\$'.includes(line[i + 1])) {
+          cur += line[i + 1];
+          i += 2;
+        } else if (c === '$' && line[i + 1] === '?') {
+          cur += String(status);
+          i += 2;
+        } else {
+          cur += c;
+          i++;
+        }
+      }
+      if (!closed) return { ok: false, error: 'unterminated quoted string' };
+    } else if (ch === '\\') {
+      if (i + 1 < n) cur += line[i + 1];
+      inWord = true;
+      i += 2;
+    } else if (ch === '$' && line[i + 1] === '?') {
+      cur += String(status);
+      inWord = true;
+      i += 2;
+    } else {
+      cur += ch;
+      inWord = true;
+      i++;
+    }
+  }
+  if (inWord) words.push(cur);
+  return { ok: true, words };
+}
+
+function two(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** Uptime split into whole seconds and hundredths, from virtual nanoseconds (never negative). */
+function uptimeParts(ns: number): { sec: number; centi: number } {
+  const v = Number(ns);
+  const safe = Number.isFinite(v) && v > 0 ? v : 0;
+  const centiTotal = Math.floor(safe / 10_000_000);
+  return { sec: Math.floor(centiTotal / 100), centi: centiTotal % 100 };
+}
+
+function normalizePath(path: string): string {
+  let p = path;
+  if (p === '~' || p.startsWith('~/')) p = HOME + p.slice(1);
+  if (!p.startsWith('/')) p = `${HOME}/${p}`;
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return '/' + out.join('/');
+}
+
+export class Shell {
+  private readonly host: ShellHost;
+  private readonly fixedPrompt: string | undefined;
+  private readonly builtins: Record<string, Builtin>;
+
+  private _stopped = false;
+  private status = 0;
+  private buffer = '';
+  private escState: EscState = 'none';
+  private escParams = '';
+  private lastWasCr = false;
+  private decoder = new TextDecoder('utf-8');
+  private decoderPending = false;
+  private relogin = false;
+  private pendingOut = '';
+  private history: string[] = [];
+  private historyIndex = 0;
+  private historyDraft = '';
+
+  constructor(host: ShellHost, opts?: ShellOptions) {
+    this.host = host;
+    this.fixedPrompt = opts?.prompt;
+    this.builtins = this.makeBuiltins();
+  }
+
+  /** true once poweroff/reboot/halt was invoked (no more prompts, input ignored). */
+  get stopped(): boolean {
+    return this._stopped;
+  }
+
+  /** Exit status of the last command ($?). */
+  get exitStatus(): number {
+    return this.status;
+  }
+
+  /** Print the banner and the first prompt. Calling it again (e.g. after a reboot) re-arms the shell. */
+  start(): void {
+    this.guard(() => {
+      this._stopped = false;
+      this.resetLine();
+      this.status = 0;
+      this.out(this.banner());
+      this.out(this.prompt());
+    });
+  }
+
+  /** Bytes typed on the console (raw terminal: the shell does the echo). */
+  input(bytes: Uint8Array): void {
+    this.guard(() => {
+      if (!(bytes instanceof Uint8Array)) return;
+      // A partial UTF-8 sequence is kept across calls (it may arrive split over two chunks).
+      for (let i = 0; i < bytes.length && !this._stopped; i++) this.feed(bytes[i]);
+    });
+  }
+
+  /**
+   * Run command line(s) as if typed and followed by Enter: the line is echoed, the command runs,
+   * then the next prompt is printed. Any partly typed line is dropped. A '\n' in `line` separates
+   * several commands (a tiny script).
+   */
+  run(line: string): void {
+    this.guard(() => {
+      this.resetLine();
+      for (const one of String(line).split(/\r\n|\r|\n/)) {
+        if (this._stopped) break;
+        this.out(one + '\n');
+        this.execute(one);
+        this.afterCommand();
+      }
+    });
+  }
+
+  /** Write text to the console with '\n' → '\r\n' (for extra commands; host.write is raw). */
+  print(text: string): void {
+    this.out(String(text));
+    this.flush();
+  }
+
+  /** Let an extra command set $? explicitly (alternative to returning a number from run). */
+  setExitStatus(code: number): void {
+    const v = Math.trunc(Number(code));
+    this.status = Number.isFinite(v) ? v & 0xff : 1;
+  }
+
+  // ---- output ------------------------------------------------------------------------------
+
+  private out(text: string): void {
+    this.pendingOut += text;
+  }
+
+  private flush(): void {
+    if (this.pendingOut === '') return;
+    const text = toCrlf(this.pendingOut);
+    this.pendingOut = '';
+    try {
+      this.host.write(text);
+    } catch {
+      // The console went away: nothing sensible to report it on.
+    }
+  }
+
+  /** Run fn, never letting an exception escape to the caller, and flush the output. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // Defensive: the shell must never throw into the console driver.
+    }
+    this.flush();
+  }
+
+  private uname(): Uname {
+    try {
+      const u = this.host.uname();
+      return {
+        sysname: String(u?.sysname ?? FALLBACK_UNAME.sysname),
+        nodename: String(u?.nodename ?? FALLBACK_UNAME.nodename),
+        release: String(u?.release ?? FALLBACK_UNAME.release),
+        version: String(u?.version ?? FALLBACK_UNAME.version),
+        machine: String(u?.machine ?? FALLBACK_UNAME.machine),
+      };
+    } catch {
+      return FALLBACK_UNAME;
+    }
+  }
+
+  private prompt(): string {
+    return this.fixedPrompt ?? `[root@${this.uname().nodename} ~]# `;
+  }
+
+  private banner(): string {
+    const u = this.uname();
+    return `\nIntel(R) Xeon Phi(TM) coprocessor ${u.nodename}\nKernel ${u.release} on an ${u.machine} (hvc0)\n\n`;
+  }
+
+  // ---- line discipline ---------------------------------------------------------------------
+
+  private resetLine(): void {
+    this.buffer = '';
+    this.escState = 'none';
+    this.escParams = '';
+    this.lastWasCr = false;
+    this.decoder = new TextDecoder('utf-8');
+    this.decoderPending = false;
+    this.historyIndex = this.history.length;
+    this.historyDraft = '';
+  }
+
+  /** An ASCII byte ends any unfinished UTF-8 sequence: what is left becomes U+FFFD. */
+  private flushDecoder(): void {
+    if (!this.decoderPending) return;
+    this.decoderPending = false;
+    const rest = this.decoder.decode();
+    if (rest) this.insertText(rest);
+  }
+
+  private feed(b: number): void {
+    const afterCr = this.lastWasCr;
+    this.lastWasCr = false;
+
+    if (b >= 0x80) {
+      if (this.escState !== 'none') this.escState = 'none';
+      this.decoderPending = true;
+      const text = this.decoder.decode(Uint8Array.of(b), { stream: true });
+      if (text) this.insertText(text);
+      return;
+    }
+    this.flushDecoder();
+
+    if (this.escState !== 'none') {
+      if (this.feedEscape(b)) return;
+    }
+
+    switch (b) {
+      case 0x0d: // CR
+        this.enter();
+        this.lastWasCr = true;
+        return;
+      case 0x0a: // LF (ignored right after a CR: CRLF is one Enter)
+        if (!afterCr) this.enter();
+        return;
+      case 0x7f:
+      case 0x08:
+        this.backspace();
+        return;
+      case 0x03: // Ctrl-C
+        this.out('^C\n');
+        this.status = 130;
+        this.resetLine();
+        this.out(this.prompt());
+        return;
+      case 0x04: // Ctrl-D: EOF on an empty line logs out
+        if (this.buffer === '') {
+          this.resetLine();
+          this.logout();
+          this.afterCommand();
+        }
+        return;
+      case 0x0c: // Ctrl-L
+        this.out(CLEAR_SCREEN + this.prompt() + this.buffer);
+        return;
+      case 0x15: // Ctrl-U
+        this.eraseDisplayed(this.buffer);
+        this.buffer = '';
+        return;
+      case 0x17: {
+        // Ctrl-W: erase the previous word (trailing blanks, then non-blanks)
+        const m = /\s*\S*$/.exec(this.buffer);
+        const word = m ? m[0] : '';
+        this.eraseDisplayed(word);
+        this.buffer = this.buffer.slice(0, this.buffer.length - word.length);
+        return;
+      }
+      case 0x1b:
+        this.escState = 'esc';
+        this.escParams = '';
+        return;
+      default:
+        if (b >= 0x20) this.insertText(String.fromCharCode(b));
+      // Other control characters (Tab, NUL, ...) are ignored.
+    }
+  }
+
+  /** Consume one byte of an escape sequence. Returns false if the byte aborts it (process normally). */
+  private feedEscape(b: number): boolean {
+    switch (this.escState) {
+      case 'esc':
+        if (b === 0x5b) this.escState = 'csi';
+        else if (b === 0x4f) this.escState = 'ss3';
+        else if (b === 0x1b) this.escState = 'esc';
+        else if (b < 0x20) {
+          this.escState = 'none';
+          return false;
+        } else this.escState = 'none'; // Alt-<key>: swallowed
+        return true;
+      case 'ss3':
+        this.escState = 'none';
+        if (b < 0x20) return false;
+        this.arrow(b, '');
+        return true;
+      case 'csi':
+        if (b >= 0x20 && b <= 0x3f) {
+          if (this.escParams.length < 32) this.escParams += String.fromCharCode(b);
+          return true;
+        }
+        this.escState = 'none';
+        if (b >= 0x40 && b <= 0x7e) {
+          this.arrow(b, this.escParams);
+          return true;
+        }
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  /** Up/down arrows walk the history; everything else (left/right, F-keys, ...) is swallowed. */
+  private arrow(final: number, params: string): void {
+    if (params !== '' && params !== '1') return;
+    if (final === 0x41) {
+      if (this.historyIndex <= 0) return;
+      if (this.historyIndex === this.history.length) this.historyDraft = this.buffer;
+      this.historyIndex--;
+      this.replaceBuffer(this.history[this.historyIndex]);
+    } else if (final === 0x42) {
+      if (this.historyIndex >= this.history.length) return;
+      this.historyIndex++;
+      this.replaceBuffer(
+        this.historyIndex === this.history.length ? this.historyDraft : this.history[this.historyIndex],
+      );
+    }
+  }
+
+  private replaceBuffer(text: string): void {
+    this.eraseDisplayed(this.buffer);
+    this.buffer = text;
+    this.out(text);
+  }
+
+  private eraseDisplayed(text: string): void {
+    const chars = Array.from(text).length;
+    if (chars > 0) this.out('\b \b'.repeat(chars));
+  }
+
+  private insertText(text: string): void {
+    for (const ch of text) {
+      if (this.buffer.length + ch.length > MAX_LINE) return; // line full: drop, like n_tty
+      this.buffer += ch;
+      this.out(ch);
+    }
+  }
+
+  private backspace(): void {
+    if (this.buffer === '') return;
+    const chars = Array.from(this.buffer);
+    chars.pop();
+    this.buffer = chars.join('');
+    this.out('\b \b');
+  }
+
+  private enter(): void {
+    const line = this.buffer;
+    this.out('\n');
+    this.resetLine();
+    if (line.trim() !== '' && this.history[this.history.length - 1] !== line) {
+      this.history.push(line);
+      if (this.history.length > MAX_HISTORY) this.history.shift();
+    }
+    this.historyIndex = this.history.length;
+    this.execute(line);
+    this.afterCommand();
+  }
+
+  private afterCommand(): void {
+    if (this._stopped) return;
+    if (this.relogin) {
+      this.relogin = false;
+      this.status = 0;
+      this.out(this.banner());
+    }
+    this.out(this.prompt());
+  }
+
+  private logout(): void {
+    this.out('logout\n');
+    this.relogin = true;
+  }
+
+  // ---- commands ----------------------------------------------------------------------------
+
+  private execute(line: string): void {
+    const parsed = splitWords(line, this.status);
+    if (!parsed.ok) {
+      this.out(`-sh: syntax error: ${parsed.error}\n`);
+      this.status = 2;
+      return;
+    }
+    if (parsed.words.length === 0) return; // empty line: $? unchanged
+    const [name, ...args] = parsed.words;
+    const builtin = Object.prototype.hasOwnProperty.call(this.builtins, name)
+      ? this.builtins[name]
+      : undefined;
+    try {
+      if (builtin) {
+        this.status = builtin.run(args);
+        return;
+      }
+      const extra = this.extras()[name];
+      if (extra && typeof extra.run === 'function') {
+        this.status = 0;
+        this.flush(); // keep ordering: extras may write through host.write directly
+        const r: unknown = extra.run(args, this);
+        if (typeof r === 'number') this.setExitStatus(r);
+        return;
+      }
+      this.out(`-sh: ${name}: command not found\n`);
+      this.status = 127;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      this.out(`-sh: ${name}: ${msg}\n`);
+      this.status = 1;
+    }
+  }
+
+  private extras(): Record<string, ShellCommand> {
+    try {
+      const x = this.host.extraCommands?.();
+      if (!x || typeof x !== 'object') return {};
+      const own: Record<string, ShellCommand> = {};
+      for (const k of Object.keys(x)) own[k] = x[k];
+      return own;
+    } catch {
+      return {};
+    }
+  }
+
+  private power(kind: 'poweroff' | 'reboot' | 'halt'): number {
+    this._stopped = true;
+    this.flush();
+    this.host[kind]();
+    return 0;
+  }
+
+  private makeBuiltins(): Record<string, Builtin> {
+    const b: Record<string, Builtin> = Object.create(null);
+    b.help = { help: 'list the commands', run: () => this.cmdHelp() };
+    b.uname = { help: 'print system information (-a -s -n -r -v -m -o)', run: (a) => this.cmdUname(a) };
+    b.echo = { help: 'print the arguments ($? is the last exit status)', run: (a) => this.cmdEcho(a) };
+    b.cat = { help: 'print files (/proc/cpuinfo, /proc/meminfo, ...)', run: (a) => this.cmdCat(a) };
+    b.dmesg = {
+      help: 'print the kernel log',
+      run: () => {
+        const log = String(this.host.dmesg() ?? '');
+        this.out(log === '' || log.endsWith('\n') ? log : log + '\n');
+        return 0;
+      },
+    };
+    b.ls = { help: 'list a directory (/, /dev, /proc, ...)', run: (a) => this.cmdLs(a) };
+    b.poweroff = { help: 'shut the card down and power it off', run: () => this.power('poweroff') };
+    b.reboot = { help: 'reboot the card', run: () => this.power('reboot') };
+    b.halt = { help: 'halt the card', run: () => this.power('halt') };
+    b.uptime = { help: 'how long the card OS has been running', run: () => this.cmdUptime() };
+    b.true = { help: 'do nothing, successfully', run: () => 0 };
+    b.false = { help: 'do nothing, unsuccessfully', run: () => 1 };
+    b.clear = {
+      help: 'clear the screen',
+      run: () => {
+        this.out(CLEAR_SCREEN);
+        return 0;
+      },
+    };
+    b.exit = {
+      help: 'log out (a new login shell starts on the console)',
+      run: () => {
+        this.logout();
+        return 0;
+      },
+    };
+    b.hostname = {
+      help: 'print the node name',
+      run: () => {
+        this.out(this.uname().nodename + '\n');
+        return 0;
+      },
+    };
+    b.whoami = {
+      help: 'print the user name',
+      run: () => {
+        this.out('root\n');
+        return 0;
+      },
+    };
+    b.date = {
+      help: 'print the date (virtual clock)',
+      run: () => {
+        this.out(this.dateString() + '\n');
+        return 0;
+      },
+    };
+    return b;
+  }
+
+  private commandNames(): string[] {
+    const names = new Set([...Object.keys(this.builtins), ...Object.keys(this.extras())]);
+    return [...names].sort();
+  }
+
+  private cmdHelp(): number {
+    const extras = this.extras();
+    const names = this.commandNames();
+    const width = Math.max(8, ...names.map((n) => n.length));
+    this.out('Commands:\n');
+    for (const name of names) {
+      const help = this.builtins[name]?.help ?? String(extras[name]?.help ?? '');
+      this.out(`  ${name.padEnd(width)}  ${help.split('\n')[0]}\n`);
+    }
+    return 0;
+  }
+
+  private cmdUname(args: string[]): number {
+    const order = ['s', 'n', 'r', 'v', 'm', 'o'] as const;
+    const want = new Set<string>();
+    const long: Record<string, string> = {
+      '--all': 'a',
+      '--kernel-name': 's',
+      '--nodename': 'n',
+      '--kernel-release': 'r',
+      '--kernel-version': 'v',
+      '--machine': 'm',
+      '--operating-system': 'o',
+    };
+    for (const a of args) {
+      if (a in long) {
+        want.add(long[a]);
+      } else if (a.startsWith('-') && a.length > 1 && !a.startsWith('--')) {
+        for (const f of a.slice(1)) {
+          if (f === 'a' || (order as readonly string[]).includes(f)) want.add(f);
+          else {
+            this.out(`uname: invalid option -- '${f}'\nTry 'uname --help' for more information.\n`);
+            return 1;
+          }
+        }
+      } else if (a.startsWith('--')) {
+        this.out(`uname: unrecognized option '${a}'\nTry 'uname --help' for more information.\n`);
+        return 1;
+      } else {
+        this.out(`uname: extra operand '${a}'\nTry 'uname --help' for more information.\n`);
+        return 1;
+      }
+    }
+    if (want.has('a')) for (const f of order) want.add(f);
+    if (want.size === 0) want.add('s');
+    const u = this.uname();
+    const value: Record<(typeof order)[number], string> = {
+      s: u.sysname,
+      n: u.nodename,
+      r: u.release,
+      v: u.version,
+      m: u.machine,
+      o: 'GNU/Linux',
+    };
+    this.out(
+      order
+        .filter((f) => want.has(f))
+        .map((f) => value[f])
+        .join(' ') + '\n',
+    );
+    return 0;
+  }
+
+  private cmdEcho(args: string[]): number {
+    let newline = true;
+    let i = 0;
+    while (i < args.length && args[i] === '-n') {
+      newline = false;
+      i++;
+    }
+    this.out(args.slice(i).join(' ') + (newline ? '\n' : ''));
+    return 0;
+  }
+
+  private cmdCat(args: string[]): number {
+    let status = 0;
+    for (const path of args) {
+      const node = this.lookup(normalizePath(path));
+      if (!node) {
+        this.out(`cat: ${path}: No such file or directory\n`);
+        status = 1;
+      } else if (node.kind === 'dir') {
+        this.out(`cat: ${path}: Is a directory\n`);
+        status = 1;
+      } else if (node.kind === 'file') {
+        this.out(node.content());
+      }
+      // Device nodes read as empty (there is no stream to copy from here).
+    }
+    return status;
+  }
+
+  private cmdLs(args: string[]): number {
+    const paths = args.filter((a) => !(a.startsWith('-') && a.length > 1));
+    if (paths.length === 0) paths.push('.');
+    let status = 0;
+    const files: string[] = [];
+    const dirs: { path: string; entries: string[] }[] = [];
+    for (const path of paths) {
+      const node = this.lookup(normalizePath(path));
+      if (!node) {
+        this.out(`ls: cannot access '${path}': No such file or directory\n`);
+        status = 2;
+      } else if (node.kind === 'dir') {
+        dirs.push({ path, entries: [...node.entries()].sort() });
+      } else {
+        files.push(path);
+      }
+    }
+    const blocks: string[] = [];
+    if (files.length > 0) blocks.push(files.sort().join('\n') + '\n');
+    for (const d of dirs) {
+      const header = paths.length > 1 ? `${d.path}:\n` : '';
+      blocks.push(header + d.entries.map((e) => e + '\n').join(''));
+    }
+    this.out(blocks.join('\n'));
+    return status;
+  }
+
+  private uptimeNs(): number {
+    return Number(this.host.uptimeNs());
+  }
+
+  private cmdUptime(): number {
+    const { sec } = uptimeParts(this.uptimeNs());
+    const now = new Date(SHELL_EPOCH_MS + sec * 1000);
+    let s = ` ${two(now.getUTCHours())}:${two(now.getUTCMinutes())}:${two(now.getUTCSeconds())} up `;
+    const mins = Math.floor(sec / 60);
+    const days = Math.floor(mins / 1440);
+    const hours = Math.floor(mins / 60) % 24;
+    const m = mins % 60;
+    if (days > 0) s += `${days} day${days === 1 ? '' : 's'}, `;
+    s += hours > 0 ? `${String(hours).padStart(2)}:${two(m)}, ` : `${m} min, `;
+    s += ' load average: 0.00, 0.00, 0.00\n';
+    this.out(s);
+    return 0;
+  }
+
+  private dateString(): string {
+    const { sec } = uptimeParts(this.uptimeNs());
+    const d = new Date(SHELL_EPOCH_MS + sec * 1000);
+    const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
+    const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][
+      d.getUTCMonth()
+    ];
+    const time = `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+    return `${day} ${mon} ${String(d.getUTCDate()).padStart(2)} ${time} UTC ${d.getUTCFullYear()}`;
+  }
+
+  // ---- the tiny read-only file system --------------------------------------------------------
+
+  private lookup(path: string): FsNode | null {
+    const dir = (entries: () => string[]): FsNode => ({ kind: 'dir', entries });
+    const file = (content: () => string): FsNode => ({ kind: 'file', content });
+    switch (path) {
+      case '/':
+        return dir(() => ['bin', 'dev', 'etc', 'proc', 'root', 'sys', 'tmp']);
+      case '/bin':
+        return dir(() => ['sh', ...this.commandNames()]);
+      case '/dev':
+        return dir(() => this.devices());
+      case '/etc':
+        return dir(() => ['hostname', 'passwd']);
+      case '/etc/hostname':
+        return file(() => this.uname().nodename + '\n');
+      case '/etc/passwd':
+        return file(() => 'root:x:0:0:root:/root:/bin/sh\n');
+      case '/proc':
+        return dir(() => ['cmdline', 'cpuinfo', 'meminfo', 'uptime', 'version']);
+      case '/proc/cpuinfo':
+        return file(() => cpuinfoText(this.host.cpu()));
+      case '/proc/meminfo':
+        return file(() => this.meminfo());
+      case '/proc/version':
+        return file(() => {
+          const u = this.uname();
+          return `${u.sysname} version ${u.release} (root@mic-build) (gcc version 4.7.0 (GCC) ) ${u.version}\n`;
+        });
+      case '/proc/uptime':
+        return file(() => {
+          const { sec, centi } = uptimeParts(this.uptimeNs());
+          // Idle time is summed over all logical CPUs, as Linux does; the card is idle.
+          const c = this.host.cpu();
+          const cpus = Math.max(1, Math.floor(Number(c?.cores) * Number(c?.threadsPerCore)) || 1);
+          const idleCenti = (sec * 100 + centi) * cpus;
+          return `${sec}.${two(centi)} ${Math.floor(idleCenti / 100)}.${two(idleCenti % 100)}\n`;
+        });
+      case '/proc/cmdline':
+        return file(() => String(this.host.cmdline?.() ?? '') + '\n');
+      case '/root':
+      case '/tmp':
+        return dir(() => []);
+      case '/sys':
+        return dir(() => ['block', 'bus', 'class', 'devices', 'kernel']);
+    }
+    if (path.startsWith('/dev/')) {
+      const name = path.slice(5);
+      if (this.devices().includes(name)) return { kind: 'dev' };
+    }
+    return null;
+  }
+
+  private devices(): string[] {
+    const d = this.host.devices();
+    return Array.isArray(d) ? d.map(String) : [];
+  }
+
+  private meminfo(): string {
+    const raw = Math.floor(Number(this.host.memTotalKiB()));
+    const total = Number.isFinite(raw) && raw > 0 ? raw : 0;
+    // A freshly booted card: a little page cache and slab, no swap. Deterministic fractions.
+    const cached = Math.floor(total / 256);
+    const buffers = Math.floor(total / 4096);
+    const slab = Math.floor(total / 512);
+    const used = Math.floor(total / 64);
+    const free = Math.max(0, total - used - cached - buffers - slab);
+    const rows: [string, number][] = [
+      ['MemTotal', total],
+      ['MemFree', free],
+      ['Buffers', buffers],
+      ['Cached', cached],
+      ['SwapCached', 0],
+      ['Active', Math.floor((cached + buffers) / 2)],
+      ['Inactive', cached + buffers - Math.floor((cached + buffers) / 2)],
+      ['SwapTotal', 0],
+      ['SwapFree', 0],
+      ['Dirty', 0],
+      ['Shmem', 0],
+      ['Slab', slab],
+    ];
+    // Linux: "%-16s%8lu kB" in effect (label and colon padded to 16 columns).
+    return rows.map(([k, v]) => `${(k + ':').padEnd(16)}${String(v).padStart(8)} kB\n`).join('');
+  }
+}

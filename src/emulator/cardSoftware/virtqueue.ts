@@ -1,0 +1,129 @@
+// The card's virtqueue (driver side of the split ring, like virtio_ring.c): descriptors and the
+// avail ring live in host RAM behind the SMPT, the used ring was relocated to GDDR. Driver
+// bookkeeping (free list, shadow of chains, tokens) is plain data here.
+
+import type { CardSpace } from '../bus/cardSpace.ts';
+import type { Routine } from '../sim/scheduler.ts';
+import type { Spine } from '../sim/spine.ts';
+import {
+  readUsedElem,
+  readUsedIdx,
+  writeAvailIdx,
+  writeAvailRing,
+  writeDesc,
+  type VringAddrs,
+} from '../virtio/vring.ts';
+import { VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../virtio/virtioIds.ts';
+
+export interface Sg {
+  addr: number;
+  len: number;
+  /** device-writable (an "in" buffer) */
+  write: boolean;
+}
+
+export class CardVirtqueue<T = unknown> {
+  private nextFree: Int32Array;
+  freeHead = 0;
+  numFree: number;
+  availIdx = 0;
+  lastUsedIdx = 0;
+  /** per head: the token and how many descriptors its chain holds */
+  private readonly tokens: (T | undefined)[];
+  private readonly chainLen: Int32Array;
+  broken = false;
+
+  constructor(
+    readonly name: string,
+    readonly index: number,
+    readonly addrs: VringAddrs,
+    private readonly io: CardSpace,
+    private readonly spine: Spine,
+    private readonly notify: () => Routine,
+  ) {
+    const n = addrs.num;
+    this.numFree = n;
+    this.nextFree = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.nextFree[i] = i + 1;
+    this.tokens = new Array(n);
+    this.chainLen = new Int32Array(n);
+  }
+
+  get num(): number {
+    return this.addrs.num;
+  }
+
+  /** Outstanding chains (made available, not yet used). */
+  get inFlight(): number {
+    return this.num - this.numFree === 0 ? 0 : this.tokens.filter((t) => t !== undefined).length;
+  }
+
+  /** virtqueue_add: chain the buffers, publish the head in avail. Returns the head or −1. */
+  *add(sgs: Sg[], token: T): Routine<number> {
+    if (this.broken || sgs.length === 0 || sgs.length > this.numFree) return -1;
+    const head = this.freeHead;
+    let i = head;
+    for (let k = 0; k < sgs.length; k++) {
+      const sg = sgs[k];
+      const next = this.nextFree[i];
+      const last = k === sgs.length - 1;
+      yield* writeDesc(this.io, this.addrs, i, {
+        addr: sg.addr,
+        len: sg.len,
+        flags: (last ? 0 : VRING_DESC_F_NEXT) | (sg.write ? VRING_DESC_F_WRITE : 0),
+        next: last ? 0 : next,
+      });
+      if (!last) i = next;
+      else this.freeHead = next;
+    }
+    this.numFree -= sgs.length;
+    this.tokens[head] = token;
+    this.chainLen[head] = sgs.length;
+    yield* writeAvailRing(this.io, this.addrs, this.availIdx, head);
+    this.availIdx = (this.availIdx + 1) & 0xffff;
+    // virtio_wmb(); then publish the index.
+    yield* writeAvailIdx(this.io, this.addrs, this.availIdx);
+    this.spine.emit('vring.avail', this.io.name, this.addrs.avail + 2, 2, head, `${this.name} head ${head} made available (${sgs.length} desc)`);
+    return head;
+  }
+
+  *kick(): Routine {
+    yield* this.notify();
+  }
+
+  /** virtqueue_get_buf: the next used chain, or null. */
+  *getBuf(): Routine<{ token: T; len: number; head: number } | null> {
+    if (this.broken) return null;
+    const usedIdx: number = yield* readUsedIdx(this.io, this.addrs);
+    if (usedIdx === this.lastUsedIdx) return null;
+    const e: { id: number; len: number } = yield* readUsedElem(this.io, this.addrs, this.lastUsedIdx);
+    this.lastUsedIdx = (this.lastUsedIdx + 1) & 0xffff;
+    const head = e.id;
+    const token = head < this.num ? this.tokens[head] : undefined;
+    if (token === undefined) {
+      this.spine.protocolError(0, this.name, `${this.name}: used ring returned id ${head}, which is not a chain the card made available; the queue is marked broken.`);
+      this.broken = true;
+      return null;
+    }
+    this.tokens[head] = undefined;
+    // Return the chain's descriptors to the free list (walk of our shadow copy).
+    let last = head;
+    for (let k = 1; k < this.chainLen[head]; k++) last = this.nextFree[last];
+    this.nextFree[last] = this.freeHead;
+    this.freeHead = head;
+    this.numFree += this.chainLen[head];
+    this.spine.emit('vring.used', this.io.name, this.addrs.used + 2, 2, head, `${this.name} head ${head} used by card, len ${e.len}`);
+    return { token, len: e.len, head };
+  }
+
+  /** Tokens still owned by the device (for teardown). */
+  detachUnused(): T[] {
+    const out: T[] = [];
+    for (let i = 0; i < this.tokens.length; i++) {
+      const t = this.tokens[i];
+      if (t !== undefined) out.push(t);
+      this.tokens[i] = undefined;
+    }
+    return out;
+  }
+}

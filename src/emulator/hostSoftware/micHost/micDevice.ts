@@ -1,0 +1,373 @@
+// The host driver for one card (drivers/misc/mic/host, Gen-1): probe, the sysfs state machine
+// (offline, online, shutting_down, reset_failed, suspending, suspended), reset with the SPAD2
+// handshake, download and bootstrap kick, the device page and its bootparam, doorbells and
+// interrupts. Long-lived state lives here, in plain fields; operations are routines.
+
+import type { HostSpace } from '../../bus/hostSpace.ts';
+import type { X100Card } from '../../card/x100Card.ts';
+import { R } from '../../card/sboxRegisters.ts';
+import { CFG, CMD_BUS_MASTER, CMD_MEMORY, steppingName } from '../../card/pciConfig.ts';
+import { SMPT_SLOTS, smptEntry } from '../../card/smpt.ts';
+import { frame, sleep, WaitQueue, type Routine, type Scheduler } from '../../sim/scheduler.ts';
+import type { Spine } from '../../sim/spine.ts';
+import { BOOTPARAM, MIC_DP_SIZE, MIC_MAGIC, SHUTDOWN_STATUS, s8 } from '../../virtio/devicePage.ts';
+import type { HostKernel } from '../hostKernel.ts';
+import { E } from '../hostKernel.ts';
+import { CopyEngine } from './copyEngine.ts';
+import { HostDmaChannel } from './hostDmaChannel.ts';
+import { MicInterrupts } from './micInterrupts.ts';
+import { SmptAllocator } from './smptAllocator.ts';
+import { Vop } from './vop.ts';
+
+export const MIC_STATES = ['offline', 'online', 'shutting_down', 'reset_failed', 'suspending', 'suspended'] as const;
+export type MicState = (typeof MIC_STATES)[number];
+
+/** SPAD2 (DOWNLOAD_INFO) fields. */
+export const SPAD2_READY = 1;
+export const spad2ApicId = (v: number) => (v >>> 1) & 0x1ff;
+export const spad2BootAddr = (v: number) => (v & 0xfffff000) >>> 0;
+export const MIC_RESET_POLL_NS = 1_000_000_000;
+export const MIC_RESET_POLLS = 45;
+/** Bootstrap kick: vector 229 with the send bit (§2.1). */
+export const MIC_BSP_KICK = 229 | (1 << 13);
+
+/** Files the host can "load as firmware" (lib/firmware): name → bytes. */
+export type FirmwareStore = Map<string, Uint8Array>;
+
+export interface Sysfs {
+  cmdline: string;
+  firmware: string;
+  ramdisk: string;
+  bootmode: 'linux' | 'elf';
+  log_buf_addr: number;
+  log_buf_len: number;
+}
+
+export class MicDevice {
+  state: MicState = 'offline';
+  shutdownStatus = 0;
+  readonly sysfs: Sysfs = { cmdline: '', firmware: 'mic/uos.img', ramdisk: '', bootmode: 'linux', log_buf_addr: 0, log_buf_len: 0 };
+  /** Pollers of sysfs `state` (mpssd). */
+  readonly stateChanged: WaitQueue;
+  readonly smpt = new SmptAllocator();
+  readonly intr: MicInterrupts;
+  readonly dma: HostDmaChannel;
+  readonly copy: CopyEngine;
+  readonly vop: Vop;
+  dpHost = -1;
+  dpMic = 0;
+  private dbCounter = 0;
+  c2hShutdownDb = -1;
+  /** The stepping from the PCI revision ID. */
+  readonly stepping: string;
+  /** Set while a reset routine runs, so a second reset request is queued work, not parallel. */
+  resetting = false;
+
+  constructor(
+    readonly card: X100Card,
+    readonly kernel: HostKernel,
+    readonly firmware: FirmwareStore,
+  ) {
+    this.stateChanged = new WaitQueue(kernel.sched, `${card.name} state`);
+    this.stepping = steppingName(card.config.revision);
+    this.intr = new MicInterrupts(this.io, () => this.bar4, this.stepping);
+    this.smpt.program = () => {}; // SMPT registers are written by routines below (programSmpt)
+    this.dma = new HostDmaChannel(0, kernel, this.io, this.sched, () => this.bar4, this.smpt, card.name);
+    this.copy = new CopyEngine(this.io, this.dma, () => this.bar0);
+    this.vop = new Vop({
+      cardName: card.name,
+      sched: this.sched,
+      spine: this.spine,
+      io: this.io,
+      dpHost: () => this.dpHost,
+      bar0: () => this.bar0,
+      gddrSize: () => this.card.gddr.size,
+      allocRing: (bytes) => this.allocMapped(bytes),
+      freeRing: (host, mic, bytes) => {
+        this.smpt.unmap(mic, bytes);
+        this.kernel.alloc.release(host);
+      },
+      nextC2hDb: () => this.nextDb(),
+      requestDbIrq: (name, db, handler) => this.intr.request(name, db, handler),
+      freeDbIrq: (name) => this.intr.free(name),
+      ringCard: (db) => this.ringCard(db),
+      printk: (t) => this.kernel.printk(t),
+      copy: this.copy,
+    });
+  }
+
+  get name(): string {
+    return this.card.name;
+  }
+  get sched(): Scheduler {
+    return this.kernel.sched;
+  }
+  get spine(): Spine {
+    return this.kernel.spine;
+  }
+  get io(): HostSpace {
+    return this.kernel.io;
+  }
+  get bar0(): number {
+    return this.card.config.barAddress(0);
+  }
+  get bar4(): number {
+    return this.card.config.barAddress(4);
+  }
+  get bar0Size(): number {
+    return this.card.config.bar0Size;
+  }
+
+  private allocMapped(bytes: number): { host: number; mic: number } | null {
+    const host = this.kernel.alloc.alloc(bytes, 4096);
+    if (host < 0) return null;
+    const mic = this.smpt.map(host, bytes);
+    if (mic === 0) {
+      this.kernel.alloc.release(host);
+      return null;
+    }
+    return { host, mic };
+  }
+
+  /** Host-side doorbells are handed out round robin (§2.4). */
+  private nextDb(): number {
+    return this.dbCounter++ % 4;
+  }
+
+  setState(s: MicState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.spine.emit('state', this.name, 0, 0, MIC_STATES.indexOf(s), s);
+    this.kernel.printk(`${this.name}: state ${s}`);
+    this.stateChanged.signal();
+  }
+
+  // ---- probe --------------------------------------------------------------------------
+
+  *probe(): Routine<number> {
+    return yield* frame(this.sched, 'mic_probe', { card: this.name }, this.doProbe());
+  }
+
+  private *doProbe(): Routine<number> {
+    const k = this.kernel;
+    k.printk(`${this.name}: Intel MIC X100 (device 0x${this.card.config.deviceId.toString(16)}) stepping ${this.stepping}`);
+    // pci_enable_device + bus mastering; MSI-X with MIC_MIN_MSIX vectors.
+    const cmd: number = yield this.cfgRead(CFG.COMMAND);
+    yield this.cfgWrite(CFG.COMMAND, cmd | CMD_MEMORY | CMD_BUS_MASTER);
+    const msix: number = yield this.cfgRead(CFG.CAP_MSIX);
+    yield this.cfgWrite(CFG.CAP_MSIX, (msix | 0x8000_0000) >>> 0);
+    this.card.flushMsix();
+    // The device page: one zeroed 4 KiB page, mapped through the SMPT.
+    const dp = this.allocMapped(MIC_DP_SIZE);
+    if (!dp) return -E.ENOMEM;
+    this.dpHost = dp.host;
+    this.dpMic = dp.mic;
+    yield this.io.write(this.dpHost, new Uint8Array(MIC_DP_SIZE));
+    this.c2hShutdownDb = this.nextDb();
+    yield* this.initBootparam();
+    const rc: number = yield* this.intr.request('mic_shutdown_db', this.c2hShutdownDb, () => this.shutdownDbHandler());
+    if (rc < 0) return rc;
+    yield* this.programSmpt();
+    yield* this.intr.enable();
+    k.printk(`${this.name}: device page at host 0x${this.dpHost.toString(16)}, MIC 0x${this.dpMic.toString(16)}; BAR0 0x${this.bar0.toString(16)} (${this.bar0Size / 2 ** 20} MiB), BAR4 0x${this.bar4.toString(16)}`);
+    return 0;
+  }
+
+  private cfgRead(off: number): number {
+    return this.kernel.io.cfgRead32(this.card, off);
+  }
+  private cfgWrite(off: number, v: number): number {
+    return this.kernel.io.cfgWrite32(this.card, off, v);
+  }
+
+  /** Bootparam as the host writes it at probe, before each start and after each stop. */
+  *initBootparam(): Routine {
+    const bp = new Uint8Array(BOOTPARAM.SIZE);
+    const dv = new DataView(bp.buffer);
+    dv.setUint32(BOOTPARAM.magic, MIC_MAGIC, true);
+    dv.setInt8(BOOTPARAM.c2h_shutdown_db, this.c2hShutdownDb);
+    dv.setInt8(BOOTPARAM.h2c_shutdown_db, -1);
+    dv.setInt8(BOOTPARAM.h2c_config_db, -1);
+    dv.setUint8(BOOTPARAM.shutdown_status, 0);
+    dv.setUint8(BOOTPARAM.shutdown_card, 0);
+    yield this.io.write(this.dpHost, bp);
+  }
+
+  /** Rewrite all 32 SMPT registers from the software copy. */
+  *programSmpt(): Routine {
+    for (let i = 0; i < SMPT_SLOTS; i++) yield this.io.write32(this.bar4 + R.SMPT(i), smptEntry(this.smpt.entries[i].base));
+  }
+
+  // ---- doorbells ------------------------------------------------------------------------
+
+  /** Ring host→card doorbell db: APICICR read/set bit 13/write for 0–7, RDMASR write for 8–15. */
+  *ringCard(db: number): Routine {
+    if (db < 0) return; // −1: the card is not listening (§2.4)
+    yield* frame(this.sched, 'mic_send_intr', { db }, this.doRing(db));
+  }
+  private *doRing(db: number): Routine {
+    if (db < 8) {
+      const a = this.bar4 + R.APICICR(db);
+      const v: number = yield this.io.read32(a);
+      yield this.io.write32(a, (v | (1 << 13)) >>> 0);
+    } else {
+      yield this.io.write32(this.bar4 + R.RDMASR(db - 8), 0);
+    }
+  }
+
+  // ---- interrupts -----------------------------------------------------------------------
+
+  /** MSI-X vector v fired: run the handlers bound to it (threaded, as the kernel does). */
+  *isr(vector: number): Routine {
+    yield* frame(this.sched, 'mic_interrupt', { vector }, this.doIsr(vector));
+  }
+  private *doIsr(vector: number): Routine {
+    yield* this.intr.ack();
+    for (const r of this.intr.handlersFor(vector)) yield* frame(this.sched, r.name, undefined, r.handler());
+  }
+
+  /** c2h_shutdown_db: the card reports a shutdown or a crash in shutdown_status (§4.5). */
+  private *shutdownDbHandler(): Routine {
+    const st: number = yield this.io.read8(this.dpHost + BOOTPARAM.shutdown_status);
+    if (st >= 1 && st <= 4) {
+      this.shutdownStatus = st;
+      this.kernel.printk(`${this.name}: card reports shutdown_status ${SHUTDOWN_STATUS[st]}`);
+      yield this.io.write8(this.dpHost + BOOTPARAM.shutdown_status, 0);
+      if (st === 1) this.spine.emit('state', this.name, 0, 0, 1, 'crashed');
+      if (this.state !== 'shutting_down' && this.state !== 'suspended') this.setState('shutting_down');
+    }
+  }
+
+  // ---- sysfs state commands --------------------------------------------------------------
+
+  /** `echo CMD > /sys/class/mic/micN/state`. Returns 0 or −errno, like the write(2). */
+  *writeState(cmd: string): Routine<number> {
+    return yield* frame(this.sched, 'mic_sysfs_state_store', { cmd }, this.doWriteState(cmd.trim()));
+  }
+
+  private *doWriteState(cmd: string): Routine<number> {
+    switch (cmd) {
+      case 'boot':
+        if (this.state !== 'offline') return -E.EINVAL;
+        return yield* this.boot();
+      case 'reset':
+        if (this.state === 'offline') return -E.EINVAL;
+        yield* this.reset();
+        return 0;
+      case 'shutdown':
+        yield* this.shutdown('shutting_down');
+        return 0;
+      case 'suspend':
+        if (this.state === 'suspending') yield* this.shutdown('suspended');
+        return 0;
+      default:
+        return -E.EINVAL;
+    }
+  }
+
+  /** Request an orderly shutdown through h2c_shutdown_db; ignored if the card can't hear it. */
+  private *shutdown(next: MicState): Routine {
+    if (next === 'shutting_down' && this.state !== 'online') return;
+    const db = s8(yield this.io.read8(this.dpHost + BOOTPARAM.h2c_shutdown_db));
+    if (db === -1) return;
+    yield this.io.write8(this.dpHost + BOOTPARAM.shutdown_card, 1);
+    yield* this.ringCard(db);
+    this.setState(next);
+  }
+
+  /** The reset flow of §4.2 (and the "reset" state command of §4.5). */
+  *reset(): Routine<number> {
+    return yield* frame(this.sched, 'mic_reset', { card: this.name }, this.doReset());
+  }
+
+  private *doReset(): Routine<number> {
+    const wasSuspended = this.state === 'suspended';
+    this.resetting = true;
+    try {
+      yield* this.vop.resetAll();
+      yield* this.initBootparam();
+      this.shutdownStatus = 0;
+      yield this.io.write32(this.bar4 + R.SPAD(2), 0);
+      this.dma.ready = false;
+      const rgcr: number = yield this.io.read32(this.bar4 + R.RGCR);
+      yield this.io.write32(this.bar4 + R.RGCR, (rgcr | 1) >>> 0);
+      yield sleep(MIC_RESET_POLL_NS);
+      for (let i = 0; i < MIC_RESET_POLLS; i++) {
+        const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
+        if (spad2 & SPAD2_READY) {
+          this.setState(wasSuspended ? 'suspended' : 'offline');
+          return 0;
+        }
+        yield sleep(MIC_RESET_POLL_NS);
+      }
+      this.kernel.printk(`${this.name}: reset failed: SPAD2 bit 0 not set after ${MIC_RESET_POLLS} s`);
+      this.setState('reset_failed');
+      return -E.ETIMEDOUT;
+    } finally {
+      this.resetting = false;
+    }
+  }
+
+  /** Download the card OS and kick the bootstrap (§4.3). */
+  private *boot(): Routine<number> {
+    return yield* frame(this.sched, 'mic_start', { card: this.name }, this.doBoot());
+  }
+
+  private *doBoot(): Routine<number> {
+    const k = this.kernel;
+    let spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
+    if (!(spad2 & SPAD2_READY)) {
+      const rc: number = yield* this.reset();
+      if (rc < 0) return rc;
+      if (this.state !== 'offline') return -E.EINVAL;
+      spad2 = yield this.io.read32(this.bar4 + R.SPAD(2));
+    }
+    const bootaddr = spad2BootAddr(spad2);
+    if (bootaddr > 2 ** 31) {
+      k.printk(`${this.name}: download address 0x${bootaddr.toString(16)} above 2 GiB: -EINVAL`);
+      this.spine.protocolError(22, this.name, `${this.name}: SPAD2 download address 0x${bootaddr.toString(16)} is above 2 GiB; the host refuses to boot (-EINVAL).`);
+      return -E.EINVAL;
+    }
+    const image = this.firmware.get(this.sysfs.firmware);
+    if (!image) {
+      k.printk(`${this.name}: firmware ${this.sysfs.firmware} not found: -ENOENT`);
+      return -2;
+    }
+    if (bootaddr + image.length > this.bar0Size) {
+      this.spine.protocolError(22, this.name, `${this.name}: image of ${image.length} bytes at 0x${bootaddr.toString(16)} does not fit in BAR0 (${this.bar0Size} bytes); boot fails with -EINVAL.`);
+      return -E.EINVAL;
+    }
+    this.spine.emit('log', this.name, 0, 0, 0, `download ${this.sysfs.firmware} (${image.length} bytes) to 0x${bootaddr.toString(16)}`);
+    k.printk(`${this.name}: downloading ${this.sysfs.firmware} (${image.length} bytes) to 0x${bootaddr.toString(16)}`);
+    for (let off = 0; off < image.length; off += 64 * 1024) {
+      yield this.io.write(this.bar0 + bootaddr + off, image.subarray(off, Math.min(image.length, off + 64 * 1024)));
+    }
+    yield this.io.write32(this.bar4 + R.SPAD(5), image.length);
+    if (this.sysfs.bootmode === 'elf') return 0;
+    // Command line right after the image: " mem=<MiB>M" and the sysfs cmdline.
+    let cmdline = ` mem=${Math.floor(this.bar0Size / 2 ** 20)}M`;
+    if (this.sysfs.cmdline) cmdline += ` ${this.sysfs.cmdline}`;
+    const cl = new TextEncoder().encode(cmdline.slice(0, 2047) + '\0');
+    yield this.io.write(this.bar0 + bootaddr + image.length, cl);
+    const ramdisk = this.sysfs.ramdisk ? this.firmware.get(this.sysfs.ramdisk) : undefined;
+    if (ramdisk) {
+      const rdAddr = 2 * bootaddr;
+      yield this.io.write(this.bar0 + rdAddr, ramdisk);
+      yield this.io.write32(this.bar0 + bootaddr + 0x218, rdAddr);
+      yield this.io.write32(this.bar0 + bootaddr + 0x21c, ramdisk.length);
+    }
+    yield* this.programSmpt();
+    yield* this.intr.restoreMxar();
+    yield* this.intr.enable();
+    // Host DMA channel 0 for VOP copies: registered at every start, since a reset clears it.
+    const drc: number = yield* this.dma.setup();
+    if (drc < 0) k.printk(`${this.name}: DMA channel 0 unavailable (${drc}): VOP falls back to CPU copies through BAR0`);
+    yield this.io.write32(this.bar4 + R.SPAD(14), this.dpMic % 2 ** 32);
+    yield this.io.write32(this.bar4 + R.SPAD(15), Math.floor(this.dpMic / 2 ** 32));
+    // Bootstrap kick: BSP APIC ID into APICICR7 high, then vector 229 | send.
+    yield this.io.write32(this.bar4 + R.APICICR_HI(7), spad2ApicId(spad2));
+    yield this.io.write32(this.bar4 + R.APICICR(7), MIC_BSP_KICK);
+    this.setState('online');
+    return 0;
+  }
+}

@@ -1,0 +1,437 @@
+// Virtio over PCIe, host half (mic_virtio.c / vop_vringh.c): device entries in the device page,
+// host-allocated ring blocks, the COPY_DESC engine walking chains like vringh, used-ring
+// relocation and device reset in the bottom half, and the poll wake-ups mpssd waits on.
+
+import type { HostSpace } from '../../bus/hostSpace.ts';
+import { frame, WaitQueue, type Routine, type Scheduler } from '../../sim/scheduler.ts';
+import type { Spine } from '../../sim/spine.ts';
+import {
+  BOOTPARAM,
+  DEVICE_CTRL,
+  DEVICE_DESC,
+  MIC_DP_SIZE,
+  MIC_MAX_DESC_BLK_SIZE,
+  MIC_MAX_VRINGS,
+  VQCONFIG,
+  alignedDescSize,
+  entryLayout,
+  s8,
+  totalSize,
+} from '../../virtio/devicePage.ts';
+import {
+  MIC_VRING_ENTRIES,
+  isPowerOfTwo,
+  micRingBlockSize,
+  readAvailFlags,
+  readAvailIdx,
+  readAvailRing,
+  readDesc,
+  vringAddrs,
+  vringInfoMagic,
+  vringInfoOffset,
+  writeUsedElem,
+  writeUsedIdx,
+  type VringAddrs,
+  type VringDesc,
+} from '../../virtio/vring.ts';
+import { VIRTIO_QUEUE_NAMES, VIRTIO_SHORT_NAMES, VRING_AVAIL_F_NO_INTERRUPT, VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, deviceName } from '../../virtio/virtioIds.ts';
+import { E } from '../hostKernel.ts';
+import type { CopyEngine, Bounce } from './copyEngine.ts';
+import { VOP_BOUNCE_SIZE } from './copyEngine.ts';
+
+/** What the back-end hands to ADD_DEVICE: the entry image fields that matter. */
+export interface DeviceDescImage {
+  type: number;
+  numVq: number;
+  featureLen: number;
+  configLen: number;
+  /** ring sizes per queue */
+  num: number[];
+  hostFeatures: Uint8Array;
+  config: Uint8Array;
+}
+
+/** The host's view of one chain being consumed across COPY_DESC calls. */
+interface ChainState {
+  head: number;
+  descs: VringDesc[];
+  /** index into descs and offset inside it where the next readable / writable byte is */
+  rIdx: number;
+  rOff: number;
+  wIdx: number;
+  wOff: number;
+  consumed: number;
+}
+
+export class HostVring {
+  addrs: VringAddrs;
+  lastAvailIdx = 0;
+  lastUsedIdx = 0;
+  completed = 0;
+  chain: ChainState | null = null;
+  /** Where the used ring lives for the host: the block's own until the card relocates it. */
+  usedRelocated = false;
+  constructor(
+    readonly index: number,
+    readonly num: number,
+    readonly blockHost: number,
+    readonly blockMic: number,
+    readonly bounce: Bounce,
+  ) {
+    this.addrs = vringAddrs(blockHost, num);
+  }
+  get infoHost(): number {
+    return this.blockHost + vringInfoOffset(this.num);
+  }
+  resetIndices(): void {
+    this.lastAvailIdx = this.lastUsedIdx = this.completed = 0;
+    this.chain = null;
+    this.addrs = vringAddrs(this.blockHost, this.num);
+    this.usedRelocated = false;
+  }
+}
+
+export class HostVdev {
+  readonly vrings: HostVring[] = [];
+  c2hDb = -1;
+  removed = false;
+  /** mpssd waits here; woken once per c2h_vdev_db interrupt (edge style). */
+  readonly poll: WaitQueue;
+  pollPending = false;
+  /** The back-end's own wake-up (mpssd waits on its fd and its input at once). */
+  onPoll: (() => void) | null = null;
+  inBytes = 0;
+  outBytes = 0;
+  constructor(
+    readonly cardName: string,
+    readonly dpOffset: number,
+    readonly desc: DeviceDescImage,
+    sched: Scheduler,
+  ) {
+    this.poll = new WaitQueue(sched, `${cardName} ${deviceName(desc.type)} poll`);
+  }
+  get name(): string {
+    return deviceName(this.desc.type);
+  }
+  get layout() {
+    return entryLayout(this.dpOffset, this.desc.numVq, this.desc.featureLen, this.desc.configLen);
+  }
+  queueName(i: number): string {
+    return `${VIRTIO_SHORT_NAMES[this.desc.type] ?? this.desc.type}.${VIRTIO_QUEUE_NAMES[this.desc.type]?.[i] ?? i}`;
+  }
+}
+
+/** Hooks VOP needs from its card's host driver. */
+export interface VopPorts {
+  readonly cardName: string;
+  readonly sched: Scheduler;
+  readonly spine: Spine;
+  readonly io: HostSpace;
+  dpHost(): number;
+  bar0(): number;
+  gddrSize(): number;
+  allocRing(bytes: number): { host: number; mic: number } | null;
+  freeRing(host: number, mic: number, bytes: number): void;
+  nextC2hDb(): number;
+  requestDbIrq(name: string, db: number, handler: () => Routine): Routine<number>;
+  freeDbIrq(name: string): Routine;
+  ringCard(db: number): Routine;
+  printk(text: string): void;
+  readonly copy: CopyEngine;
+}
+
+export interface CopyIov {
+  buf: Uint8Array;
+  len: number;
+}
+
+export class Vop {
+  readonly vdevs: HostVdev[] = [];
+  constructor(private readonly p: VopPorts) {}
+
+  private get io(): HostSpace {
+    return this.p.io;
+  }
+
+  /** MIC_VIRTIO_ADD_DEVICE. Returns the device or −errno. */
+  *addDevice(d: DeviceDescImage): Routine<HostVdev | number> {
+    return yield* frame(this.p.sched, 'mic_virtio_add_device', { type: d.type, num_vq: d.numVq }, this.doAdd(d));
+  }
+
+  private *doAdd(d: DeviceDescImage): Routine<HostVdev | number> {
+    const p = this.p;
+    const name = deviceName(d.type);
+    if (alignedDescSize(d.numVq, d.featureLen, d.configLen) > MIC_MAX_DESC_BLK_SIZE || d.numVq > MIC_MAX_VRINGS) {
+      p.printk(`${p.cardName}: ${name}: num_vq ${d.numVq} / desc size too large: -EINVAL`);
+      return -E.EINVAL;
+    }
+    for (const n of d.num) {
+      if (n > MIC_VRING_ENTRIES) {
+        p.printk(`${p.cardName}: ${name}: vring num ${n} > ${MIC_VRING_ENTRIES}: -EINVAL`);
+        return -E.EINVAL;
+      }
+      if (!isPowerOfTwo(n)) {
+        p.printk(`${p.cardName}: ${name}: vringh: Bad ring size ${n}: -EINVAL`);
+        return -E.EINVAL;
+      }
+    }
+    const dp = p.dpHost();
+    const size = totalSize(d.numVq, d.featureLen, d.configLen);
+    // First slot with type 0 (end) or −1 (removed) that leaves room.
+    let off: number = BOOTPARAM.SIZE;
+    let found = -1;
+    while (off < MIC_DP_SIZE) {
+      const type = s8(yield this.io.read8(dp + off));
+      if ((type === 0 || type === -1) && off < MIC_DP_SIZE - size) {
+        found = off;
+        break;
+      }
+      if (type === 0) break;
+      const nvq: number = yield this.io.read8(dp + off + 1);
+      const fl: number = yield this.io.read8(dp + off + 2);
+      const cl: number = yield this.io.read8(dp + off + 3);
+      off += totalSize(nvq, fl, cl);
+    }
+    if (found < 0) {
+      p.printk(`${p.cardName}: ${name}: no free slot in the device page: -EINVAL`);
+      return -E.EINVAL;
+    }
+    const l = entryLayout(found, d.numVq, d.featureLen, d.configLen);
+    // The whole entry with type 0 first; the real type is published last.
+    const img = new Uint8Array(l.next - found);
+    const dv = new DataView(img.buffer);
+    dv.setInt8(DEVICE_DESC.type, 0);
+    dv.setUint8(DEVICE_DESC.num_vq, d.numVq);
+    dv.setUint8(DEVICE_DESC.feature_len, d.featureLen);
+    dv.setUint8(DEVICE_DESC.config_len, d.configLen);
+    for (let i = 0; i < d.numVq; i++) dv.setUint16(l.vq - found + i * VQCONFIG.SIZE + VQCONFIG.num, d.num[i], true);
+    img.set(d.hostFeatures.subarray(0, d.featureLen), l.hostFeatures - found);
+    img.set(d.config.subarray(0, d.configLen), l.config - found);
+    dv.setInt8(l.ctrl - found + DEVICE_CTRL.c2h_vdev_db, -1);
+    dv.setInt8(l.ctrl - found + DEVICE_CTRL.h2c_vdev_db, -1);
+    yield this.io.write(dp + found, img);
+
+    const vdev = new HostVdev(p.cardName, found, d, p.sched);
+    for (let i = 0; i < d.numVq; i++) {
+      const bytes = micRingBlockSize(d.num[i]);
+      const ring = p.allocRing(bytes);
+      const bounce = p.allocRing(VOP_BOUNCE_SIZE);
+      if (!ring || !bounce) return -E.ENOMEM;
+      const info = ring.host + vringInfoOffset(d.num[i]);
+      yield this.io.write32(info + 4, vringInfoMagic(d.type, i));
+      yield this.io.write64(dp + l.vq + i * VQCONFIG.SIZE + VQCONFIG.address, ring.mic);
+      vdev.vrings.push(new HostVring(i, d.num[i], ring.host, ring.mic, bounce));
+    }
+    vdev.c2hDb = p.nextC2hDb();
+    const rc: number = yield* p.requestDbIrq(`${name}-${found}`, vdev.c2hDb, () => this.bottomHalf(vdev));
+    if (rc < 0) {
+      p.printk(`${p.cardName}: ${name}: No MSIx vectors available for use: ${rc}`);
+      return rc;
+    }
+    yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.c2h_vdev_db, vdev.c2hDb & 0xff);
+    // wmb(); then publish the type.
+    yield this.io.write8(dp + found + DEVICE_DESC.type, d.type);
+    this.vdevs.push(vdev);
+    p.printk(`${p.cardName}: ${name} added at dp offset 0x${found.toString(16)}, c2h_vdev_db ${vdev.c2hDb}`);
+    const configDb = s8(yield this.io.read8(dp + BOOTPARAM.h2c_config_db));
+    if (configDb !== -1) yield* p.ringCard(configDb);
+    return vdev;
+  }
+
+  /**
+   * Host bottom half for a device's c2h_vdev_db: switch relocated used rings, answer a device
+   * reset, then wake pollers (§5.5).
+   */
+  *bottomHalf(vdev: HostVdev): Routine {
+    yield* frame(this.p.sched, 'mic_virtio_bh', { dev: vdev.name }, this.doBottomHalf(vdev));
+  }
+
+  private *doBottomHalf(vdev: HostVdev): Routine {
+    if (vdev.removed) return;
+    const dp = this.p.dpHost();
+    const l = vdev.layout;
+    const reset: number = yield this.io.read8(dp + l.ctrl + DEVICE_CTRL.vdev_reset);
+    if (reset) yield* this.hostResetDevice(vdev);
+    const updated: number = yield this.io.read8(dp + l.ctrl + DEVICE_CTRL.used_address_updated);
+    if (updated) {
+      for (const vr of vdev.vrings) {
+        const used: number = yield this.io.read64(dp + l.vq + vr.index * VQCONFIG.SIZE + VQCONFIG.used_address);
+        if (used === 0) {
+          this.p.printk(`${this.p.cardName}: ${vdev.name} vq ${vr.index}: used_address is 0, not switching`);
+          continue;
+        }
+        vr.addrs = vringAddrs(vr.blockHost, vr.num, this.p.bar0() + used);
+        vr.usedRelocated = true;
+      }
+      yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.used_address_updated, 0);
+    }
+    vdev.pollPending = true;
+    vdev.poll.signal();
+    vdev.onPoll?.();
+  }
+
+  /** The host half of a device reset (also run for every device when the card is reset). */
+  *hostResetDevice(vdev: HostVdev): Routine {
+    const dp = this.p.dpHost();
+    const l = vdev.layout;
+    yield this.io.write8(dp + vdev.dpOffset + DEVICE_DESC.status, 0);
+    yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.vdev_reset, 0);
+    yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.host_ack, 1);
+    for (const vr of vdev.vrings) {
+      yield this.io.write16(vr.infoHost, 0);
+      vr.resetIndices();
+    }
+  }
+
+  *resetAll(): Routine {
+    for (const v of this.vdevs) if (!v.removed) yield* this.hostResetDevice(v);
+  }
+
+  /** Fetch and validate the next available chain, vringh style. Returns null if none, or −errno. */
+  private *getChain(vdev: HostVdev, vr: HostVring): Routine<ChainState | null | number> {
+    const io = this.io;
+    const availIdx: number = yield* readAvailIdx(io, vr.addrs);
+    const pending = (availIdx - vr.lastAvailIdx) & 0xffff;
+    if (pending === 0) return null;
+    const where = `${this.p.cardName} ${vdev.name} queue ${vr.index}`;
+    if (pending > vr.num) {
+      this.p.spine.protocolError(
+        14,
+        this.p.cardName,
+        `${where}: avail.idx jumped from ${vr.lastAvailIdx} to ${availIdx}, ${pending} entries at once but the ring has only ${vr.num}. vringh does not check this; the emulator flags it and goes on with the next head.`,
+      );
+    }
+    const head: number = yield* readAvailRing(io, vr.addrs, vr.lastAvailIdx);
+    if (head >= vr.num) {
+      this.p.spine.protocolError(12, this.p.cardName, `${where}: avail.ring[${vr.lastAvailIdx % vr.num}] = head ${head} ≥ num ${vr.num} (vringh: -EINVAL). COPY_DESC fails.`);
+      return -E.EINVAL;
+    }
+    const descs: VringDesc[] = [];
+    let i = head;
+    let sawWrite = false;
+    for (;;) {
+      if (descs.length >= vr.num) {
+        this.p.spine.protocolError(12, this.p.cardName, `${where}: descriptor chain from head ${head} has more than ${vr.num} links: a loop (vringh: -ELOOP). COPY_DESC fails.`);
+        return -E.ELOOP;
+      }
+      const d: VringDesc = yield* readDesc(io, vr.addrs, i);
+      if (d.flags & VRING_DESC_F_INDIRECT) {
+        this.p.spine.protocolError(12, this.p.cardName, `${where}: descriptor ${i} is INDIRECT, a feature the host never offered (vringh: -EINVAL).`);
+        return -E.EINVAL;
+      }
+      if (d.flags & VRING_DESC_F_WRITE) sawWrite = true;
+      else if (sawWrite) {
+        this.p.spine.protocolError(12, this.p.cardName, `${where}: descriptor ${i} is readable after a writable one in the chain from head ${head} (vringh: -EINVAL). COPY_DESC fails.`);
+        return -E.EINVAL;
+      }
+      if (d.addr + d.len > this.p.gddrSize()) {
+        this.p.spine.protocolError(
+          13,
+          this.p.cardName,
+          `${where}: descriptor ${i} points at 0x${d.addr.toString(16)}+${d.len}, beyond the card's ${this.p.gddrSize() / 2 ** 20} MiB of GDDR. The real host does not check this and would fault on BAR0; the emulator traps and fails the copy with -EFAULT.`,
+        );
+        return -E.EFAULT;
+      }
+      descs.push(d);
+      if (!(d.flags & VRING_DESC_F_NEXT)) break;
+      if (d.next >= vr.num) {
+        this.p.spine.protocolError(12, this.p.cardName, `${where}: descriptor ${i} chains to ${d.next} ≥ num ${vr.num} (vringh: -EINVAL). The host back-end stops this request.`);
+        return -E.EINVAL;
+      }
+      i = d.next;
+    }
+    vr.lastAvailIdx = (vr.lastAvailIdx + 1) & 0xffff;
+    const firstWrite = descs.findIndex((d) => (d.flags & VRING_DESC_F_WRITE) !== 0);
+    return { head, descs, rIdx: 0, rOff: 0, wIdx: firstWrite < 0 ? descs.length : firstWrite, wOff: 0, consumed: 0 };
+  }
+
+  /**
+   * MIC_VIRTIO_COPY_DESC: move data between the back-end's iovecs and the current chain.
+   * Returns out_len (≥ 0) or −errno.
+   */
+  *copyDesc(vdev: HostVdev, iov: CopyIov[], vrIdx: number, updateUsed: boolean): Routine<number> {
+    return yield* frame(
+      this.p.sched,
+      'mic_virtio_copy_desc',
+      { dev: vdev.name, vr_idx: vrIdx, update_used: updateUsed ? 1 : 0 },
+      this.doCopyDesc(vdev, iov, vrIdx, updateUsed),
+    );
+  }
+
+  private *doCopyDesc(vdev: HostVdev, iov: CopyIov[], vrIdx: number, updateUsed: boolean): Routine<number> {
+    const p = this.p;
+    if (vrIdx >= vdev.desc.numVq) return -E.EINVAL;
+    if (vdev.removed) return -E.ENODEV;
+    const status: number = yield this.io.read8(p.dpHost() + vdev.dpOffset + DEVICE_DESC.status);
+    if (status === 0) return -E.ENODEV;
+    const vr = vdev.vrings[vrIdx];
+    if (!vr.chain) {
+      const c: ChainState | null | number = yield* this.getChain(vdev, vr);
+      if (typeof c === 'number') return c;
+      if (c === null) return 0;
+      vr.chain = c;
+      p.spine.emit('vring.avail', 'host', vr.addrs.avail + 2, 2, c.head, `${p.cardName} ${vdev.queueName(vrIdx)} head ${c.head} taken by host`);
+    }
+    const c = vr.chain;
+    let out = 0;
+    for (const v of iov) {
+      let pos = 0;
+      // card → user from the readable descriptors
+      while (pos < v.len && c.rIdx < c.descs.length && !(c.descs[c.rIdx].flags & VRING_DESC_F_WRITE)) {
+        const d = c.descs[c.rIdx];
+        const n = Math.min(d.len - c.rOff, v.len - pos);
+        if (n > 0) {
+          const rc: number = yield* p.copy.cardToUser(vr.bounce, d.addr + c.rOff, v.buf, pos, n);
+          if (rc < 0) return rc;
+        }
+        pos += n;
+        c.rOff += n;
+        out += n;
+        c.consumed += n;
+        if (c.rOff >= d.len) {
+          c.rIdx++;
+          c.rOff = 0;
+        }
+      }
+      // user → card into the writable descriptors
+      while (pos < v.len && c.wIdx < c.descs.length) {
+        const d = c.descs[c.wIdx];
+        const n = Math.min(d.len - c.wOff, v.len - pos);
+        if (n > 0) {
+          const rc: number = yield* p.copy.userToCard(vr.bounce, v.buf.subarray(pos, pos + n), d.addr + c.wOff, d.len - c.wOff);
+          if (rc < 0) return rc;
+        }
+        pos += n;
+        c.wOff += n;
+        out += n;
+        c.consumed += n;
+        if (c.wOff >= d.len) {
+          c.wIdx++;
+          c.wOff = 0;
+        }
+      }
+    }
+    if (vrIdx === 0) vdev.inBytes += out;
+    else vdev.outBytes += out;
+    if (out > 0 && updateUsed) yield* this.complete(vdev, vr);
+    return out;
+  }
+
+  /** Write the used element (len = everything consumed), publish used.idx, notify the card. */
+  private *complete(vdev: HostVdev, vr: HostVring): Routine {
+    const c = vr.chain!;
+    const p = this.p;
+    yield* writeUsedElem(this.io, vr.addrs, vr.lastUsedIdx, c.head, c.consumed);
+    vr.lastUsedIdx = (vr.lastUsedIdx + 1) & 0xffff;
+    yield* writeUsedIdx(this.io, vr.addrs, vr.lastUsedIdx);
+    vr.completed++;
+    p.spine.emit('vring.used', 'host', vr.addrs.used + 2, 2, c.head, `${p.cardName} ${vdev.queueName(vr.index)} head ${c.head} used, len ${c.consumed}`);
+    vr.chain = null;
+    yield this.io.write16(vr.infoHost, vr.lastAvailIdx);
+    const flags: number = yield* readAvailFlags(this.io, vr.addrs);
+    if (!(flags & VRING_AVAIL_F_NO_INTERRUPT)) {
+      const db = s8(yield this.io.read8(p.dpHost() + vdev.layout.ctrl + DEVICE_CTRL.h2c_vdev_db));
+      if (db !== -1) yield* p.ringCard(db);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+// mpssd's console back-end (reference §6.3): terminal input → COPY_DESC on queue 0 (the card's
+// receiveq) with update_used; queue 1 (transmitq) → COPY_DESC into a 4 KiB buffer → terminal.
+// Instead of mpssd's spin on avail.idx we sleep until the device's poll fires or input
+// arrives, so an idle machine has nothing scheduled (documented choice).
+
+import { frame, waitOn, WaitQueue, type Routine, type Scheduler } from '../../sim/scheduler.ts';
+import type { Spine } from '../../sim/spine.ts';
+import { DEVICE_DESC } from '../../virtio/devicePage.ts';
+import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_ID_CONSOLE } from '../../virtio/virtioIds.ts';
+import type { MicDevice } from '../micHost/micDevice.ts';
+import type { DeviceDescImage, HostVdev } from '../micHost/vop.ts';
+
+export interface TerminalSink {
+  write(bytes: Uint8Array): void;
+}
+
+const CONSOLE_BUF = 4096;
+
+export function consoleDeviceImage(): DeviceDescImage {
+  return {
+    type: VIRTIO_ID_CONSOLE,
+    numVq: 2,
+    featureLen: 4,
+    configLen: 12, // virtio_console_config {cols, rows, max_nr_ports, emerg_wr}, all zero
+    num: [128, 128],
+    hostFeatures: new Uint8Array(4),
+    config: new Uint8Array(12),
+  };
+}
+
+export class ConsoleBackend {
+  vdev: HostVdev | null = null;
+  private readonly pending: Uint8Array[] = [];
+  private readonly wake: WaitQueue;
+  private dirty = true;
+  /** Bytes the card wrote that reached the terminal. */
+  bytesOut = 0;
+  bytesIn = 0;
+
+  constructor(
+    readonly dev: MicDevice,
+    readonly sched: Scheduler,
+    readonly spine: Spine,
+    public terminal: TerminalSink,
+  ) {
+    this.wake = new WaitQueue(sched, `${dev.name} console back-end`);
+  }
+
+  get initiator(): string {
+    return `host.${this.dev.name}.console`;
+  }
+
+  attach(vdev: HostVdev): void {
+    this.vdev = vdev;
+    vdev.onPoll = () => this.kick();
+  }
+
+  /** Bytes typed by the user (an external input: recorded as an event by the machine). */
+  input(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.pending.push(bytes);
+    this.kick();
+  }
+
+  get pendingInput(): number {
+    return this.pending.reduce((n, b) => n + b.length, 0);
+  }
+
+  private kick(): void {
+    this.dirty = true;
+    this.wake.signal();
+  }
+
+  *run(): Routine {
+    for (;;) {
+      const v = this.vdev;
+      if (!v || v.removed) return;
+      if (!this.dirty) yield waitOn(this.wake);
+      this.dirty = false;
+      const status: number = yield this.dev.io.read8(this.dev.dpHost + v.dpOffset + DEVICE_DESC.status);
+      if (!(status & VIRTIO_CONFIG_S_DRIVER_OK)) continue;
+      yield* frame(this.sched, 'mpssd.virtio_console_tx', undefined, this.drainTransmit(v));
+      yield* frame(this.sched, 'mpssd.virtio_console_rx', undefined, this.pushInput(v));
+    }
+  }
+
+  private *drainTransmit(v: HostVdev): Routine {
+    for (;;) {
+      const buf = new Uint8Array(CONSOLE_BUF);
+      const n: number = yield* this.dev.vop.copyDesc(v, [{ buf, len: CONSOLE_BUF }], 1, true);
+      if (n <= 0) return;
+      this.bytesOut += n;
+      this.terminal.write(buf.subarray(0, n));
+    }
+  }
+
+  private *pushInput(v: HostVdev): Routine {
+    while (this.pending.length > 0) {
+      const head = this.pending[0];
+      const chunk = head.subarray(0, Math.min(head.length, CONSOLE_BUF));
+      const n: number = yield* this.dev.vop.copyDesc(v, [{ buf: chunk, len: chunk.length }], 0, true);
+      if (n <= 0) return; // no receive buffer yet: wait for the card to post some
+      this.bytesIn += n;
+      if (n >= head.length) this.pending.shift();
+      else this.pending[0] = head.subarray(n);
+    }
+  }
+}

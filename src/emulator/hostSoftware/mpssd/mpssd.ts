@@ -1,0 +1,99 @@
+// The mpssd daemon for one card (samples/mic/mpssd, Gen-1 flavour): adds the virtio devices at
+// start, sets the card's command line, boots it (`micctrl -b`), and reacts to state changes:
+// on shutting_down it waits for shutdown_status, resets the card, and boots it again after a
+// restart (§4.8).
+
+import { frame, sleep, waitOn, type Routine } from '../../sim/scheduler.ts';
+import type { MicDevice } from '../micHost/micDevice.ts';
+import { errName } from '../hostKernel.ts';
+import { SHUTDOWN_STATUS, MIC_RESTART } from '../../virtio/devicePage.ts';
+import { ConsoleBackend, consoleDeviceImage, type TerminalSink } from './consoleBackend.ts';
+
+export interface MpssdOptions {
+  autoBoot: boolean;
+}
+
+export class Mpssd {
+  readonly console: ConsoleBackend;
+  /** Set when the card powered off or halted on purpose: nothing to restart. */
+  stoppedOnPurpose = false;
+
+  constructor(
+    readonly dev: MicDevice,
+    terminal: TerminalSink,
+    readonly opts: MpssdOptions,
+  ) {
+    this.console = new ConsoleBackend(dev, dev.sched, dev.spine, terminal);
+  }
+
+  get name(): string {
+    return this.dev.name;
+  }
+
+  private log(text: string): void {
+    this.dev.kernel.printk(`mpssd: ${this.name}: ${text}`);
+  }
+
+  /** Daemon start: devices, command line, boot. */
+  *start(): Routine {
+    yield* frame(this.dev.sched, 'mpssd.start', { card: this.name }, this.doStart());
+  }
+
+  private *doStart(): Routine {
+    const n = this.dev.card.index + 1;
+    this.dev.sysfs.cmdline = `clocksource=tsc highres=off nohz=off cpufreq_on;corec6_off;pc3_off;pc6_off ifcfg=static;address,172.31.${n}.1;netmask,255.255.255.0`;
+    const vdev: unknown = yield* this.dev.vop.addDevice(consoleDeviceImage());
+    if (typeof vdev === 'number') {
+      this.log(`adding virtio-console failed: ${errName(vdev)}`);
+    } else {
+      this.console.attach(vdev as never);
+      this.dev.sched.spawn(`${this.name} console back-end`, this.console.initiator, this.console.run());
+    }
+    if (this.opts.autoBoot) yield* this.boot();
+  }
+
+  /** `micctrl -b`: bootmode linux, firmware mic/uos.img, then state boot. */
+  *boot(): Routine<number> {
+    this.dev.sysfs.bootmode = 'linux';
+    this.dev.sysfs.firmware = 'mic/uos.img';
+    this.stoppedOnPurpose = false;
+    const rc: number = yield* this.dev.writeState('boot');
+    if (rc < 0) this.log(`boot failed: ${errName(rc)}`);
+    return rc;
+  }
+
+  /** The per-card state watcher thread. */
+  *watch(): Routine {
+    for (;;) {
+      const st = this.dev.state;
+      if (st === 'shutting_down') yield* frame(this.dev.sched, 'mpssd.mic_handle_shutdown', undefined, this.handleShutdown());
+      else if (st === 'suspending') {
+        yield* this.dev.writeState('suspend');
+        continue;
+      }
+      if (this.dev.state === st) yield waitOn(this.dev.stateChanged);
+    }
+  }
+
+  private *handleShutdown(): Routine {
+    // Poll shutdown_status for up to 60 s.
+    let status = 0;
+    for (let i = 0; i < 600; i++) {
+      status = this.dev.shutdownStatus;
+      if (status >= 1 && status <= 4) break;
+      yield sleep(100_000_000);
+    }
+    this.log(`shutdown status ${SHUTDOWN_STATUS[status] ?? status}`);
+    yield* this.dev.writeState('reset');
+    // The reset completes inside the state write; wait (up to 120 s) in case it was queued.
+    for (let i = 0; i < 1200 && this.dev.state !== 'offline' && this.dev.state !== 'reset_failed'; i++) {
+      yield sleep(100_000_000);
+    }
+    if (status === MIC_RESTART && this.dev.state === 'offline') {
+      this.log('restarting the card');
+      yield* this.boot();
+    } else {
+      this.stoppedOnPurpose = true;
+    }
+  }
+}

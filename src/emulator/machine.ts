@@ -1,0 +1,162 @@
+// The machine: one host with 1–8 X100 cards, built from the rooms below. This facade is what
+// the CLI and the debug adapter use (create, run/stop, observe, inject input, read state) —
+// the role MockRuntime plays in vscode-mock-debug.
+
+import { SparseMemory } from './bus/sparseMemory.ts';
+import { HostSpace } from './bus/hostSpace.ts';
+import { X100Card } from './card/x100Card.ts';
+import { Scheduler, frame, type Routine, type Task } from './sim/scheduler.ts';
+import { Spine } from './sim/spine.ts';
+import { HostKernel } from './hostSoftware/hostKernel.ts';
+import { MicDevice, type MicState } from './hostSoftware/micHost/micDevice.ts';
+import { Mpssd } from './hostSoftware/mpssd/mpssd.ts';
+import type { TerminalSink } from './hostSoftware/mpssd/consoleBackend.ts';
+import { enumerate } from './hostSoftware/pciEnumeration.ts';
+import { CardOs } from './cardSoftware/cardOs.ts';
+import { buildUosImage } from './cardSoftware/uosImage.ts';
+
+export const MAX_CARDS = 8;
+
+export interface MachineConfig {
+  cards: number;
+  /** Bytes of GDDR per card (default 8 GiB). */
+  cardMemoryBytes: number;
+  /** Bytes of host RAM (default 16 GiB, sparse). */
+  hostRamBytes: number;
+  /** PCI revision ID (stepping): 0x20 = C0. */
+  revision: number;
+  /** Virtual time the card firmware takes from reset to SPAD2 ready. */
+  firmwareReadyDelayNs: number;
+  /** mpssd boots the cards when it starts. */
+  autoBoot: boolean;
+  /** Where each card's console output goes. */
+  terminal: (card: number) => TerminalSink;
+}
+
+export const DEFAULT_CONFIG: MachineConfig = {
+  cards: 1,
+  cardMemoryBytes: 8 * 2 ** 30,
+  hostRamBytes: 16 * 2 ** 30,
+  revision: 0x20,
+  firmwareReadyDelayNs: 1_500_000_000,
+  autoBoot: true,
+  terminal: () => ({ write: () => {} }),
+};
+
+export type RunResult = 'idle' | 'stopped' | 'limit';
+
+export class Machine {
+  readonly cfg: MachineConfig;
+  readonly sched = new Scheduler();
+  readonly spine: Spine;
+  readonly hostRam: SparseMemory;
+  readonly cards: X100Card[] = [];
+  readonly hostIo: HostSpace;
+  readonly host: HostKernel;
+  readonly mics: MicDevice[] = [];
+  readonly mpssd: Mpssd[] = [];
+  readonly cardOs: CardOs[] = [];
+  readonly firmware = new Map<string, Uint8Array>();
+  /** Errors thrown inside a routine (a model bug): reported, never thrown out of the loop. */
+  readonly internalErrors: string[] = [];
+  private started = false;
+
+  constructor(partial: Partial<MachineConfig> = {}) {
+    const cfg = { ...DEFAULT_CONFIG, ...partial };
+    this.cfg = cfg;
+    this.spine = new Spine(this.sched);
+    this.hostRam = new SparseMemory('host', cfg.hostRamBytes);
+    this.firmware.set('mic/uos.img', buildUosImage());
+    const sink = {
+      msix: (card: X100Card, vector: number) => {
+        const dev = this.mics[card.index];
+        if (dev) this.sched.spawn(`host irq ${card.name} v${vector}`, 'host.driver', dev.isr(vector));
+      },
+    };
+    for (let i = 0; i < cfg.cards; i++) {
+      const c = new X100Card({ index: i, memoryBytes: cfg.cardMemoryBytes, revision: cfg.revision }, this.sched, this.spine, this.hostRam, sink);
+      c.firmwareReadyDelayNs = cfg.firmwareReadyDelayNs;
+      this.cards.push(c);
+      this.cardOs.push(new CardOs(c));
+    }
+    this.hostIo = new HostSpace(this.spine, this.hostRam, this.cards);
+    this.host = new HostKernel(this.sched, this.spine, this.hostIo);
+    for (const c of this.cards) {
+      const dev = new MicDevice(c, this.host, this.firmware);
+      this.mics.push(dev);
+      this.mpssd.push(new Mpssd(dev, cfg.terminal(c.index), { autoBoot: cfg.autoBoot }));
+    }
+    this.sched.onTaskError = (t, err) => {
+      const msg = `internal error in ${t.name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+      this.internalErrors.push(msg);
+      this.spine.protocolError(0, t.initiator, msg);
+    };
+  }
+
+  /** Power on: card firmware starts, the host enumerates PCI, probes, and mpssd starts. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const os of this.cardOs) os.onPowerGood();
+    this.sched.spawn('host boot', 'host.driver', this.hostBoot());
+  }
+
+  private *hostBoot(): Routine {
+    yield* enumerate(this.sched, this.hostIo, this.cards);
+    for (const dev of this.mics) {
+      const rc: number = yield* dev.probe();
+      if (rc < 0) this.host.printk(`${dev.name}: probe failed (${rc})`);
+    }
+    for (const m of this.mpssd) {
+      this.sched.spawn(`mpssd ${m.name}`, 'host.mpssd', frame(this.sched, 'mpssd', { card: m.name }, this.mpssdMain(m)));
+    }
+  }
+
+  private *mpssdMain(m: Mpssd): Routine {
+    yield* m.start();
+    yield* m.watch();
+  }
+
+  /** Run until nothing is scheduled, a stop is requested, or maxSteps steps passed. */
+  run(maxSteps = Infinity, untilTime = Infinity): RunResult {
+    const s = this.sched;
+    const spine = this.spine;
+    for (let n = 0; n < maxSteps; n++) {
+      if (spine.stopRequested !== null) return 'stopped';
+      if (!s.step(untilTime)) return 'idle';
+    }
+    return spine.stopRequested !== null ? 'stopped' : 'limit';
+  }
+
+  /** Run until pred() holds (checked after every step) or the machine goes idle. */
+  runUntil(pred: () => boolean, maxSteps = 50_000_000): boolean {
+    for (let n = 0; n < maxSteps; n++) {
+      if (pred()) return true;
+      if (this.spine.stopRequested !== null) return pred();
+      if (!this.sched.step()) return pred();
+    }
+    return pred();
+  }
+
+  /** Keys typed at card N's console: an external input, recorded with its sequence number. */
+  consoleInput(card: number, bytes: Uint8Array): void {
+    this.spine.emit('input', `mic${card}.console`, 0, bytes.length, bytes[0] ?? 0, new TextDecoder().decode(bytes));
+    this.mpssd[card].console.input(bytes);
+  }
+
+  /** `echo CMD > /sys/class/mic/micN/state` from the host side. Resolves to 0 or −errno. */
+  hostCommand(card: number, cmd: 'boot' | 'reset' | 'shutdown' | 'suspend'): Task {
+    const dev = this.mics[card];
+    const m = this.mpssd[card];
+    const r: Routine<unknown> = cmd === 'boot' ? m.boot() : dev.writeState(cmd);
+    return this.sched.spawn(`sysfs ${dev.name} state ${cmd}`, 'host.driver', r);
+  }
+
+  state(card: number): MicState {
+    return this.mics[card].state;
+  }
+
+  dispose(): void {
+    this.sched.clear();
+  }
+}

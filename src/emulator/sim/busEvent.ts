@@ -1,0 +1,88 @@
+// The one record every bus transaction becomes (architecture: "every bus transaction is an event").
+
+/** What kind of transaction. Observers index on this. */
+export type EventKind =
+  | 'mmio.read'
+  | 'mmio.write'
+  | 'mem.read'
+  | 'mem.write'
+  | 'cfg.read'
+  | 'cfg.write'
+  | 'doorbell'
+  | 'irq'
+  | 'dma.desc'
+  | 'vring.avail'
+  | 'vring.used'
+  | 'state'
+  | 'console'
+  | 'input'
+  | 'protocol'
+  | 'log';
+
+export const EVENT_KINDS: readonly EventKind[] = [
+  'mmio.read',
+  'mmio.write',
+  'mem.read',
+  'mem.write',
+  'cfg.read',
+  'cfg.write',
+  'doorbell',
+  'irq',
+  'dma.desc',
+  'vring.avail',
+  'vring.used',
+  'state',
+  'console',
+  'input',
+  'protocol',
+  'log',
+];
+
+/**
+ * A logical software frame, e.g. `virtio_console.put_chars`. Frames form an immutable linked
+ * list, so an event shares its caller's chain instead of copying it.
+ */
+export interface Frame {
+  readonly fn: string;
+  readonly args: Readonly<Record<string, string | number>> | undefined;
+  readonly parent: Frame | null;
+}
+
+export interface BusEvent {
+  /** Monotonically increasing identity of the event. */
+  seq: number;
+  /** Virtual nanoseconds. */
+  time: number;
+  /** 'host.driver' | 'host.console' | 'mic0.cpu' | 'mic0.dma0' | 'mic0.hw' … */
+  initiator: string;
+  kind: EventKind;
+  /** Target space: 'host' | 'mic0.gddr' | 'mic0.mmio' | 'mic0.config' | … */
+  space: string;
+  /** 40-bit (or host 48-bit) addresses fit a JS number exactly. */
+  address: number;
+  size: number;
+  /** ≤ 32 bits; wider quantities are split. */
+  value: number;
+  frames: Frame | null;
+  /** Words for kinds that need them: doorbell names, protocol rule text, state names. */
+  detail: string;
+}
+
+export function frameList(f: Frame | null): Frame[] {
+  const out: Frame[] = [];
+  for (let p = f; p; p = p.parent) out.push(p);
+  return out;
+}
+
+/** `a → b → c`, outermost first, the way the architecture writes call paths. */
+export function framePath(f: Frame | null): string {
+  return frameList(f)
+    .reverse()
+    .map((x) => x.fn)
+    .join(' → ');
+}
+
+/** A copy that observers may keep (the spine reuses its record). */
+export function cloneEvent(e: BusEvent): BusEvent {
+  return { ...e };
+}

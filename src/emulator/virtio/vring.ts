@@ -1,0 +1,146 @@
+// The one split-ring implementation (legacy layout, align 4096), used by the card's virtio
+// drivers and the host back-ends alike. Each side passes its own accessor (Io) and the ring's
+// addresses as that side sees them. Every access is a bus transaction, so every helper is a
+// routine that yields after each one.
+
+import type { Io } from '../bus/io.ts';
+import type { Routine } from '../sim/scheduler.ts';
+
+export const MIC_VRING_ENTRIES = 128;
+export const MIC_VIRTIO_RING_ALIGN = 4096;
+export const MIC_VRING_INFO_MAGIC = 0xc0ffee00;
+
+const align = (x: number, a: number) => Math.ceil(x / a) * a;
+
+export function vringDescOffset(): number {
+  return 0;
+}
+export function vringAvailOffset(num: number): number {
+  return 16 * num;
+}
+export function vringUsedOffset(num: number, alignment = MIC_VIRTIO_RING_ALIGN): number {
+  return align(16 * num + 6 + 2 * num, alignment);
+}
+/** vring_size(num, align): bytes of desc + avail + used. 0x1406 for 128 entries. */
+export function vringSize(num: number, alignment = MIC_VIRTIO_RING_ALIGN): number {
+  return vringUsedOffset(num, alignment) + 6 + 8 * num;
+}
+/** Host ring block: pageAlign(vring_size + sizeof(_mic_vring_info)). 8 KiB for 128 entries. */
+export function micRingBlockSize(num: number): number {
+  return align(vringSize(num) + 8, 4096);
+}
+/** `_mic_vring_info` sits right after the ring: avail_idx (u16) then magic (u32 at +4). */
+export function vringInfoOffset(num: number): number {
+  return vringSize(num);
+}
+export function vringInfoMagic(virtioId: number, queueIndex: number): number {
+  return (MIC_VRING_INFO_MAGIC + virtioId + queueIndex) >>> 0;
+}
+/** Card-allocated used ring: pageAlign(6 + 8·num) — 4 KiB for 128 entries. */
+export function usedRingBytes(num: number): number {
+  return align(6 + 8 * num, 4096);
+}
+
+export function isPowerOfTwo(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+/** Addresses of one ring as one side sees them. */
+export interface VringAddrs {
+  num: number;
+  desc: number;
+  avail: number;
+  used: number;
+}
+
+export function vringAddrs(base: number, num: number, usedOverride?: number): VringAddrs {
+  return {
+    num,
+    desc: base + vringDescOffset(),
+    avail: base + vringAvailOffset(num),
+    used: usedOverride ?? base + vringUsedOffset(num),
+  };
+}
+
+export interface VringDesc {
+  addr: number;
+  len: number;
+  flags: number;
+  next: number;
+}
+
+/** Decode 16 descriptor bytes: {u64 addr, u32 len, u16 flags, u16 next}. */
+export function decodeDesc(b: Uint8Array): VringDesc {
+  const lo = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+  const hi = (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0;
+  return {
+    addr: hi * 0x100000000 + lo,
+    len: (b[8] | (b[9] << 8) | (b[10] << 16) | (b[11] << 24)) >>> 0,
+    flags: b[12] | (b[13] << 8),
+    next: b[14] | (b[15] << 8),
+  };
+}
+
+export function encodeDesc(d: VringDesc): Uint8Array {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, d.addr % 0x100000000, true);
+  dv.setUint32(4, Math.floor(d.addr / 0x100000000), true);
+  dv.setUint32(8, d.len, true);
+  dv.setUint16(12, d.flags, true);
+  dv.setUint16(14, d.next, true);
+  return b;
+}
+
+export function* readDesc(io: Io, r: VringAddrs, i: number): Routine<VringDesc> {
+  const b: Uint8Array = yield io.read(r.desc + 16 * i, 16);
+  return decodeDesc(b);
+}
+
+export function* writeDesc(io: Io, r: VringAddrs, i: number, d: VringDesc): Routine {
+  yield io.write(r.desc + 16 * i, encodeDesc(d));
+}
+
+export function* readAvailFlags(io: Io, r: VringAddrs): Routine<number> {
+  return yield io.read16(r.avail);
+}
+export function* writeAvailFlags(io: Io, r: VringAddrs, flags: number): Routine {
+  yield io.write16(r.avail, flags);
+}
+export function* readAvailIdx(io: Io, r: VringAddrs): Routine<number> {
+  return yield io.read16(r.avail + 2);
+}
+export function* readAvailRing(io: Io, r: VringAddrs, slot: number): Routine<number> {
+  return yield io.read16(r.avail + 4 + 2 * (slot % r.num));
+}
+/** Driver side: put head in avail.ring[idx % num]; the caller publishes idx separately. */
+export function* writeAvailRing(io: Io, r: VringAddrs, slot: number, head: number): Routine {
+  yield io.write16(r.avail + 4 + 2 * (slot % r.num), head);
+}
+export function* writeAvailIdx(io: Io, r: VringAddrs, idx: number): Routine {
+  yield io.write16(r.avail + 2, idx & 0xffff);
+}
+
+export function* readUsedIdx(io: Io, r: VringAddrs): Routine<number> {
+  return yield io.read16(r.used + 2);
+}
+export function* readUsedFlags(io: Io, r: VringAddrs): Routine<number> {
+  return yield io.read16(r.used);
+}
+export function* readUsedElem(io: Io, r: VringAddrs, slot: number): Routine<{ id: number; len: number }> {
+  const b: Uint8Array = yield io.read(r.used + 4 + 8 * (slot % r.num), 8);
+  return {
+    id: (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0,
+    len: (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0,
+  };
+}
+export function* writeUsedElem(io: Io, r: VringAddrs, slot: number, id: number, len: number): Routine {
+  const b = new Uint8Array(8);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, id, true);
+  dv.setUint32(4, len, true);
+  yield io.write(r.used + 4 + 8 * (slot % r.num), b);
+}
+export function* writeUsedIdx(io: Io, r: VringAddrs, idx: number): Routine {
+  yield io.write16(r.used + 2, idx & 0xffff);
+}
