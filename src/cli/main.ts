@@ -31,7 +31,8 @@ function main(): void {
   const interactive = process.stdin.isTTY === true;
   const out = process.stdout;
   // On a pipe, "\r\n" from the card tty becomes "\n" so the text diffs cleanly.
-  const cook = (b: Uint8Array): Uint8Array | string => (out.isTTY ? b : Buffer.from(b).toString('latin1').replace(/\r\n/g, '\n').replace(/\r/g, ''));
+  const cook = (b: Uint8Array): Uint8Array | string =>
+    out.isTTY ? b : Buffer.from(b).toString('latin1').replace(/\r\n/g, '\n').replace(/\r/g, '');
   const machine = new Machine({
     cards: opts.cards,
     cardMemoryBytes: opts.memoryBytes,
@@ -64,8 +65,7 @@ function main(): void {
     if (trace) {
       trace.end(traceBuf, () => process.exit(code));
       traceBuf = '';
-    }
-    else process.exit(code);
+    } else process.exit(code);
   };
 
   if (interactive) runInteractive(machine, opts, finish);
@@ -89,7 +89,6 @@ function runInteractive(machine: Machine, opts: CliOptions, finish: (code: numbe
   process.on('exit', restore);
   process.stderr.write('mic-emu: Ctrl-] quits\r\n');
   let poweredOff = false;
-  machine.mics[opts.console].stateChanged; // state changes are reported by the progress reporter
   stdin.on('data', (chunk: Buffer) => {
     const i = chunk.indexOf(CTRL_RIGHT_BRACKET);
     if (i >= 0) {
@@ -134,7 +133,9 @@ function runPiped(machine: Machine, opts: CliOptions, finish: (code: number) => 
     }
     if (!os.shell) {
       if (ended || machine.state(card) !== 'online') {
-        process.stderr.write(`mic-emu: ${machine.mics[card].name} did not come up (state ${machine.state(card)})\n`);
+        process.stderr.write(
+          `mic-emu: ${machine.mics[card].name} did not come up (state ${machine.state(card)})\n`,
+        );
         finish(1);
       }
       return;

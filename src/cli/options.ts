@@ -74,7 +74,8 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--cards': {
         const v = need();
         const n = Number(v);
-        if (!/^\d+$/.test(v) || n < 1 || n > 8) throw new UsageError(`--cards: '${v}' is not a number from 1 to 8`);
+        if (!/^\d+$/.test(v) || n < 1 || n > 8)
+          throw new UsageError(`--cards: '${v}' is not a number from 1 to 8`);
         o.cards = n;
         break;
       }
@@ -98,7 +99,8 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--stepping': {
         const v = need().toUpperCase();
-        if (!(v in STEPPING_REVISION)) throw new UsageError(`--stepping: '${v}' is not one of A0, B0, B1, C0`);
+        if (!(v in STEPPING_REVISION))
+          throw new UsageError(`--stepping: '${v}' is not one of A0, B0, B1, C0`);
         o.stepping = v;
         break;
       }
@@ -106,6 +108,7 @@ export function parseArgs(argv: string[]): CliOptions {
         throw new UsageError(`unknown option '${argv[i]}' (see --help)`);
     }
   }
-  if (o.console >= o.cards) throw new UsageError(`--console: mic${o.console} does not exist with --cards ${o.cards}`);
+  if (o.console >= o.cards)
+    throw new UsageError(`--console: mic${o.console} does not exist with --cards ${o.cards}`);
   return o;
 }

@@ -20,10 +20,20 @@ export class ProgressReporter {
     machine.spine.observe((e) => {
       if (e.kind === 'state' && e.detail === 'hardware reset') say(e.space, 'reset (RGCR)');
       else if (e.kind === 'state') say(e.space, `state ${e.detail}`);
-      else if (e.kind === 'mmio.write' && e.initiator.endsWith('.cpu') && e.address === R.SPAD(2) && e.value & 1)
+      else if (
+        e.kind === 'mmio.write' &&
+        e.initiator.endsWith('.cpu') &&
+        e.address === R.SPAD(2) &&
+        e.value & 1
+      )
         say(e.space.replace('.mmio', ''), `firmware ready (SPAD2=0x${e.value.toString(16)})`);
       else if (e.kind === 'log' && e.detail.startsWith('download ')) say(e.space, e.detail);
-      else if (e.kind === 'doorbell' && e.detail === 'h2c 7' && e.initiator.startsWith('host') && this.kickPending(e.space))
+      else if (
+        e.kind === 'doorbell' &&
+        e.detail === 'h2c 7' &&
+        e.initiator.startsWith('host') &&
+        this.kickPending(e.space)
+      )
         say(e.space.replace('.sbox', ''), 'bootstrap kick (APICICR7 = 0x20e5)');
       else if (e.kind === 'protocol') say(e.space, `protocol error: ${e.detail}`);
     });

@@ -74,7 +74,13 @@ export class Machine {
       },
     };
     for (let i = 0; i < cfg.cards; i++) {
-      const c = new X100Card({ index: i, memoryBytes: cfg.cardMemoryBytes, revision: cfg.revision }, this.sched, this.spine, this.hostRam, sink);
+      const c = new X100Card(
+        { index: i, memoryBytes: cfg.cardMemoryBytes, revision: cfg.revision },
+        this.sched,
+        this.spine,
+        this.hostRam,
+        sink,
+      );
       c.firmwareReadyDelayNs = cfg.firmwareReadyDelayNs;
       this.cards.push(c);
       this.cardOs.push(new CardOs(c));
@@ -108,7 +114,11 @@ export class Machine {
       if (rc < 0) this.host.printk(`${dev.name}: probe failed (${rc})`);
     }
     for (const m of this.mpssd) {
-      this.sched.spawn(`mpssd ${m.name}`, 'host.mpssd', frame(this.sched, 'mpssd', { card: m.name }, this.mpssdMain(m)));
+      this.sched.spawn(
+        `mpssd ${m.name}`,
+        'host.mpssd',
+        frame(this.sched, 'mpssd', { card: m.name }, this.mpssdMain(m)),
+      );
     }
   }
 
@@ -140,7 +150,14 @@ export class Machine {
 
   /** Keys typed at card N's console: an external input, recorded with its sequence number. */
   consoleInput(card: number, bytes: Uint8Array): void {
-    this.spine.emit('input', `mic${card}.console`, 0, bytes.length, bytes[0] ?? 0, new TextDecoder().decode(bytes));
+    this.spine.emit(
+      'input',
+      `mic${card}.console`,
+      0,
+      bytes.length,
+      bytes[0] ?? 0,
+      new TextDecoder().decode(bytes),
+    );
     this.mpssd[card].console.input(bytes);
   }
 

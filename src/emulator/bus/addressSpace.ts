@@ -142,7 +142,13 @@ export abstract class AddressSpace implements Io {
     const t = this.decode(addr, len);
     if (t.kind === 'mem') {
       t.mem!.read(t.offset, out);
-      this.spine.emit('mem.read', t.space, t.offset, len, len >= 4 ? out[0] | (out[1] << 8) | (out[2] << 16) | (out[3] << 24) : out[0]);
+      this.spine.emit(
+        'mem.read',
+        t.space,
+        t.offset,
+        len,
+        len >= 4 ? out[0] | (out[1] << 8) | (out[2] << 16) | (out[3] << 24) : out[0],
+      );
       return out;
     }
     if (t.kind === 'mmio') {

@@ -56,7 +56,17 @@ export const MMIO_SIZE = 0x20000;
 export const MIC_MMIO_CARD_BASE = 0x08_007c_0000;
 
 const dmaChannel = (off: number, access: Access, doc: string, effect?: Effect, fields?: FieldSpec[]) =>
-  ({ offset: 0xa000 + off, block: 'sbox', count: 8, stride: 0x40, access, doc, effect, fields, group: 'DMA' }) as const;
+  ({
+    offset: 0xa000 + off,
+    block: 'sbox',
+    count: 8,
+    stride: 0x40,
+    access,
+    doc,
+    effect,
+    fields,
+    group: 'DMA',
+  }) as const;
 
 export const SBOX = {
   POST_CODE: {
@@ -150,32 +160,58 @@ export const SBOX = {
     { name: 'msix_mask', hi: 25, lo: 25, doc: 'interrupt mask, host-owned channel (MSI-X)' },
     { name: 'irq_status', hi: 26, lo: 26, doc: 'interrupt status' },
   ]),
-  DHPR: dmaChannel(0x04, 'rw', 'DMA head: index of the next free descriptor slot; a write hands descriptors to the engine', 'dma.dhpr'),
+  DHPR: dmaChannel(
+    0x04,
+    'rw',
+    'DMA head: index of the next free descriptor slot; a write hands descriptors to the engine',
+    'dma.dhpr',
+  ),
   DTPR: dmaChannel(0x08, 'ro', 'DMA tail as kept by hardware (read once at setup to seed head)'),
   DAUX_LO: dmaChannel(0x0c, 'rw', 'DMA auxiliary low (unused upstream)'),
   DAUX_HI: dmaChannel(0x10, 'rw', 'DMA auxiliary high (unused upstream)'),
   DRAR_LO: dmaChannel(0x14, 'rw', 'DMA ring address bits 31:0', 'dma.drar'),
   DRAR_HI: dmaChannel(0x18, 'rw', 'DMA ring address high, ring size and system-memory flag', 'dma.drar', [
-    { name: 'addr_hi', hi: 3, lo: 0, doc: 'GDDR ring: address bits 35:32 (host ring: bits 1:0 = address bits 33:32)' },
+    {
+      name: 'addr_hi',
+      hi: 3,
+      lo: 0,
+      doc: 'GDDR ring: address bits 35:32 (host ring: bits 1:0 = address bits 33:32)',
+    },
     { name: 'size', hi: 20, lo: 4, doc: 'ring size in descriptors' },
     { name: 'smpt', hi: 25, lo: 21, doc: 'host ring: SMPT index' },
     { name: 'sysmem', hi: 26, lo: 26, doc: '1 = ring in host memory' },
   ]),
   DITR: dmaChannel(0x1c, 'rw', 'DMA interrupt timer (unused upstream)'),
-  DSTAT: dmaChannel(0x20, 'ro', 'DMA status: bits 16:0 completion count (hardware tail), 31:28 engine status', undefined, [
-    { name: 'completions', hi: 16, lo: 0, doc: 'hardware tail index' },
-    { name: 'busy', hi: 29, lo: 29, doc: 'quiesced/busy flag checked at setup' },
-    { name: 'status', hi: 31, lo: 28, doc: 'engine status' },
-  ]),
+  DSTAT: dmaChannel(
+    0x20,
+    'ro',
+    'DMA status: bits 16:0 completion count (hardware tail), 31:28 engine status',
+    undefined,
+    [
+      { name: 'completions', hi: 16, lo: 0, doc: 'hardware tail index' },
+      { name: 'busy', hi: 29, lo: 29, doc: 'quiesced/busy flag checked at setup' },
+      { name: 'status', hi: 31, lo: 28, doc: 'engine status' },
+    ],
+  ),
   DSTATWB_LO: dmaChannel(0x24, 'rw', 'DMA tail write-back address low (unused upstream)'),
   DSTATWB_HI: dmaChannel(0x28, 'rw', 'DMA tail write-back address high (unused upstream)'),
   DCHERR: dmaChannel(0x2c, 'w1c', 'DMA channel error: non-zero = error (write 1s to clear)', 'dma.dcherr', [
     { name: 'align', hi: 0, lo: 0, doc: 'address or length not a multiple of 64 (emulator encoding)' },
     { name: 'size', hi: 1, lo: 1, doc: 'length above the channel maximum (emulator encoding)' },
-    { name: 'smpt', hi: 2, lo: 2, doc: 'address in an SMPT window that reaches no host memory (emulator encoding)' },
+    {
+      name: 'smpt',
+      hi: 2,
+      lo: 2,
+      doc: 'address in an SMPT window that reaches no host memory (emulator encoding)',
+    },
     { name: 'range', hi: 3, lo: 3, doc: 'address beyond GDDR (emulator encoding)' },
     { name: 'dhpr', hi: 4, lo: 4, doc: 'same DHPR value written twice (emulator encoding)' },
-    { name: 'desc', hi: 5, lo: 5, doc: 'descriptor type not supported or host-to-host copy (emulator encoding)' },
+    {
+      name: 'desc',
+      hi: 5,
+      lo: 5,
+      doc: 'descriptor type not supported or host-to-host copy (emulator encoding)',
+    },
   ]),
   DCHERRMSK: dmaChannel(0x30, 'rw', 'DMA channel error mask (the driver writes 0)'),
   DCR: {
@@ -277,7 +313,9 @@ export const REGISTERS: readonly RegisterInstance[] = (() => {
   return out.sort((a, b) => a.bar4 - b.bar4);
 })();
 
-export const REGISTER_BY_NAME: ReadonlyMap<string, RegisterInstance> = new Map(REGISTERS.map((r) => [r.name, r]));
+export const REGISTER_BY_NAME: ReadonlyMap<string, RegisterInstance> = new Map(
+  REGISTERS.map((r) => [r.name, r]),
+);
 
 /** BAR4 offset → register, by dword. */
 const byWord = new Int32Array(MMIO_SIZE / 4).fill(-1);

@@ -200,12 +200,26 @@ export class X100Card {
   // ---- host→card doorbells ----------------------------------------------------------------
 
   private ringCard(db: number, vector: number): void {
-    this.spine.emit('doorbell', `${this.name}.sbox`, db < 8 ? R.APICICR(db) : R.RDMASR(db - 8), 4, db, `h2c ${db}`);
+    this.spine.emit(
+      'doorbell',
+      `${this.name}.sbox`,
+      db < 8 ? R.APICICR(db) : R.RDMASR(db - 8),
+      4,
+      db,
+      `h2c ${db}`,
+    );
     if (this.inReset) return;
     const cpu = this.cpu;
     // Delivery to the card's APIC is posted: the handler runs as its own step.
     this.sched.at(0, () => {
-      this.spine.emit('irq', `${this.name}.apic`, db, 4, vector, `card irq ${db < 8 ? 26 + db : 17 + db - 8} (doorbell ${db})`);
+      this.spine.emit(
+        'irq',
+        `${this.name}.apic`,
+        db,
+        4,
+        vector,
+        `card irq ${db < 8 ? 26 + db : 17 + db - 8} (doorbell ${db})`,
+      );
       cpu?.onDoorbell(db, vector);
     });
   }

@@ -60,7 +60,10 @@ export class CardOs implements CardCpu {
 
   constructor(
     readonly card: X100Card,
-    readonly opts: CardOsOptions = { cores: X100_DEFAULT_CPU.cores, threadsPerCore: X100_DEFAULT_CPU.threadsPerCore },
+    readonly opts: CardOsOptions = {
+      cores: X100_DEFAULT_CPU.cores,
+      threadsPerCore: X100_DEFAULT_CPU.threadsPerCore,
+    },
   ) {
     this.io = new CardSpace(card.spine, card);
     this.bootstrap = new Bootstrap(card, this.io, () => card.firmwareReadyDelayNs);
@@ -162,7 +165,11 @@ export class CardOs implements CardCpu {
     const id = parseUosHeader(head);
     if (typeof id === 'string') {
       this.state = 'crashed';
-      this.card.spine.protocolError(0, this.name, `${this.name}: the bootstrap jumped to 0x${MIC_DOWNLOAD_ADDR.toString(16)} but found no card OS there (${id}); the card hangs.`);
+      this.card.spine.protocolError(
+        0,
+        this.name,
+        `${this.name}: the bootstrap jumped to 0x${MIC_DOWNLOAD_ADDR.toString(16)} but found no card OS there (${id}); the card hangs.`,
+      );
       return;
     }
     this.identity = id;
@@ -171,14 +178,18 @@ export class CardOs implements CardCpu {
     const nul = cl.indexOf(0);
     this.cmdline = new TextDecoder().decode(cl.subarray(0, nul < 0 ? cl.length : nul)).trim();
     const memMatch = /mem=(\d+)M/.exec(this.cmdline);
-    const memBytes = memMatch ? Math.min(Number(memMatch[1]) * 2 ** 20, this.card.gddr.size) : this.card.gddr.size;
+    const memBytes = memMatch
+      ? Math.min(Number(memMatch[1]) * 2 ** 20, this.card.gddr.size)
+      : this.card.gddr.size;
     this.gddrAlloc = new GddrAllocator(GDDR_HEAP_BASE, Math.max(0, memBytes - GDDR_HEAP_BASE));
     this.printk(`Linux version ${id.release} (${id.builder}) ${id.version}`);
     this.printk(`Command line: ${this.cmdline}`);
     this.printk(
       `x100: Intel Xeon Phi coprocessor, stepping ${steppingName(this.card.config.revision)}, ${this.opts.cores} cores, ${memBytes / 2 ** 20} MiB GDDR`,
     );
-    this.printk(`x100: image at 0x${MIC_DOWNLOAD_ADDR.toString(16)} (${size} bytes), log_buf at 0x${this.logBufAddr.toString(16)}`);
+    this.printk(
+      `x100: image at 0x${MIC_DOWNLOAD_ADDR.toString(16)} (${size} bytes), log_buf at 0x${this.logBufAddr.toString(16)}`,
+    );
     yield sleep(50_000_000);
     this.state = 'running';
     const drv = new MicCardDriver({
@@ -196,7 +207,11 @@ export class CardOs implements CardCpu {
       },
       freeIrq: (db, name) => {
         const list = this.irqHandlers.get(db);
-        if (list) this.irqHandlers.set(db, list.filter((h) => h.name !== name));
+        if (list)
+          this.irqHandlers.set(
+            db,
+            list.filter((h) => h.name !== name),
+          );
       },
       orderlyShutdown: (status) => this.shutdown(status),
     });
@@ -280,7 +295,7 @@ export class CardOs implements CardCpu {
   }
 
   private shellHost(): ShellHost {
-    const os = this;
+    const os: CardOs = this as CardOs; // eslint-disable-line @typescript-eslint/no-this-alias -- closures read the live OS
     return {
       write: (t) => os.ttyWrite(t),
       uname: () => ({
@@ -320,11 +335,15 @@ export class CardOs implements CardCpu {
   shutdown(status: number): void {
     if (this.state !== 'running') return;
     this.state = 'stopping';
-    this.spawn('kernel_power_off', frame(this.sched, 'kernel_power_off', { status }, this.doShutdown(status)));
+    this.spawn(
+      'kernel_power_off',
+      frame(this.sched, 'kernel_power_off', { status }, this.doShutdown(status)),
+    );
   }
 
   private *doShutdown(status: number): Routine {
-    const words = status === MIC_RESTART ? 'Restarting system' : status === MIC_HALTED ? 'System halted' : 'Power down';
+    const words =
+      status === MIC_RESTART ? 'Restarting system' : status === MIC_HALTED ? 'System halted' : 'Power down';
     this.shell?.print?.('\nThe system is going down NOW!\n');
     this.printk(`reboot: ${words}`);
     yield* this.flushConsole();

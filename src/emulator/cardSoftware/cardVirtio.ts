@@ -9,7 +9,14 @@ import { frame, sleep, type Routine, type Scheduler } from '../sim/scheduler.ts'
 import type { Spine } from '../sim/spine.ts';
 import { DEVICE_CTRL, DEVICE_DESC, VQCONFIG, entryLayout, s8 } from '../virtio/devicePage.ts';
 import { VIRTIO_QUEUE_NAMES, VIRTIO_SHORT_NAMES, deviceName } from '../virtio/virtioIds.ts';
-import { readAvailIdx, usedRingBytes, vringAddrs, vringInfoMagic, vringInfoOffset, vringSize } from '../virtio/vring.ts';
+import {
+  readAvailIdx,
+  usedRingBytes,
+  vringAddrs,
+  vringInfoMagic,
+  vringInfoOffset,
+  vringSize,
+} from '../virtio/vring.ts';
 import type { GddrAllocator } from './gddrAllocator.ts';
 import { CardVirtqueue } from './virtqueue.ts';
 
@@ -81,7 +88,8 @@ export class CardVdev {
   *readHostFeatures(): Routine<number> {
     const n = Math.min(this.featureLen, 4);
     let f = 0;
-    for (let i = 0; i < n; i++) f |= ((yield this.io.read8(this.a(this.layout.hostFeatures + i))) as number) << (8 * i);
+    for (let i = 0; i < n; i++)
+      f |= ((yield this.io.read8(this.a(this.layout.hostFeatures + i))) as number) << (8 * i);
     return f >>> 0;
   }
 
@@ -112,7 +120,12 @@ export class CardVdev {
    * zeroed used ring in GDDR; then used_address_updated = 1, ring, and wait for the host.
    */
   *findVqs(): Routine<number> {
-    return yield* frame(this.p.sched, 'mic_find_vqs', { dev: deviceName(this.type), nvqs: this.numVq }, this.doFindVqs());
+    return yield* frame(
+      this.p.sched,
+      'mic_find_vqs',
+      { dev: deviceName(this.type), nvqs: this.numVq },
+      this.doFindVqs(),
+    );
   }
 
   private *doFindVqs(): Routine<number> {
@@ -131,7 +144,9 @@ export class CardVdev {
           this.p.cardName,
           `${this.name} queue ${i}: _mic_vring_info.magic is 0x${magic.toString(16)}, expected 0x${want.toString(16)} (0xC0FFEE00 + type ${this.type} + index ${i}). The card driver warns and the queue fails with -EIO.`,
         );
-        this.p.printk(`mic_virtio: ${deviceName(this.type)} vq ${i}: magic mismatch 0x${magic.toString(16)}: -EIO`);
+        this.p.printk(
+          `mic_virtio: ${deviceName(this.type)} vq ${i}: magic mismatch 0x${magic.toString(16)}: -EIO`,
+        );
         return -5;
       }
       const usedBytes = usedRingBytes(num);
@@ -141,7 +156,9 @@ export class CardVdev {
       yield this.io.write64(this.a(vq + VQCONFIG.used_address), used);
       this.usedRings.push(used);
       const qn = `${this.p.cardName} ${VIRTIO_SHORT_NAMES[this.type] ?? this.type}.${qnames[i] ?? i}`;
-      this.vqs.push(new CardVirtqueue(qn, i, vringAddrs(ring, num, used), this.io, this.p.spine, () => this.notify()));
+      this.vqs.push(
+        new CardVirtqueue(qn, i, vringAddrs(ring, num, used), this.io, this.p.spine, () => this.notify()),
+      );
     }
     yield this.io.write8(this.a(l.ctrl + DEVICE_CTRL.used_address_updated), 1);
     yield* this.notify();
@@ -178,7 +195,11 @@ export class CardVdev {
       yield sleep(HANDSHAKE_STEP_NS);
     }
     if (!acked) {
-      this.p.spine.protocolError(9, this.p.cardName, `${this.name}: the host never set host_ack after vdev_reset (waited ${HANDSHAKE_POLLS} × 100 ms); the card proceeds and forces status = 0.`);
+      this.p.spine.protocolError(
+        9,
+        this.p.cardName,
+        `${this.name}: the host never set host_ack after vdev_reset (waited ${HANDSHAKE_POLLS} × 100 ms); the card proceeds and forces status = 0.`,
+      );
     }
     yield this.io.write8(this.a(this.offset + DEVICE_DESC.status), 0);
     this.status = 0;

@@ -78,7 +78,9 @@ export class MicCardDriver {
     this.dpMic = hi * 2 ** 32 + lo;
     const magic: number = yield this.io.read32(this.dpMic + BOOTPARAM.magic);
     if (magic !== MIC_MAGIC) {
-      this.h.printk(`mic: device page at 0x${this.dpMic.toString(16)} has magic 0x${magic.toString(16)}, expected 0x${MIC_MAGIC.toString(16)}: mic_driver_init failed with -EIO`);
+      this.h.printk(
+        `mic: device page at 0x${this.dpMic.toString(16)} has magic 0x${magic.toString(16)}, expected 0x${MIC_MAGIC.toString(16)}: mic_driver_init failed with -EIO`,
+      );
       this.h.spine.protocolError(
         1,
         this.h.cardName,
@@ -86,12 +88,16 @@ export class MicCardDriver {
       );
       return -5;
     }
-    this.h.printk(`mic: device page found at MIC 0x${this.dpMic.toString(16)} (SPAD14/15), magic 0x${magic.toString(16)}`);
+    this.h.printk(
+      `mic: device page found at MIC 0x${this.dpMic.toString(16)} (SPAD14/15), magic 0x${magic.toString(16)}`,
+    );
     this.h2cShutdownDb = this.allocDb();
     yield* this.programDb(this.h2cShutdownDb);
     this.h.requestIrq(this.h2cShutdownDb, 'mic_shutdown_isr', () => this.shutdownIsr());
     yield this.io.write8(this.dpMic + BOOTPARAM.h2c_shutdown_db, this.h2cShutdownDb);
-    this.h.printk(`mic: shutdown doorbell h2c ${this.h2cShutdownDb} (card irq ${this.h2cShutdownDb < 8 ? 26 + this.h2cShutdownDb : 17 + this.h2cShutdownDb - 8})`);
+    this.h.printk(
+      `mic: shutdown doorbell h2c ${this.h2cShutdownDb} (card irq ${this.h2cShutdownDb < 8 ? 26 + this.h2cShutdownDb : 17 + this.h2cShutdownDb - 8})`,
+    );
     this.up = true;
     yield* this.scan();
     this.h2cConfigDb = this.allocDb();
@@ -133,7 +139,13 @@ export class MicCardDriver {
     }
   }
 
-  private *addDevice(off: number, type: number, numVq: number, featureLen: number, configLen: number): Routine {
+  private *addDevice(
+    off: number,
+    type: number,
+    numVq: number,
+    featureLen: number,
+    configLen: number,
+  ): Routine {
     const vdev = new CardVdev(this.h, this.dpMic, off, type, numVq, featureLen, configLen);
     const driver = this.h.makeDriver(vdev);
     if (!driver) {
@@ -148,7 +160,10 @@ export class MicCardDriver {
     yield this.io.write8(this.dpMic + l.ctrl + DEVICE_CTRL.h2c_vdev_db, vdev.h2cDb);
     vdev.c2hDb = s8(yield this.io.read8(this.dpMic + l.ctrl + DEVICE_CTRL.c2h_vdev_db));
     // An opaque card pointer; the host never reads it.
-    yield this.io.write64(this.dpMic + l.ctrl + DEVICE_CTRL.vdev, 0xffff_8800_0000 + this.nextCookie++ * 0x1000);
+    yield this.io.write64(
+      this.dpMic + l.ctrl + DEVICE_CTRL.vdev,
+      0xffff_8800_0000 + this.nextCookie++ * 0x1000,
+    );
     this.vdevs.push(vdev);
     this.h.printk(
       `mic_virtio: ${deviceName(type)} (type ${type}) at dp offset 0x${off.toString(16)}: ${numVq} queues, h2c_vdev_db ${vdev.h2cDb}, c2h_vdev_db ${vdev.c2hDb}`,
@@ -163,7 +178,12 @@ export class MicCardDriver {
 
   /** Hot-remove responder / card shutdown: unregister, reset if DRIVER_OK, guest_ack, type −1. */
   *removeDevice(vdev: CardVdev, hostRequested: boolean): Routine {
-    yield* frame(this.sched, 'mic_remove_device', { dev: deviceName(vdev.type) }, this.doRemove(vdev, hostRequested));
+    yield* frame(
+      this.sched,
+      'mic_remove_device',
+      { dev: deviceName(vdev.type) },
+      this.doRemove(vdev, hostRequested),
+    );
   }
 
   private *doRemove(vdev: CardVdev, hostRequested: boolean): Routine {
@@ -200,7 +220,12 @@ export class MicCardDriver {
 
   /** Orderly halt/poweroff/restart report (§4.4 step 6). */
   *reportShutdown(status: number): Routine {
-    yield* frame(this.sched, 'mic_shutdown_host', { status: SHUTDOWN_STATUS[status] ?? status }, this.doReport(status));
+    yield* frame(
+      this.sched,
+      'mic_shutdown_host',
+      { status: SHUTDOWN_STATUS[status] ?? status },
+      this.doReport(status),
+    );
   }
   private *doReport(status: number): Routine {
     if (!this.up) return;

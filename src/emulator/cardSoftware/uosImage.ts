@@ -44,7 +44,9 @@ export function buildUosImage(id: UosIdentity = DEFAULT_UOS, size = 512 * 1024):
   dv.setUint16(0x1fe, 0xaa55, true); // boot flag
   dv.setUint32(UOS_HDR_MAGIC_OFF, UOS_HDR_MAGIC, true);
   dv.setUint16(0x206, 0x020c, true); // boot protocol 2.12
-  const text = new TextEncoder().encode(`${UOS_ID_MAGIC}${id.release}\0${id.version}\0${id.machine}\0${id.builder}\0`);
+  const text = new TextEncoder().encode(
+    `${UOS_ID_MAGIC}${id.release}\0${id.version}\0${id.machine}\0${id.builder}\0`,
+  );
   img.set(text, UOS_ID_OFF);
   return img;
 }
@@ -53,7 +55,8 @@ export function buildUosImage(id: UosIdentity = DEFAULT_UOS, size = 512 * 1024):
 export function parseUosHeader(head: Uint8Array): UosIdentity | string {
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   if (head.length < 0x1000) return 'image too short';
-  if (dv.getUint32(UOS_HDR_MAGIC_OFF, true) !== UOS_HDR_MAGIC) return 'no "HdrS" boot header at 0x202: not a kernel image';
+  if (dv.getUint32(UOS_HDR_MAGIC_OFF, true) !== UOS_HDR_MAGIC)
+    return 'no "HdrS" boot header at 0x202: not a kernel image';
   const s = new TextDecoder().decode(head.subarray(UOS_ID_OFF, UOS_ID_OFF + 512));
   if (!s.startsWith(UOS_ID_MAGIC)) return 'no MIC uOS identity block at 0x400';
   const [release, version, machine, builder] = s.slice(UOS_ID_MAGIC.length).split('\0');

@@ -83,7 +83,14 @@ export class CardVirtqueue<T = unknown> {
     this.availIdx = (this.availIdx + 1) & 0xffff;
     // virtio_wmb(); then publish the index.
     yield* writeAvailIdx(this.io, this.addrs, this.availIdx);
-    this.spine.emit('vring.avail', this.io.name, this.addrs.avail + 2, 2, head, `${this.name} head ${head} made available (${sgs.length} desc)`);
+    this.spine.emit(
+      'vring.avail',
+      this.io.name,
+      this.addrs.avail + 2,
+      2,
+      head,
+      `${this.name} head ${head} made available (${sgs.length} desc)`,
+    );
     return head;
   }
 
@@ -101,7 +108,11 @@ export class CardVirtqueue<T = unknown> {
     const head = e.id;
     const token = head < this.num ? this.tokens[head] : undefined;
     if (token === undefined) {
-      this.spine.protocolError(0, this.name, `${this.name}: used ring returned id ${head}, which is not a chain the card made available; the queue is marked broken.`);
+      this.spine.protocolError(
+        0,
+        this.name,
+        `${this.name}: used ring returned id ${head}, which is not a chain the card made available; the queue is marked broken.`,
+      );
       this.broken = true;
       return null;
     }
@@ -112,7 +123,14 @@ export class CardVirtqueue<T = unknown> {
     this.nextFree[last] = this.freeHead;
     this.freeHead = head;
     this.numFree += this.chainLen[head];
-    this.spine.emit('vring.used', this.io.name, this.addrs.used + 2, 2, head, `${this.name} head ${head} used by card, len ${e.len}`);
+    this.spine.emit(
+      'vring.used',
+      this.io.name,
+      this.addrs.used + 2,
+      2,
+      head,
+      `${this.name} head ${head} used by card, len ${e.len}`,
+    );
     return { token, len: e.len, head };
   }
 

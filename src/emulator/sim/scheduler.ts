@@ -245,13 +245,25 @@ export class Scheduler {
     const y = r.value;
     if (y instanceof Sleep) {
       t.state = 'sleeping';
-      this.timers.push({ time: this.now + Math.max(0, y.ns), order: this.order++, task: t, token: t.waitToken, fn: null });
+      this.timers.push({
+        time: this.now + Math.max(0, y.ns),
+        order: this.order++,
+        task: t,
+        token: t.waitToken,
+        fn: null,
+      });
     } else if (y instanceof Wait) {
       t.state = 'waiting';
       t.waitingOn = y.queue;
       y.queue!.add(t);
       if (y.timeoutNs >= 0) {
-        this.timers.push({ time: this.now + y.timeoutNs, order: this.order++, task: t, token: t.waitToken, fn: null });
+        this.timers.push({
+          time: this.now + y.timeoutNs,
+          order: this.order++,
+          task: t,
+          token: t.waitToken,
+          fn: null,
+        });
       }
     } else {
       // An access happened; hand its value back on the next resume.

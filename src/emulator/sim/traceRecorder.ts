@@ -6,7 +6,9 @@ import type { Observer } from './spine.ts';
 export function eventToJson(e: BusEvent): string {
   const frames: string[] = [];
   for (let f = e.frames; f; f = f.parent) {
-    const args = f.args ? Object.entries(f.args).map(([k, v]) => `${k}=${typeof v === 'number' ? '0x' + v.toString(16) : v}`) : [];
+    const args = f.args
+      ? Object.entries(f.args).map(([k, v]) => `${k}=${typeof v === 'number' ? '0x' + v.toString(16) : v}`)
+      : [];
     frames.push(args.length ? `${f.fn}(${args.join(', ')})` : f.fn);
   }
   frames.reverse();

@@ -20,7 +20,14 @@ export const BOOTPARAM = {
 } as const;
 
 /** Device descriptor header, relative to the entry. */
-export const DEVICE_DESC = { type: 0, num_vq: 1, feature_len: 2, config_len: 3, status: 4, vqconfig: 8 } as const;
+export const DEVICE_DESC = {
+  type: 0,
+  num_vq: 1,
+  feature_len: 2,
+  config_len: 3,
+  status: 4,
+  vqconfig: 8,
+} as const;
 /** mic_vqconfig, 24 bytes each. */
 export const VQCONFIG = { address: 0, used_address: 8, num: 16, SIZE: 24 } as const;
 /** mic_device_ctrl, 16 bytes. */

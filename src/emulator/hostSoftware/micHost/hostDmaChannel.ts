@@ -71,7 +71,8 @@ export class HostDmaChannel {
     // 4. DRAR: system-memory flag, SMPT index, address bits 33:32, ring size in 20:4
     const smptIdx = Math.floor((this.ringMic - SMPT_WINDOW_BASE) / SMPT_PAGE) & 31;
     const inPage = (this.ringMic - SMPT_WINDOW_BASE) % SMPT_PAGE;
-    const hi = ((1 << 26) | (smptIdx << 21) | (MIC_DMA_DESC_RX_SIZE << 4) | (Math.floor(inPage / 2 ** 32) & 3)) >>> 0;
+    const hi =
+      ((1 << 26) | (smptIdx << 21) | (MIC_DMA_DESC_RX_SIZE << 4) | (Math.floor(inPage / 2 ** 32) & 3)) >>> 0;
     yield this.io.write32(this.r(R.DRAR_LO(ch)), inPage % 2 ** 32);
     yield this.io.write32(this.r(R.DRAR_HI(ch)), hi);
     // 5. head = last_tail = DTPR
@@ -90,7 +91,9 @@ export class HostDmaChannel {
       yield this.io.write32(this.r(R.DCR), (d & ~(1 << (2 * ch + 1))) >>> 0);
       const m: number = yield this.io.read32(this.r(R.DCAR(ch)));
       yield this.io.write32(this.r(R.DCAR(ch)), (m | DCAR_MSIX_MASK) >>> 0);
-      this.kernel.printk(`${this.cardName}: dma ch${ch}: DCHERR 0x${err.toString(16)} DSTAT 0x${dstat.toString(16)} at setup: -EBUSY`);
+      this.kernel.printk(
+        `${this.cardName}: dma ch${ch}: DCHERR 0x${err.toString(16)} DSTAT 0x${dstat.toString(16)} at setup: -EBUSY`,
+      );
       this.ready = false;
       return -E.EBUSY;
     }
@@ -113,7 +116,12 @@ export class HostDmaChannel {
    * Returns 0 or a negative errno.
    */
   *memcpySync(src: number, dst: number, len: number): Routine<number> {
-    return yield* frame(this.sched, 'mic_dma_memcpy_sync', { ch: this.ch, src, dst, len }, this.doMemcpy(src, dst, len));
+    return yield* frame(
+      this.sched,
+      'mic_dma_memcpy_sync',
+      { ch: this.ch, src, dst, len },
+      this.doMemcpy(src, dst, len),
+    );
   }
 
   private *doMemcpy(src: number, dst: number, len: number): Routine<number> {

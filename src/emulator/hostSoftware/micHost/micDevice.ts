@@ -19,7 +19,14 @@ import { MicInterrupts } from './micInterrupts.ts';
 import { SmptAllocator } from './smptAllocator.ts';
 import { Vop } from './vop.ts';
 
-export const MIC_STATES = ['offline', 'online', 'shutting_down', 'reset_failed', 'suspending', 'suspended'] as const;
+export const MIC_STATES = [
+  'offline',
+  'online',
+  'shutting_down',
+  'reset_failed',
+  'suspending',
+  'suspended',
+] as const;
 export type MicState = (typeof MIC_STATES)[number];
 
 /** SPAD2 (DOWNLOAD_INFO) fields. */
@@ -46,7 +53,14 @@ export interface Sysfs {
 export class MicDevice {
   state: MicState = 'offline';
   shutdownStatus = 0;
-  readonly sysfs: Sysfs = { cmdline: '', firmware: 'mic/uos.img', ramdisk: '', bootmode: 'linux', log_buf_addr: 0, log_buf_len: 0 };
+  readonly sysfs: Sysfs = {
+    cmdline: '',
+    firmware: 'mic/uos.img',
+    ramdisk: '',
+    bootmode: 'linux',
+    log_buf_addr: 0,
+    log_buf_len: 0,
+  };
   /** Pollers of sysfs `state` (mpssd). */
   readonly stateChanged: WaitQueue;
   readonly smpt = new SmptAllocator();
@@ -150,7 +164,9 @@ export class MicDevice {
 
   private *doProbe(): Routine<number> {
     const k = this.kernel;
-    k.printk(`${this.name}: Intel MIC X100 (device 0x${this.card.config.deviceId.toString(16)}) stepping ${this.stepping}`);
+    k.printk(
+      `${this.name}: Intel MIC X100 (device 0x${this.card.config.deviceId.toString(16)}) stepping ${this.stepping}`,
+    );
     // pci_enable_device + bus mastering; MSI-X with MIC_MIN_MSIX vectors.
     const cmd: number = yield this.cfgRead(CFG.COMMAND);
     yield this.cfgWrite(CFG.COMMAND, cmd | CMD_MEMORY | CMD_BUS_MASTER);
@@ -165,11 +181,15 @@ export class MicDevice {
     yield this.io.write(this.dpHost, new Uint8Array(MIC_DP_SIZE));
     this.c2hShutdownDb = this.nextDb();
     yield* this.initBootparam();
-    const rc: number = yield* this.intr.request('mic_shutdown_db', this.c2hShutdownDb, () => this.shutdownDbHandler());
+    const rc: number = yield* this.intr.request('mic_shutdown_db', this.c2hShutdownDb, () =>
+      this.shutdownDbHandler(),
+    );
     if (rc < 0) return rc;
     yield* this.programSmpt();
     yield* this.intr.enable();
-    k.printk(`${this.name}: device page at host 0x${this.dpHost.toString(16)}, MIC 0x${this.dpMic.toString(16)}; BAR0 0x${this.bar0.toString(16)} (${this.bar0Size / 2 ** 20} MiB), BAR4 0x${this.bar4.toString(16)}`);
+    k.printk(
+      `${this.name}: device page at host 0x${this.dpHost.toString(16)}, MIC 0x${this.dpMic.toString(16)}; BAR0 0x${this.bar0.toString(16)} (${this.bar0Size / 2 ** 20} MiB), BAR4 0x${this.bar4.toString(16)}`,
+    );
     return 0;
   }
 
@@ -195,7 +215,8 @@ export class MicDevice {
 
   /** Rewrite all 32 SMPT registers from the software copy. */
   *programSmpt(): Routine {
-    for (let i = 0; i < SMPT_SLOTS; i++) yield this.io.write32(this.bar4 + R.SMPT(i), smptEntry(this.smpt.entries[i].base));
+    for (let i = 0; i < SMPT_SLOTS; i++)
+      yield this.io.write32(this.bar4 + R.SMPT(i), smptEntry(this.smpt.entries[i].base));
   }
 
   // ---- doorbells ------------------------------------------------------------------------
@@ -325,7 +346,11 @@ export class MicDevice {
     const bootaddr = spad2BootAddr(spad2);
     if (bootaddr > 2 ** 31) {
       k.printk(`${this.name}: download address 0x${bootaddr.toString(16)} above 2 GiB: -EINVAL`);
-      this.spine.protocolError(22, this.name, `${this.name}: SPAD2 download address 0x${bootaddr.toString(16)} is above 2 GiB; the host refuses to boot (-EINVAL).`);
+      this.spine.protocolError(
+        22,
+        this.name,
+        `${this.name}: SPAD2 download address 0x${bootaddr.toString(16)} is above 2 GiB; the host refuses to boot (-EINVAL).`,
+      );
       return -E.EINVAL;
     }
     const image = this.firmware.get(this.sysfs.firmware);
@@ -334,13 +359,29 @@ export class MicDevice {
       return -2;
     }
     if (bootaddr + image.length > this.bar0Size) {
-      this.spine.protocolError(22, this.name, `${this.name}: image of ${image.length} bytes at 0x${bootaddr.toString(16)} does not fit in BAR0 (${this.bar0Size} bytes); boot fails with -EINVAL.`);
+      this.spine.protocolError(
+        22,
+        this.name,
+        `${this.name}: image of ${image.length} bytes at 0x${bootaddr.toString(16)} does not fit in BAR0 (${this.bar0Size} bytes); boot fails with -EINVAL.`,
+      );
       return -E.EINVAL;
     }
-    this.spine.emit('log', this.name, 0, 0, 0, `download ${this.sysfs.firmware} (${image.length} bytes) to 0x${bootaddr.toString(16)}`);
-    k.printk(`${this.name}: downloading ${this.sysfs.firmware} (${image.length} bytes) to 0x${bootaddr.toString(16)}`);
+    this.spine.emit(
+      'log',
+      this.name,
+      0,
+      0,
+      0,
+      `download ${this.sysfs.firmware} (${image.length} bytes) to 0x${bootaddr.toString(16)}`,
+    );
+    k.printk(
+      `${this.name}: downloading ${this.sysfs.firmware} (${image.length} bytes) to 0x${bootaddr.toString(16)}`,
+    );
     for (let off = 0; off < image.length; off += 64 * 1024) {
-      yield this.io.write(this.bar0 + bootaddr + off, image.subarray(off, Math.min(image.length, off + 64 * 1024)));
+      yield this.io.write(
+        this.bar0 + bootaddr + off,
+        image.subarray(off, Math.min(image.length, off + 64 * 1024)),
+      );
     }
     yield this.io.write32(this.bar4 + R.SPAD(5), image.length);
     if (this.sysfs.bootmode === 'elf') return 0;
@@ -361,7 +402,8 @@ export class MicDevice {
     yield* this.intr.enable();
     // Host DMA channel 0 for VOP copies: registered at every start, since a reset clears it.
     const drc: number = yield* this.dma.setup();
-    if (drc < 0) k.printk(`${this.name}: DMA channel 0 unavailable (${drc}): VOP falls back to CPU copies through BAR0`);
+    if (drc < 0)
+      k.printk(`${this.name}: DMA channel 0 unavailable (${drc}): VOP falls back to CPU copies through BAR0`);
     yield this.io.write32(this.bar4 + R.SPAD(14), this.dpMic % 2 ** 32);
     yield this.io.write32(this.bar4 + R.SPAD(15), Math.floor(this.dpMic / 2 ** 32));
     // Bootstrap kick: BSP APIC ID into APICICR7 high, then vector 229 | send.

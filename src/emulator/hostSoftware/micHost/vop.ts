@@ -34,7 +34,15 @@ import {
   type VringAddrs,
   type VringDesc,
 } from '../../virtio/vring.ts';
-import { VIRTIO_QUEUE_NAMES, VIRTIO_SHORT_NAMES, VRING_AVAIL_F_NO_INTERRUPT, VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, deviceName } from '../../virtio/virtioIds.ts';
+import {
+  VIRTIO_QUEUE_NAMES,
+  VIRTIO_SHORT_NAMES,
+  VRING_AVAIL_F_NO_INTERRUPT,
+  VRING_DESC_F_INDIRECT,
+  VRING_DESC_F_NEXT,
+  VRING_DESC_F_WRITE,
+  deviceName,
+} from '../../virtio/virtioIds.ts';
 import { E } from '../hostKernel.ts';
 import type { CopyEngine, Bounce } from './copyEngine.ts';
 import { VOP_BOUNCE_SIZE } from './copyEngine.ts';
@@ -155,13 +163,21 @@ export class Vop {
 
   /** MIC_VIRTIO_ADD_DEVICE. Returns the device or −errno. */
   *addDevice(d: DeviceDescImage): Routine<HostVdev | number> {
-    return yield* frame(this.p.sched, 'mic_virtio_add_device', { type: d.type, num_vq: d.numVq }, this.doAdd(d));
+    return yield* frame(
+      this.p.sched,
+      'mic_virtio_add_device',
+      { type: d.type, num_vq: d.numVq },
+      this.doAdd(d),
+    );
   }
 
   private *doAdd(d: DeviceDescImage): Routine<HostVdev | number> {
     const p = this.p;
     const name = deviceName(d.type);
-    if (alignedDescSize(d.numVq, d.featureLen, d.configLen) > MIC_MAX_DESC_BLK_SIZE || d.numVq > MIC_MAX_VRINGS) {
+    if (
+      alignedDescSize(d.numVq, d.featureLen, d.configLen) > MIC_MAX_DESC_BLK_SIZE ||
+      d.numVq > MIC_MAX_VRINGS
+    ) {
       p.printk(`${p.cardName}: ${name}: num_vq ${d.numVq} / desc size too large: -EINVAL`);
       return -E.EINVAL;
     }
@@ -204,7 +220,8 @@ export class Vop {
     dv.setUint8(DEVICE_DESC.num_vq, d.numVq);
     dv.setUint8(DEVICE_DESC.feature_len, d.featureLen);
     dv.setUint8(DEVICE_DESC.config_len, d.configLen);
-    for (let i = 0; i < d.numVq; i++) dv.setUint16(l.vq - found + i * VQCONFIG.SIZE + VQCONFIG.num, d.num[i], true);
+    for (let i = 0; i < d.numVq; i++)
+      dv.setUint16(l.vq - found + i * VQCONFIG.SIZE + VQCONFIG.num, d.num[i], true);
     img.set(d.hostFeatures.subarray(0, d.featureLen), l.hostFeatures - found);
     img.set(d.config.subarray(0, d.configLen), l.config - found);
     dv.setInt8(l.ctrl - found + DEVICE_CTRL.c2h_vdev_db, -1);
@@ -255,7 +272,9 @@ export class Vop {
     const updated: number = yield this.io.read8(dp + l.ctrl + DEVICE_CTRL.used_address_updated);
     if (updated) {
       for (const vr of vdev.vrings) {
-        const used: number = yield this.io.read64(dp + l.vq + vr.index * VQCONFIG.SIZE + VQCONFIG.used_address);
+        const used: number = yield this.io.read64(
+          dp + l.vq + vr.index * VQCONFIG.SIZE + VQCONFIG.used_address,
+        );
         if (used === 0) {
           this.p.printk(`${this.p.cardName}: ${vdev.name} vq ${vr.index}: used_address is 0, not switching`);
           continue;
@@ -303,7 +322,11 @@ export class Vop {
     }
     const head: number = yield* readAvailRing(io, vr.addrs, vr.lastAvailIdx);
     if (head >= vr.num) {
-      this.p.spine.protocolError(12, this.p.cardName, `${where}: avail.ring[${vr.lastAvailIdx % vr.num}] = head ${head} ≥ num ${vr.num} (vringh: -EINVAL). COPY_DESC fails.`);
+      this.p.spine.protocolError(
+        12,
+        this.p.cardName,
+        `${where}: avail.ring[${vr.lastAvailIdx % vr.num}] = head ${head} ≥ num ${vr.num} (vringh: -EINVAL). COPY_DESC fails.`,
+      );
       return -E.EINVAL;
     }
     const descs: VringDesc[] = [];
@@ -311,17 +334,29 @@ export class Vop {
     let sawWrite = false;
     for (;;) {
       if (descs.length >= vr.num) {
-        this.p.spine.protocolError(12, this.p.cardName, `${where}: descriptor chain from head ${head} has more than ${vr.num} links: a loop (vringh: -ELOOP). COPY_DESC fails.`);
+        this.p.spine.protocolError(
+          12,
+          this.p.cardName,
+          `${where}: descriptor chain from head ${head} has more than ${vr.num} links: a loop (vringh: -ELOOP). COPY_DESC fails.`,
+        );
         return -E.ELOOP;
       }
       const d: VringDesc = yield* readDesc(io, vr.addrs, i);
       if (d.flags & VRING_DESC_F_INDIRECT) {
-        this.p.spine.protocolError(12, this.p.cardName, `${where}: descriptor ${i} is INDIRECT, a feature the host never offered (vringh: -EINVAL).`);
+        this.p.spine.protocolError(
+          12,
+          this.p.cardName,
+          `${where}: descriptor ${i} is INDIRECT, a feature the host never offered (vringh: -EINVAL).`,
+        );
         return -E.EINVAL;
       }
       if (d.flags & VRING_DESC_F_WRITE) sawWrite = true;
       else if (sawWrite) {
-        this.p.spine.protocolError(12, this.p.cardName, `${where}: descriptor ${i} is readable after a writable one in the chain from head ${head} (vringh: -EINVAL). COPY_DESC fails.`);
+        this.p.spine.protocolError(
+          12,
+          this.p.cardName,
+          `${where}: descriptor ${i} is readable after a writable one in the chain from head ${head} (vringh: -EINVAL). COPY_DESC fails.`,
+        );
         return -E.EINVAL;
       }
       if (d.addr + d.len > this.p.gddrSize()) {
@@ -335,14 +370,26 @@ export class Vop {
       descs.push(d);
       if (!(d.flags & VRING_DESC_F_NEXT)) break;
       if (d.next >= vr.num) {
-        this.p.spine.protocolError(12, this.p.cardName, `${where}: descriptor ${i} chains to ${d.next} ≥ num ${vr.num} (vringh: -EINVAL). The host back-end stops this request.`);
+        this.p.spine.protocolError(
+          12,
+          this.p.cardName,
+          `${where}: descriptor ${i} chains to ${d.next} ≥ num ${vr.num} (vringh: -EINVAL). The host back-end stops this request.`,
+        );
         return -E.EINVAL;
       }
       i = d.next;
     }
     vr.lastAvailIdx = (vr.lastAvailIdx + 1) & 0xffff;
     const firstWrite = descs.findIndex((d) => (d.flags & VRING_DESC_F_WRITE) !== 0);
-    return { head, descs, rIdx: 0, rOff: 0, wIdx: firstWrite < 0 ? descs.length : firstWrite, wOff: 0, consumed: 0 };
+    return {
+      head,
+      descs,
+      rIdx: 0,
+      rOff: 0,
+      wIdx: firstWrite < 0 ? descs.length : firstWrite,
+      wOff: 0,
+      consumed: 0,
+    };
   }
 
   /**
@@ -370,7 +417,14 @@ export class Vop {
       if (typeof c === 'number') return c;
       if (c === null) return 0;
       vr.chain = c;
-      p.spine.emit('vring.avail', 'host', vr.addrs.avail + 2, 2, c.head, `${p.cardName} ${vdev.queueName(vrIdx)} head ${c.head} taken by host`);
+      p.spine.emit(
+        'vring.avail',
+        'host',
+        vr.addrs.avail + 2,
+        2,
+        c.head,
+        `${p.cardName} ${vdev.queueName(vrIdx)} head ${c.head} taken by host`,
+      );
     }
     const c = vr.chain;
     let out = 0;
@@ -398,7 +452,12 @@ export class Vop {
         const d = c.descs[c.wIdx];
         const n = Math.min(d.len - c.wOff, v.len - pos);
         if (n > 0) {
-          const rc: number = yield* p.copy.userToCard(vr.bounce, v.buf.subarray(pos, pos + n), d.addr + c.wOff, d.len - c.wOff);
+          const rc: number = yield* p.copy.userToCard(
+            vr.bounce,
+            v.buf.subarray(pos, pos + n),
+            d.addr + c.wOff,
+            d.len - c.wOff,
+          );
           if (rc < 0) return rc;
         }
         pos += n;
@@ -425,7 +484,14 @@ export class Vop {
     vr.lastUsedIdx = (vr.lastUsedIdx + 1) & 0xffff;
     yield* writeUsedIdx(this.io, vr.addrs, vr.lastUsedIdx);
     vr.completed++;
-    p.spine.emit('vring.used', 'host', vr.addrs.used + 2, 2, c.head, `${p.cardName} ${vdev.queueName(vr.index)} head ${c.head} used, len ${c.consumed}`);
+    p.spine.emit(
+      'vring.used',
+      'host',
+      vr.addrs.used + 2,
+      2,
+      c.head,
+      `${p.cardName} ${vdev.queueName(vr.index)} head ${c.head} used, len ${c.consumed}`,
+    );
     vr.chain = null;
     yield this.io.write16(vr.infoHost, vr.lastAvailIdx);
     const flags: number = yield* readAvailFlags(this.io, vr.addrs);

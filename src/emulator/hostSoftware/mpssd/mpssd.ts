@@ -66,7 +66,8 @@ export class Mpssd {
   *watch(): Routine {
     for (;;) {
       const st = this.dev.state;
-      if (st === 'shutting_down') yield* frame(this.dev.sched, 'mpssd.mic_handle_shutdown', undefined, this.handleShutdown());
+      if (st === 'shutting_down')
+        yield* frame(this.dev.sched, 'mpssd.mic_handle_shutdown', undefined, this.handleShutdown());
       else if (st === 'suspending') {
         yield* this.dev.writeState('suspend');
         continue;
