@@ -295,7 +295,7 @@ export class CardOs implements CardCpu {
   }
 
   private shellHost(): ShellHost {
-    const os: CardOs = this as CardOs; // eslint-disable-line @typescript-eslint/no-this-alias -- closures read the live OS
+    const os: CardOs = this as CardOs;
     return {
       write: (t) => os.ttyWrite(t),
       uname: () => ({
