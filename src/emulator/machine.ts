@@ -14,6 +14,7 @@ import type { TerminalSink } from './hostSoftware/mpssd/consoleBackend.ts';
 import { enumerate } from './hostSoftware/pciEnumeration.ts';
 import { CardOs } from './cardSoftware/cardOs.ts';
 import { buildUosImage } from './cardSoftware/uosImage.ts';
+import { createBackends } from './hostSoftware/mpssd/backends.ts';
 
 export const MAX_CARDS = 8;
 
@@ -31,6 +32,21 @@ export interface MachineConfig {
   autoBoot: boolean;
   /** Where each card's console output goes. */
   terminal: (card: number) => TerminalSink;
+  /** Card N's disk image for virtio-block (null: no block device). */
+  disk: (card: number) => DiskConfig | null;
+  /** Write every frame crossing each card's virtio-net link to this pcap file (null: none). */
+  pcap: (card: number) => string | null;
+  /** Network fault injection: drop every Nth frame (0 = never). */
+  netDropEvery: number;
+}
+
+export interface DiskConfig {
+  path: string;
+  /** Size to create the image with when the file does not exist. */
+  sizeBytes: number;
+  readonly: boolean;
+  /** Fault injection: sectors [first, last] answer EIO. */
+  eioSectors?: [number, number] | null;
 }
 
 export const DEFAULT_CONFIG: MachineConfig = {
@@ -41,6 +57,9 @@ export const DEFAULT_CONFIG: MachineConfig = {
   firmwareReadyDelayNs: 1_500_000_000,
   autoBoot: true,
   terminal: () => ({ write: () => {} }),
+  disk: () => null,
+  pcap: () => null,
+  netDropEvery: 0,
 };
 
 export type RunResult = 'idle' | 'stopped' | 'limit';
@@ -90,7 +109,9 @@ export class Machine {
     for (const c of this.cards) {
       const dev = new MicDevice(c, this.host, this.firmware);
       this.mics.push(dev);
-      this.mpssd.push(new Mpssd(dev, cfg.terminal(c.index), { autoBoot: cfg.autoBoot }));
+      this.mpssd.push(
+        new Mpssd(dev, cfg.terminal(c.index), { autoBoot: cfg.autoBoot }, (m) => createBackends(m, cfg)),
+      );
     }
     this.sched.onTaskError = (t, err) => {
       const msg = `internal error in ${t.name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
@@ -173,7 +194,9 @@ export class Machine {
     return this.mics[card].state;
   }
 
+  /** Stop everything and release host resources (disk images flushed, pcap files closed). */
   dispose(): void {
     this.sched.clear();
+    for (const m of this.mpssd) m.close();
   }
 }

@@ -18,6 +18,7 @@ import { Shell, type ShellCommand, type ShellHost } from './shell/shell.ts';
 import { X100_DEFAULT_CPU } from './shell/cpuinfo.ts';
 import { parseUosHeader, type UosIdentity } from './uosImage.ts';
 import { VirtioConsole } from './virtioConsole.ts';
+import { installCardModules } from './cardModules.ts';
 
 /** Kernel log buffer: physical 32 MiB, 128 KiB; the kernel maps it at 0xFFFFFFFF80000000 + phys. */
 export const LOG_BUF_PHYS = 0x0200_0000;
@@ -69,6 +70,7 @@ export class CardOs implements CardCpu {
     this.bootstrap = new Bootstrap(card, this.io, () => card.firmwareReadyDelayNs);
     this.ttyWake = new WaitQueue(card.sched, `${card.name} tty`);
     card.cpu = this;
+    installCardModules(this);
   }
 
   get name(): string {
@@ -320,6 +322,15 @@ export class CardOs implements CardCpu {
       halt: () => os.shutdown(MIC_HALTED),
       extraCommands: () => os.extraCommands,
       cmdline: () => os.cmdline,
+      spawn: (cmd, done) => {
+        const t = os.spawn('sh', cmd as Routine<unknown>);
+        const prev = t.onDone;
+        t.onDone = (task, err) => {
+          prev?.(task, err);
+          const st = task.result;
+          done(err !== undefined ? 1 : typeof st === 'number' ? st : 0);
+        };
+      },
     };
   }
 

@@ -44,6 +44,8 @@ export class Task {
   waitToken = 0;
   waitingOn: WaitQueue | null = null;
   onDone: ((t: Task, error?: unknown) => void) | null = null;
+  /** What the routine returned. */
+  result: unknown = undefined;
   constructor(
     readonly id: number,
     readonly name: string,
@@ -239,6 +241,7 @@ export class Scheduler {
     }
     this.current = null;
     if (r.done) {
+      t.result = r.value;
       this.finish(t);
       return;
     }

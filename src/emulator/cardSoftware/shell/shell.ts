@@ -7,9 +7,16 @@ import { cpuinfoText, type CpuDescription } from './cpuinfo.ts';
 
 export interface ShellCommand {
   help: string;
-  /** Output goes through host.write (or sh.print). May return an exit status; void means 0. */
-  run(args: string[], sh: Shell): void;
+  /**
+   * Output goes through host.write (or sh.print). May return an exit status (void means 0), or
+   * a generator routine that does I/O over virtual time: the card OS runs it as a task
+   * (ShellHost.spawn) and the next prompt appears when it returns its exit status.
+   */
+  run(args: string[], sh: Shell): unknown;
 }
+
+/** A generator routine as the card OS runs it (structural: the shell stays pure logic). */
+export type AsyncCommand = Generator<unknown, number | void, unknown>;
 
 export interface ShellHost {
   /** Send text to the console. The shell already turns '\n' into '\r\n' before calling this. */
@@ -34,6 +41,8 @@ export interface ShellHost {
   extraCommands?(): Record<string, ShellCommand>;
   /** The kernel command line for /proc/cmdline (without the trailing newline). */
   cmdline?(): string;
+  /** Run an asynchronous command; call done(exitStatus) when it finishes. */
+  spawn?(cmd: AsyncCommand, done: (status: number) => void): void;
 }
 
 export interface ShellOptions {
@@ -168,12 +177,25 @@ function normalizePath(path: string): string {
   return '/' + out.join('/');
 }
 
+function isRoutine(r: unknown): r is AsyncCommand {
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof (r as AsyncCommand).next === 'function' &&
+    typeof (r as AsyncCommand).throw === 'function'
+  );
+}
+
 export class Shell {
   private readonly host: ShellHost;
   private readonly fixedPrompt: string | undefined;
   private readonly builtins: Record<string, Builtin>;
 
   private _stopped = false;
+  /** An asynchronous command is running: input waits, the prompt comes when it ends. */
+  private busy = false;
+  private typeahead: number[] = [];
+  private _interrupted = false;
   private status = 0;
   private buffer = '';
   private escState: EscState = 'none';
@@ -214,10 +236,28 @@ export class Shell {
     });
   }
 
+  /** Ctrl-C arrived while an asynchronous command runs; the command polls this. */
+  get interrupted(): boolean {
+    return this._interrupted;
+  }
+
+  get running(): boolean {
+    return this.busy;
+  }
+
   /** Bytes typed on the console (raw terminal: the shell does the echo). */
   input(bytes: Uint8Array): void {
     this.guard(() => {
       if (!(bytes instanceof Uint8Array)) return;
+      if (this.busy) {
+        for (const b of bytes) {
+          if (b === 0x03) {
+            this._interrupted = true;
+            this.out('^C');
+          } else this.typeahead.push(b);
+        }
+        return;
+      }
       // A partial UTF-8 sequence is kept across calls (it may arrive split over two chunks).
       for (let i = 0; i < bytes.length && !this._stopped; i++) this.feed(bytes[i]);
     });
@@ -232,7 +272,7 @@ export class Shell {
     this.guard(() => {
       this.resetLine();
       for (const one of String(line).split(/\r\n|\r|\n/)) {
-        if (this._stopped) break;
+        if (this._stopped || this.busy) break;
         this.out(one + '\n');
         this.execute(one);
         this.afterCommand();
@@ -482,7 +522,7 @@ export class Shell {
   }
 
   private afterCommand(): void {
-    if (this._stopped) return;
+    if (this._stopped || this.busy) return;
     if (this.relogin) {
       this.relogin = false;
       this.status = 0;
@@ -521,6 +561,7 @@ export class Shell {
         this.flush(); // keep ordering: extras may write through host.write directly
         const r: unknown = extra.run(args, this);
         if (typeof r === 'number') this.setExitStatus(r);
+        else if (isRoutine(r)) this.startAsync(name, r);
         return;
       }
       this.out(`-sh: ${name}: command not found\n`);
@@ -530,6 +571,34 @@ export class Shell {
       this.out(`-sh: ${name}: ${msg}\n`);
       this.status = 1;
     }
+  }
+
+  private startAsync(name: string, r: AsyncCommand): void {
+    if (!this.host.spawn) {
+      this.out(`-sh: ${name}: cannot run here (no scheduler)\n`);
+      this.status = 1;
+      return;
+    }
+    this.busy = true;
+    this._interrupted = false;
+    this.flush();
+    this.host.spawn(r, (status) => this.finishAsync(status));
+  }
+
+  private finishAsync(status: number): void {
+    this.guard(() => {
+      if (!this.busy) return;
+      this.busy = false;
+      this._interrupted = false;
+      this.setExitStatus(status);
+      this.afterCommand();
+      // Replay what was typed meanwhile; if it starts another async command, keep the rest.
+      const pending = this.typeahead;
+      this.typeahead = [];
+      let i = 0;
+      while (i < pending.length && !this._stopped && !this.busy) this.feed(pending[i++]);
+      if (this.busy) this.typeahead = pending.slice(i).concat(this.typeahead);
+    });
   }
 
   private extras(): Record<string, ShellCommand> {

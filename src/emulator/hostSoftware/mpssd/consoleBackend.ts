@@ -9,6 +9,7 @@ import { DEVICE_DESC } from '../../virtio/devicePage.ts';
 import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_ID_CONSOLE } from '../../virtio/virtioIds.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
 import type { DeviceDescImage, HostVdev } from '../micHost/vop.ts';
+import type { VirtioBackend } from './backend.ts';
 
 export interface TerminalSink {
   write(bytes: Uint8Array): void;
@@ -28,7 +29,8 @@ export function consoleDeviceImage(): DeviceDescImage {
   };
 }
 
-export class ConsoleBackend {
+export class ConsoleBackend implements VirtioBackend {
+  readonly kind = 'console';
   vdev: HostVdev | null = null;
   private readonly pending: Uint8Array[] = [];
   private readonly wake: WaitQueue;
@@ -49,6 +51,12 @@ export class ConsoleBackend {
   get initiator(): string {
     return `host.${this.dev.name}.console`;
   }
+
+  deviceImage(): DeviceDescImage {
+    return consoleDeviceImage();
+  }
+
+  close(): void {}
 
   attach(vdev: HostVdev): void {
     this.vdev = vdev;

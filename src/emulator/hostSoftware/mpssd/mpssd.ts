@@ -7,14 +7,21 @@ import { frame, sleep, waitOn, type Routine } from '../../sim/scheduler.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
 import { errName } from '../hostKernel.ts';
 import { SHUTDOWN_STATUS, MIC_RESTART } from '../../virtio/devicePage.ts';
-import { ConsoleBackend, consoleDeviceImage, type TerminalSink } from './consoleBackend.ts';
+import { ConsoleBackend, type TerminalSink } from './consoleBackend.ts';
+import type { VirtioBackend } from './backend.ts';
+import type { HostVdev } from '../micHost/vop.ts';
 
 export interface MpssdOptions {
   autoBoot: boolean;
 }
 
+/** Builds the other back-ends of a card (block, net) from the machine's configuration. */
+export type BackendFactory = (m: Mpssd) => VirtioBackend[];
+
 export class Mpssd {
   readonly console: ConsoleBackend;
+  /** Every back-end of this card, console first, in the order their devices are added. */
+  readonly backends: VirtioBackend[];
   /** Set when the card powered off or halted on purpose: nothing to restart. */
   stoppedOnPurpose = false;
 
@@ -22,8 +29,14 @@ export class Mpssd {
     readonly dev: MicDevice,
     terminal: TerminalSink,
     readonly opts: MpssdOptions,
+    more: BackendFactory = () => [],
   ) {
     this.console = new ConsoleBackend(dev, dev.sched, dev.spine, terminal);
+    this.backends = [this.console, ...more(this)];
+  }
+
+  backend<T extends VirtioBackend>(kind: string): T | undefined {
+    return this.backends.find((b) => b.kind === kind) as T | undefined;
   }
 
   get name(): string {
@@ -42,14 +55,30 @@ export class Mpssd {
   private *doStart(): Routine {
     const n = this.dev.card.index + 1;
     this.dev.sysfs.cmdline = `clocksource=tsc highres=off nohz=off cpufreq_on;corec6_off;pc3_off;pc6_off ifcfg=static;address,172.31.${n}.1;netmask,255.255.255.0`;
-    const vdev: unknown = yield* this.dev.vop.addDevice(consoleDeviceImage());
-    if (typeof vdev === 'number') {
-      this.log(`adding virtio-console failed: ${errName(vdev)}`);
-    } else {
-      this.console.attach(vdev as never);
-      this.dev.sched.spawn(`${this.name} console back-end`, this.console.initiator, this.console.run());
-    }
+    for (const b of this.backends) yield* this.addBackend(b);
     if (this.opts.autoBoot) yield* this.boot();
+  }
+
+  /** open() + MIC_VIRTIO_ADD_DEVICE, then the back-end's thread. Returns 0 or −errno. */
+  *addBackend(b: VirtioBackend): Routine<number> {
+    const vdev: HostVdev | number = yield* this.dev.vop.addDevice(b.deviceImage());
+    if (typeof vdev === 'number') {
+      this.log(`adding virtio-${b.kind} failed: ${errName(vdev)}`);
+      return vdev;
+    }
+    b.attach(vdev);
+    this.dev.sched.spawn(`${this.name} ${b.kind} back-end`, b.initiator, b.run());
+    return 0;
+  }
+
+  close(): void {
+    for (const b of this.backends) {
+      try {
+        b.close();
+      } catch {
+        // closing is best effort; a back-end reports its own errors
+      }
+    }
   }
 
   /** `micctrl -b`: bootmode linux, firmware mic/uos.img, then state boot. */
