@@ -18,9 +18,11 @@ export const HELP = `Usage: npm start -- [options]
        mic-emu [options]
 
 Boots an emulated host with Intel MIC X100 cards and connects this terminal to a card's
-virtio console. On a terminal: raw mode, Ctrl-] quits. With stdin from a pipe or file: each
-line is typed into the console; at end of input the card is shut down in order (poweroff) and
-the process exits once the card is offline again.
+virtio console. On a terminal: raw mode; Ctrl-] opens the host command prompt (boot, reset,
+shutdown, suspend, resume, status, console micN, quit), Ctrl-] twice quits. With stdin from a
+pipe or file: each line is typed into the console, and a line starting with ~ is a host
+command (e.g. ~suspend); at end of input every card is shut down in order (poweroff) and the
+process exits once the cards are offline again.
 
 Options:
   --cards N          number of cards, 1–8 (default 1)

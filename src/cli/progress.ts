@@ -9,7 +9,6 @@ export class ProgressReporter {
   constructor(
     private readonly machine: Machine,
     private readonly err: NodeJS.WriteStream,
-    private readonly focus: number,
   ) {
     const say = (card: string, text: string) => {
       const t = (machine.sched.now / 1e9).toFixed(3).padStart(8);
@@ -49,6 +48,5 @@ export class ProgressReporter {
     const nl = this.err.isTTY ? '\r\n' : '\n';
     this.err.write(this.lines.join(nl) + nl);
     this.lines = [];
-    void this.focus;
   }
 }

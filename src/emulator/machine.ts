@@ -64,6 +64,9 @@ export const DEFAULT_CONFIG: MachineConfig = {
 
 export type RunResult = 'idle' | 'stopped' | 'limit';
 
+export const HOST_COMMANDS = ['boot', 'reset', 'shutdown', 'suspend', 'resume'] as const;
+export type HostCommand = (typeof HOST_COMMANDS)[number];
+
 export class Machine {
   readonly cfg: MachineConfig;
   readonly sched = new Scheduler();
@@ -182,12 +185,21 @@ export class Machine {
     this.mpssd[card].console.input(bytes);
   }
 
-  /** `echo CMD > /sys/class/mic/micN/state` from the host side. Resolves to 0 or −errno. */
-  hostCommand(card: number, cmd: 'boot' | 'reset' | 'shutdown' | 'suspend'): Task {
+  /**
+   * A host-side command for card N: the sysfs state writes (boot via mpssd's `micctrl -b`,
+   * reset, shutdown) and host power management (suspend, resume). The task's result is 0 or
+   * −errno.
+   */
+  hostCommand(card: number, cmd: HostCommand): Task {
     const dev = this.mics[card];
     const m = this.mpssd[card];
-    const r: Routine<unknown> = cmd === 'boot' ? m.boot() : dev.writeState(cmd);
-    return this.sched.spawn(`sysfs ${dev.name} state ${cmd}`, 'host.driver', r);
+    let r: Routine<unknown>;
+    if (cmd === 'boot') r = m.boot();
+    else if (cmd === 'suspend') r = dev.pmSuspend();
+    else if (cmd === 'resume') r = dev.pmResume();
+    else r = dev.writeState(cmd);
+    this.spine.emit('input', dev.name, 0, 0, 0, `host command: ${cmd}`);
+    return this.sched.spawn(`${dev.name} host ${cmd}`, 'host.driver', r);
   }
 
   state(card: number): MicState {

@@ -6,6 +6,7 @@ import type { X100Card } from '../card/x100Card.ts';
 import { AddressSpace, type Target } from './addressSpace.ts';
 import { MIC_MMIO_CARD_BASE, MMIO_SIZE } from '../card/sboxRegisters.ts';
 import { isSmptAddress } from '../card/smpt.ts';
+import { isHostRam } from './hostSpace.ts';
 
 export class CardSpace extends AddressSpace {
   protected readonly addressKind = 'MIC';
@@ -35,7 +36,8 @@ export class CardSpace extends AddressSpace {
     }
     if (isSmptAddress(addr)) {
       const host = c.smptToHost(addr);
-      if (host >= 0 && host + len <= c.hostRam.size) {
+      // The whole access must be host RAM: one that starts below the PCI hole may not run into it.
+      if (host >= 0 && isHostRam(host, len, c.hostRam.size)) {
         t.kind = 'mem';
         t.mem = c.hostRam;
         t.space = 'host';

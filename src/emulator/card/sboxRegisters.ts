@@ -293,7 +293,9 @@ export interface RegisterInstance {
 function instanceName(family: string, spec: RegisterSpec, i: number): string {
   if (spec.count === undefined) return family;
   // Singletons named with a trailing 0 by the drivers keep it (SICR0); arrays get the index.
-  if (family.endsWith('_HI')) return `${family.slice(0, -3)}${i}_HI`;
+  // The high dword of a register named without _LO (APICICR_HI) reads APICICR7_HI; a _LO/_HI
+  // pair of one DMA channel (DRAR_LO/DRAR_HI) keeps its suffix: DRAR_LO3, DRAR_HI3.
+  if (family.endsWith('_HI') && family.slice(0, -3) in SBOX) return `${family.slice(0, -3)}${i}_HI`;
   return `${family}${i}`;
 }
 

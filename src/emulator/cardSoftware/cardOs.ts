@@ -27,7 +27,8 @@ export const KERNEL_VIRT_BASE = 0xffff_ffff_8000_0000;
 /** Card GDDR the kernel allocator hands out: from 256 MiB up. */
 const GDDR_HEAP_BASE = 0x1000_0000;
 
-export type CardOsState = 'off' | 'firmware' | 'booting' | 'running' | 'stopping' | 'halted' | 'crashed';
+export type CardOsState =
+  'off' | 'firmware' | 'booting' | 'running' | 'stopping' | 'halted' | 'crashed' | 'hung';
 
 export interface CardOsOptions {
   cores: number;
@@ -54,6 +55,8 @@ export class CardOs implements CardCpu {
   private ttyOut: Uint8Array[] = [];
   private readonly ttyWake: WaitQueue;
   private ttyDirty = false;
+  /** The hvc task holds a chunk it has taken off ttyOut but not yet put in the ring. */
+  private ttyWriting = false;
   readonly extraDrivers = new Map<number, DriverFactory>();
   readonly extraCommands: Record<string, ShellCommand> = {};
   /** Console output seen by the tty layer, for `console "TEXT"` breakpoints and tests. */
@@ -70,6 +73,13 @@ export class CardOs implements CardCpu {
     this.bootstrap = new Bootstrap(card, this.io, () => card.firmwareReadyDelayNs);
     this.ttyWake = new WaitQueue(card.sched, `${card.name} tty`);
     card.cpu = this;
+    this.extraCommands.panic = {
+      help: 'simulate a kernel crash (the panic notifier reports it to the host)',
+      run: (args) => {
+        this.panic(args.length ? args.join(' ') : 'sysrq triggered crash');
+        return 0;
+      },
+    };
     installCardModules(this);
   }
 
@@ -292,7 +302,12 @@ export class CardOs implements CardCpu {
       }
       const c = this.console;
       if (!c || !c.ready) continue; // console gone: output is lost, as on a dead hvc
-      yield* c.putChars(chunk);
+      this.ttyWriting = true;
+      try {
+        yield* c.putChars(chunk);
+      } finally {
+        this.ttyWriting = false;
+      }
     }
   }
 
@@ -371,21 +386,33 @@ export class CardOs implements CardCpu {
     for (let i = 0; i < 1000; i++) {
       const c = this.console;
       if (!c || !c.ready) return;
-      if (this.ttyOut.length === 0 && c.txInFlight === 0) return;
+      if (this.ttyOut.length === 0 && !this.ttyWriting && c.txInFlight === 0) return;
       yield sleep(1_000_000);
       yield* c.interrupt();
     }
+  }
+
+  /** Fault injection: the card stops answering (no interrupts served, no tasks run). */
+  hang(): void {
+    const me = this.sched.current;
+    for (const t of [...this.tasks]) if (t !== me) this.sched.kill(t);
+    this.irqHandlers.clear();
+    this.state = 'hung';
+    this.printk('(fault injection) card CPU stopped answering');
   }
 
   /** Simulated crash: the panic notifier, then the CPU stops. */
   panic(message: string): void {
     if (this.state !== 'running') return;
     this.state = 'crashed';
+    this.shell?.stop();
     this.printk(`Kernel panic - not syncing: ${message}`);
+    this.ttyWrite(`\r\nKernel panic - not syncing: ${message}\r\n`);
     this.spawn('panic', frame(this.sched, 'panic', undefined, this.doPanic()));
   }
 
   private *doPanic(): Routine {
+    yield* this.flushConsole();
     if (this.driver) yield* this.driver.panic();
     this.halt('crashed');
   }

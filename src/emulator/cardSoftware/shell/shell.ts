@@ -236,6 +236,11 @@ export class Shell {
     });
   }
 
+  /** The OS is going away (panic): no more prompts, input ignored. */
+  stop(): void {
+    this._stopped = true;
+  }
+
   /** Ctrl-C arrived while an asynchronous command runs; the command polls this. */
   get interrupted(): boolean {
     return this._interrupted;

@@ -76,6 +76,8 @@ export class MicDevice {
   readonly stepping: string;
   /** Set while a reset routine runs, so a second reset request is queued work, not parallel. */
   resetting = false;
+  /** Count of completed resets (PM suspend waits for one). */
+  resetsDone = 0;
 
   constructor(
     readonly card: X100Card,
@@ -269,10 +271,27 @@ export class MicDevice {
   private *doWriteState(cmd: string): Routine<number> {
     switch (cmd) {
       case 'boot':
-        if (this.state !== 'offline') return -E.EINVAL;
+        if (this.state !== 'offline') {
+          const failed = this.state === 'reset_failed';
+          this.spine.protocolError(
+            failed ? 21 : 23,
+            this.name,
+            failed
+              ? `${this.name}: boot written while the card is in reset_failed; the host refuses it (-EINVAL) until a reset succeeds.`
+              : `${this.name}: boot written while the card is ${this.state}, not offline; the host refuses it (-EINVAL).`,
+          );
+          return -E.EINVAL;
+        }
         return yield* this.boot();
       case 'reset':
-        if (this.state === 'offline') return -E.EINVAL;
+        if (this.state === 'offline') {
+          this.spine.protocolError(
+            23,
+            this.name,
+            `${this.name}: reset written while the card is offline; the host refuses it (-EINVAL).`,
+          );
+          return -E.EINVAL;
+        }
         yield* this.reset();
         return 0;
       case 'shutdown':
@@ -316,17 +335,64 @@ export class MicDevice {
       for (let i = 0; i < MIC_RESET_POLLS; i++) {
         const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
         if (spad2 & SPAD2_READY) {
-          this.setState(wasSuspended ? 'suspended' : 'offline');
+          this.resetsDone++;
+          this.setState(wasSuspended || this.state === 'suspended' ? 'suspended' : 'offline');
           return 0;
         }
         yield sleep(MIC_RESET_POLL_NS);
       }
       this.kernel.printk(`${this.name}: reset failed: SPAD2 bit 0 not set after ${MIC_RESET_POLLS} s`);
+      this.spine.protocolError(
+        21,
+        this.name,
+        `${this.name}: reset never completed: SPAD2 bit 0 still clear after ${MIC_RESET_POLLS} one-second polls; the state becomes reset_failed and boot is refused until a reset succeeds.`,
+      );
       this.setState('reset_failed');
       return -E.ETIMEDOUT;
     } finally {
       this.resetting = false;
     }
+  }
+
+  // ---- host power management (§4.5: host PM suspend / resume) ------------------------------
+
+  /** The host is going to sleep: shut the card down through mpssd, wait for the reset. */
+  *pmSuspend(): Routine {
+    yield* frame(this.sched, 'mic_suspend', { card: this.name }, this.doPmSuspend());
+  }
+
+  private *doPmSuspend(): Routine {
+    const st = this.state;
+    if (st === 'offline') {
+      this.setState('suspended');
+      return;
+    }
+    if (st === 'suspended' || st === 'reset_failed') return;
+    const before = this.resetsDone;
+    this.setState(st === 'online' ? 'suspending' : 'suspended');
+    // Wait up to 60 s for mpssd to finish the shutdown and reset; else force both.
+    for (let i = 0; i < 600; i++) {
+      if (this.resetsDone > before && this.state === 'suspended') return;
+      yield sleep(100_000_000);
+    }
+    this.kernel.printk(`${this.name}: suspend: no completed reset within 60 s, forcing one`);
+    this.setState('suspended');
+    yield* this.reset();
+  }
+
+  /** The host woke up: a suspended card becomes offline (reset first if firmware isn't ready). */
+  *pmResume(): Routine {
+    yield* frame(this.sched, 'mic_resume', { card: this.name }, this.doPmResume());
+  }
+
+  private *doPmResume(): Routine {
+    if (this.state !== 'suspended') return;
+    const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
+    if (!(spad2 & SPAD2_READY)) {
+      this.setState('offline');
+      yield* this.reset();
+    }
+    this.setState('offline');
   }
 
   /** Download the card OS and kick the bootstrap (§4.3). */

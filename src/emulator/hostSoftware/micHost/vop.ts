@@ -3,7 +3,7 @@
 // relocation and device reset in the bottom half, and the poll wake-ups mpssd waits on.
 
 import type { HostSpace } from '../../bus/hostSpace.ts';
-import { frame, WaitQueue, type Routine, type Scheduler } from '../../sim/scheduler.ts';
+import { frame, sleep, WaitQueue, type Routine, type Scheduler } from '../../sim/scheduler.ts';
 import type { Spine } from '../../sim/spine.ts';
 import {
   BOOTPARAM,
@@ -12,6 +12,8 @@ import {
   MIC_DP_SIZE,
   MIC_MAX_DESC_BLK_SIZE,
   MIC_MAX_VRINGS,
+  MIC_VIRTIO_PARAM_CONFIG_CHANGED,
+  MIC_VIRTIO_PARAM_DEV_REMOVE,
   VQCONFIG,
   alignedDescSize,
   entryLayout,
@@ -46,6 +48,10 @@ import {
 import { E } from '../hostKernel.ts';
 import type { CopyEngine, Bounce } from './copyEngine.ts';
 import { VOP_BOUNCE_SIZE } from './copyEngine.ts';
+
+/** Host-side handshake polls: 100 × 100 ms (Gen-1). */
+export const HOST_POLLS = 100;
+export const HOST_POLL_NS = 100_000_000;
 
 /** What the back-end hands to ADD_DEVICE: the entry image fields that matter. */
 export interface DeviceDescImage {
@@ -200,6 +206,22 @@ export class Vop {
       const type = s8(yield this.io.read8(dp + off));
       if ((type === 0 || type === -1) && off < MIC_DP_SIZE - size) {
         found = off;
+        if (type === -1) {
+          // The driver reuses a removed slot without comparing sizes (§9 #6): a bigger entry
+          // runs into the next one. We do the same, and say so.
+          const nvq: number = yield this.io.read8(dp + off + 1);
+          const fl: number = yield this.io.read8(dp + off + 2);
+          const cl: number = yield this.io.read8(dp + off + 3);
+          const oldSize = totalSize(nvq, fl, cl);
+          const nextType = s8(yield this.io.read8(dp + off + oldSize));
+          if (size > oldSize && nextType !== 0) {
+            p.spine.protocolError(
+              6,
+              p.cardName,
+              `${p.cardName}: ${name} (${size} bytes) reuses the removed slot at dp offset 0x${off.toString(16)}, which held only ${oldSize} bytes; the new entry overlaps the entry at 0x${(off + oldSize).toString(16)} and corrupts it. The Linux driver does not check this.`,
+            );
+          }
+        }
         break;
       }
       if (type === 0) break;
@@ -233,7 +255,13 @@ export class Vop {
       const bytes = micRingBlockSize(d.num[i]);
       const ring = p.allocRing(bytes);
       const bounce = p.allocRing(VOP_BOUNCE_SIZE);
-      if (!ring || !bounce) return -E.ENOMEM;
+      if (!ring || !bounce) {
+        if (ring) p.freeRing(ring.host, ring.mic, bytes);
+        if (bounce) p.freeRing(bounce.host, bounce.mic, VOP_BOUNCE_SIZE);
+        for (const vr of vdev.vrings) this.freeVring(vr);
+        p.printk(`${p.cardName}: ${name}: cannot allocate or map ring ${i} (SMPT exhausted?): -ENOMEM`);
+        return -E.ENOMEM;
+      }
       const info = ring.host + vringInfoOffset(d.num[i]);
       yield this.io.write32(info + 4, vringInfoMagic(d.type, i));
       yield this.io.write64(dp + l.vq + i * VQCONFIG.SIZE + VQCONFIG.address, ring.mic);
@@ -253,6 +281,89 @@ export class Vop {
     const configDb = s8(yield this.io.read8(dp + BOOTPARAM.h2c_config_db));
     if (configDb !== -1) yield* p.ringCard(configDb);
     return vdev;
+  }
+
+  private freeVring(vr: HostVring): void {
+    this.p.freeRing(vr.blockHost, vr.blockMic, micRingBlockSize(vr.num));
+    this.p.freeRing(vr.bounce.host, vr.bounce.mic, VOP_BOUNCE_SIZE);
+  }
+
+  /** Poll a device_ctrl byte for the card's guest_ack: 100 × 100 ms (Gen-1). */
+  private *waitGuestAck(vdev: HostVdev, what: string): Routine<boolean> {
+    const a = this.p.dpHost() + vdev.layout.ctrl + DEVICE_CTRL.guest_ack;
+    for (let i = 0; i < HOST_POLLS; i++) {
+      const v: number = yield this.io.read8(a);
+      if (v) return true;
+      yield sleep(HOST_POLL_NS);
+    }
+    this.p.spine.protocolError(
+      10,
+      this.p.cardName,
+      `${this.p.cardName} ${vdev.name}: the card never set guest_ack for ${what} (waited ${HOST_POLLS} × 100 ms); the host gives up and proceeds anyway.`,
+    );
+    return false;
+  }
+
+  /** MIC_VIRTIO_CONFIG_CHANGE: new config bytes, config_change = 2, ring, wait for guest_ack. */
+  *configChange(vdev: HostVdev, config: Uint8Array): Routine<number> {
+    return yield* frame(
+      this.p.sched,
+      'mic_virtio_config_change',
+      { dev: vdev.name },
+      this.doConfigChange(vdev, config),
+    );
+  }
+
+  private *doConfigChange(vdev: HostVdev, config: Uint8Array): Routine<number> {
+    const p = this.p;
+    const dp = p.dpHost();
+    const db = s8(yield this.io.read8(dp + BOOTPARAM.h2c_config_db));
+    const type = s8(yield this.io.read8(dp + vdev.dpOffset + DEVICE_DESC.type));
+    if (db === -1 || type === -1 || vdev.removed) return -E.EIO;
+    const l = vdev.layout;
+    const bytes = new Uint8Array(vdev.desc.configLen);
+    bytes.set(config.subarray(0, vdev.desc.configLen));
+    yield this.io.write(dp + l.config, bytes);
+    yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.config_change, MIC_VIRTIO_PARAM_CONFIG_CHANGED);
+    yield* p.ringCard(db);
+    yield* this.waitGuestAck(vdev, 'a config change');
+    yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.config_change, 0);
+    yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.guest_ack, 0);
+    vdev.desc.config.set(bytes.subarray(0, Math.min(bytes.length, vdev.desc.config.length)));
+    return 0;
+  }
+
+  /**
+   * Hot remove (close of the mpssd fd): config_change = 1 and ring h2c_config_db if the card
+   * listens, wait for guest_ack, clear; free the doorbell and rings; publish type = −1.
+   */
+  *removeDevice(vdev: HostVdev): Routine {
+    yield* frame(this.p.sched, 'mic_virtio_del_device', { dev: vdev.name }, this.doRemove(vdev));
+  }
+
+  private *doRemove(vdev: HostVdev): Routine {
+    if (vdev.removed) return;
+    const p = this.p;
+    const dp = p.dpHost();
+    const l = vdev.layout;
+    const db = s8(yield this.io.read8(dp + BOOTPARAM.h2c_config_db));
+    if (db !== -1) {
+      yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.config_change, MIC_VIRTIO_PARAM_DEV_REMOVE);
+      yield* p.ringCard(db);
+      yield* this.waitGuestAck(vdev, 'a hot remove');
+      yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.config_change, 0);
+      yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.guest_ack, 0);
+    }
+    yield* p.freeDbIrq(`${vdev.name}-${vdev.dpOffset}`);
+    for (const vr of vdev.vrings) this.freeVring(vr);
+    // wmb(); then the slot is free for reuse.
+    yield this.io.write8(dp + vdev.dpOffset + DEVICE_DESC.type, 0xff);
+    vdev.removed = true;
+    this.vdevs.splice(this.vdevs.indexOf(vdev), 1);
+    p.printk(`${p.cardName}: ${vdev.name} at dp offset 0x${vdev.dpOffset.toString(16)} removed`);
+    // Pollers see POLLERR and end.
+    vdev.poll.signal();
+    vdev.onPoll?.();
   }
 
   /**

@@ -24,6 +24,8 @@ export class Mpssd {
   readonly backends: VirtioBackend[];
   /** Set when the card powered off or halted on purpose: nothing to restart. */
   stoppedOnPurpose = false;
+  /** The card went down for a host suspend: boot it again when the host resumes. */
+  bootOnResume = false;
 
   constructor(
     readonly dev: MicDevice,
@@ -93,14 +95,24 @@ export class Mpssd {
 
   /** The per-card state watcher thread. */
   *watch(): Routine {
+    let last = this.dev.state;
     for (;;) {
       const st = this.dev.state;
-      if (st === 'shutting_down')
+      if (st === 'shutting_down') {
         yield* frame(this.dev.sched, 'mpssd.mic_handle_shutdown', undefined, this.handleShutdown());
-      else if (st === 'suspending') {
+      } else if (st === 'suspending') {
+        // Gen-1: write "suspend", then handle it like a shutdown; boot again on resume.
+        this.bootOnResume = true;
         yield* this.dev.writeState('suspend');
-        continue;
+        if (this.dev.state === 'suspended') {
+          yield* frame(this.dev.sched, 'mpssd.mic_handle_shutdown', undefined, this.handleShutdown());
+        }
+      } else if (st === 'offline' && last === 'suspended' && this.bootOnResume) {
+        this.bootOnResume = false;
+        this.log('host resumed: booting the card again');
+        yield* this.boot();
       }
+      last = st;
       if (this.dev.state === st) yield waitOn(this.dev.stateChanged);
     }
   }
@@ -116,9 +128,9 @@ export class Mpssd {
     this.log(`shutdown status ${SHUTDOWN_STATUS[status] ?? status}`);
     yield* this.dev.writeState('reset');
     // The reset completes inside the state write; wait (up to 120 s) in case it was queued.
-    for (let i = 0; i < 1200 && this.dev.state !== 'offline' && this.dev.state !== 'reset_failed'; i++) {
-      yield sleep(100_000_000);
-    }
+    const done = () => ['offline', 'reset_failed', 'suspended'].includes(this.dev.state);
+    for (let i = 0; i < 1200 && !done(); i++) yield sleep(100_000_000);
+    if (this.dev.state === 'suspended') return;
     if (status === MIC_RESTART && this.dev.state === 'offline') {
       this.log('restarting the card');
       yield* this.boot();
