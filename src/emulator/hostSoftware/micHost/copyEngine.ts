@@ -38,9 +38,10 @@ export class CopyEngine {
       const chunk = Math.min(len - done, VOP_BOUNCE_SIZE - lead);
       const alignedSrc = s - lead;
       const alignedLen = Math.ceil((lead + chunk) / ALIGN) * ALIGN;
-      if (this.dma.ready) {
-        const rc: number = yield* this.dma.memcpySync(alignedSrc, bounce.mic, alignedLen);
-        if (rc < 0) return rc;
+      // A failed DMA copy (DCHERR, time-out) leaves the channel unready; the same piece is then
+      // copied by the CPU through BAR0, so no data is lost.
+      const rc: number = this.dma.ready ? yield* this.dma.memcpySync(alignedSrc, bounce.mic, alignedLen) : -1;
+      if (rc === 0) {
         const bytes: Uint8Array = yield this.io.read(bounce.host + lead, chunk);
         dst.set(bytes, dstOff + done);
         this.stats.dmaBytes += chunk;
@@ -68,7 +69,12 @@ export class CopyEngine {
       const chunk = Math.min(len - done, VOP_BOUNCE_SIZE);
       yield this.io.write(bounce.host, src.subarray(done, done + chunk));
       const rc: number = yield* this.dma.memcpySync(bounce.mic, dst + done, Math.ceil(chunk / ALIGN) * ALIGN);
-      if (rc < 0) return rc;
+      if (rc < 0) {
+        // The DMA copy failed: finish the rest by CPU through BAR0.
+        yield this.io.write(this.bar0() + dst + done, src.subarray(done));
+        this.stats.cpuBytes += len - done;
+        return 0;
+      }
       this.stats.dmaBytes += chunk;
       done += chunk;
     }
