@@ -1,7 +1,7 @@
 // Headless runner: boot the host and its cards, show boot progress, and connect this terminal
 // (or a pipe) to one card's virtio console.
 
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { Machine } from '../emulator/machine.ts';
 import { traceRecorder } from '../emulator/sim/traceRecorder.ts';
 import { HELP, STEPPING_REVISION, UsageError, parseArgs, type CliOptions } from './options.ts';
@@ -58,7 +58,15 @@ function main(): void {
   let trace: WriteStream | null = null;
   let traceBuf = '';
   if (opts.trace) {
-    trace = createWriteStream(opts.trace);
+    // Open now, so a bad path is one line and exit 2 before anything boots.
+    let fd: number;
+    try {
+      fd = openSync(opts.trace, 'w');
+    } catch (e) {
+      process.stderr.write(`mic-emu: --trace: ${(e as Error).message}\n`);
+      process.exit(2);
+    }
+    trace = createWriteStream('', { fd });
     trace.on('error', (e) => {
       process.stderr.write(`mic-emu: --trace: ${e.message}\n`);
       process.exit(2);

@@ -245,21 +245,22 @@ export class X100Card {
       this.msixPending |= vectors;
       return;
     }
-    for (let v = 0; v < MSIX_VECTORS; v++) {
-      if (vectors & (1 << v)) {
-        this.sched.at(0, () => {
-          this.spine.emit('irq', `${this.name}.msix`, v, 4, this.regs[R.MXAR(v) >>> 2], `MSI-X vector ${v}`);
-          this.hostIrq.msix(this, v);
-        });
-      }
-    }
+    for (let v = 0; v < MSIX_VECTORS; v++) if (vectors & (1 << v)) this.sendMsix(v);
+  }
+
+  /** The MSI-X message is a posted write: it lands as its own step, recorded as an 'irq'. */
+  private sendMsix(v: number): void {
+    this.sched.at(0, () => {
+      this.spine.emit('irq', `${this.name}.msix`, v, 4, this.regs[R.MXAR(v) >>> 2], `MSI-X vector ${v}`);
+      this.hostIrq.msix(this, v);
+    });
   }
 
   /** The host enabled MSI-X in config space: deliver what was held back. */
   flushMsix(): void {
     const p = this.msixPending;
     this.msixPending = 0;
-    for (let v = 0; v < MSIX_VECTORS; v++) if (p & (1 << v)) this.hostIrq.msix(this, v);
+    for (let v = 0; v < MSIX_VECTORS; v++) if (p & (1 << v)) this.sendMsix(v);
   }
 
   /** Raise the SBOX error interrupt (SICR0 bit 30). */

@@ -215,7 +215,12 @@ export class Scheduler {
       if (t.state === 'ready') this.resumeTask(t);
       return true;
     }
-    const next = this.timers.peek();
+    let next = this.timers.peek();
+    // A time-out whose waiter was already woken is dropped without moving the clock.
+    while (next && next.task && next.task.waitToken !== next.token) {
+      this.timers.pop();
+      next = this.timers.peek();
+    }
     if (!next || next.time > limitTime) return false;
     this.timers.pop();
     if (next.time > this.now) this.now = next.time;

@@ -76,11 +76,13 @@ export class SmptAllocator {
 
   private findExisting(bases: number[]): number {
     for (let i = 0; i + bases.length <= SMPT_SLOTS; i++) {
+      // Like mic_smpt_op's lookup: an entry that already holds the page is reused whatever
+      // its refcount (after reset every entry i holds page i, the identity mapping).
       const e = this.entries[i];
-      if (e.refCount === 0 || e.base !== bases[0]) continue;
+      if (e.base !== bases[0]) continue;
       for (let k = 1; k < bases.length; k++) {
         const f = this.entries[i + k];
-        if (f.refCount === 0 || f.base !== bases[k]) return -2;
+        if (f.base !== bases[k]) return -2;
       }
       return i;
     }
