@@ -114,6 +114,11 @@ export class X100Card {
     this.dma.reset();
   }
 
+  /** What a debugger sees at a BAR4 offset: the stored value (write-only registers read 0). */
+  mmioPeek(bar4: number): number {
+    return this.mmioRead(bar4 & ~3, 'host');
+  }
+
   /** MMIO read with the register's semantics; the bus has already recorded the event. */
   mmioRead(bar4: number, _side: Side): number {
     const r = registerAt(bar4);

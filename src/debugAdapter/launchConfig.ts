@@ -1,0 +1,94 @@
+// The `mic` launch attributes: every one has a default, so `{}` boots one card. Invalid values
+// are rejected with a message that names the attribute and what is allowed; nothing starts.
+
+export interface LaunchConfig {
+  cards: number;
+  cardMemoryMiB: number;
+  /** Disk image for mic0's virtio-block (other cards get PATH with -micN before the extension). */
+  disk: string | null;
+  diskSizeMiB: number;
+  diskReadonly: boolean;
+  pcap: string | null;
+  trace: string | null;
+  stopOnEntry: boolean;
+  autoBoot: boolean;
+  stepping: 'A0' | 'B0' | 'B1' | 'C0';
+}
+
+export const LAUNCH_DEFAULTS: LaunchConfig = {
+  cards: 1,
+  cardMemoryMiB: 8192,
+  disk: null,
+  diskSizeMiB: 64,
+  diskReadonly: false,
+  pcap: null,
+  trace: null,
+  stopOnEntry: false,
+  autoBoot: true,
+  stepping: 'C0',
+};
+
+/** JSON-schema-like description, used for validation and for package.json. */
+export const LAUNCH_ATTRIBUTES = {
+  cards: { type: 'integer', minimum: 1, maximum: 8, default: 1, description: 'Number of emulated X100 cards (1–8).' },
+  cardMemoryMiB: { type: 'integer', minimum: 64, maximum: 65536, default: 8192, description: 'GDDR per card in MiB (64–65536). Sparse: costs nothing until written.' },
+  disk: { type: ['string', 'null'], default: null, description: 'Disk image file for virtio-block (created sparse if missing). Default: an image in the user cache directory.' },
+  diskSizeMiB: { type: 'integer', minimum: 1, maximum: 1048576, default: 64, description: 'Size of a newly created disk image, in MiB.' },
+  diskReadonly: { type: 'boolean', default: false, description: 'Expose the disk read-only (VIRTIO_BLK_F_RO).' },
+  pcap: { type: ['string', 'null'], default: null, description: 'Write every virtio-net frame (both directions) to this pcap file.' },
+  trace: { type: ['string', 'null'], default: null, description: 'Write every bus event as a JSON line to this file.' },
+  stopOnEntry: { type: 'boolean', default: false, description: 'Stop before the first bus transaction.' },
+  autoBoot: { type: 'boolean', default: true, description: 'Boot the cards at launch (mpssd `micctrl -b`).' },
+  stepping: { type: 'string', enum: ['A0', 'B0', 'B1', 'C0'], default: 'C0', description: 'Card stepping (PCI revision ID).' },
+} as const;
+
+export class LaunchError extends Error {}
+
+/** Validate raw launch arguments; throws LaunchError naming the attribute and allowed values. */
+export function parseLaunchConfig(raw: Record<string, unknown>): LaunchConfig {
+  const cfg: LaunchConfig = { ...LAUNCH_DEFAULTS };
+  const out = cfg as unknown as Record<string, unknown>;
+  for (const [key, spec] of Object.entries(LAUNCH_ATTRIBUTES)) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    const types = (Array.isArray(spec.type) ? spec.type : [spec.type]) as string[];
+    const bad = (allowed: string) => {
+      throw new LaunchError(`launch attribute '${key}': ${JSON.stringify(v)} is not allowed; expected ${allowed}.`);
+    };
+    if (v === null) {
+      if (!types.includes('null')) bad(describe(spec));
+      out[key] = null;
+      continue;
+    }
+    if (types.includes('integer')) {
+      if (typeof v !== 'number' || !Number.isInteger(v)) bad(describe(spec));
+      const s = spec as { minimum: number; maximum: number };
+      if ((v as number) < s.minimum || (v as number) > s.maximum) bad(describe(spec));
+    } else if (types.includes('boolean')) {
+      if (typeof v !== 'boolean') bad(describe(spec));
+    } else if (types.includes('string')) {
+      if (typeof v !== 'string' || v === '') bad(describe(spec));
+      const e = (spec as { enum?: readonly string[] }).enum;
+      if (e && !e.includes(v as string)) bad(describe(spec));
+    }
+    out[key] = v;
+  }
+  return cfg;
+}
+
+function describe(spec: { type: unknown; minimum?: number; maximum?: number; enum?: readonly string[] }): string {
+  if (spec.enum) return `one of ${spec.enum.map((e) => `'${e}'`).join(', ')}`;
+  const types = (Array.isArray(spec.type) ? spec.type : [spec.type]) as string[];
+  if (types.includes('integer')) return `a whole number from ${spec.minimum} to ${spec.maximum}`;
+  if (types.includes('boolean')) return 'true or false';
+  if (types.includes('string')) return types.includes('null') ? 'a file path (a non-empty string) or null' : 'a non-empty string';
+  return types.join(' or ');
+}
+
+/** Card N's image path: PATH for mic0, PATH with -micN before the extension for the others. */
+export function diskPathFor(base: string, card: number): string {
+  if (card === 0) return base;
+  const dot = base.lastIndexOf('.');
+  const slash = Math.max(base.lastIndexOf('/'), base.lastIndexOf('\\'));
+  return dot > slash ? `${base.slice(0, dot)}-mic${card}${base.slice(dot)}` : `${base}-mic${card}`;
+}

@@ -1,0 +1,94 @@
+// Words for things, as a person reads them in stop reasons, threads and frames.
+
+import type { Machine } from '../emulator/machine.ts';
+import { registerAt } from '../emulator/card/sboxRegisters.ts';
+import { decodeDevicePage } from '../emulator/virtio/devicePage.ts';
+import { deviceName } from '../emulator/virtio/virtioIds.ts';
+import type { BusEvent } from '../emulator/sim/busEvent.ts';
+
+/** 'host.driver' → 'host driver', 'mic0.dma3' → 'mic0 DMA channel 3' … */
+export function initiatorName(id: string): string {
+  if (id === 'host.driver') return 'host driver';
+  if (id === 'host.mpssd') return 'mpssd';
+  if (id === 'hw') return 'hardware';
+  if (id === 'debugger') return 'debugger';
+  let m = /^host\.(mic\d+)\.(\w+)$/.exec(id);
+  if (m) return `${m[1]} ${m[2]} back-end`;
+  m = /^(mic\d+)\.cpu$/.exec(id);
+  if (m) return `${m[1]} card OS`;
+  m = /^(mic\d+)\.dma(\d)$/.exec(id);
+  if (m) return `${m[1]} DMA channel ${m[2]}`;
+  return id;
+}
+
+export function cardIndexOf(space: string): number {
+  const m = /^mic(\d+)/.exec(space);
+  return m ? Number(m[1]) : -1;
+}
+
+/** Which field of the device page uses a doorbell: 'h2c_vdev_db of virtio-console' … */
+export function doorbellRole(m: Machine, card: number, dir: 'h2c' | 'c2h', db: number): string {
+  const dev = m.mics[card];
+  if (!dev || dev.dpHost < 0) return '';
+  const page = new Uint8Array(4096);
+  m.hostRam.read(dev.dpHost, page);
+  const dp = decodeDevicePage(page);
+  const roles: string[] = [];
+  if (dir === 'h2c') {
+    if (dp.h2c_shutdown_db === db) roles.push('h2c_shutdown_db');
+    if (dp.h2c_config_db === db) roles.push('h2c_config_db');
+    if (db === 7 && m.cardOs[card]?.bootstrap.state === 'booted' && m.cardOs[card].state === 'booting') roles.push('bootstrap kick');
+    for (const d of dp.devices) if (d.type > 0 && d.ctrl.h2c_vdev_db === db) roles.push(`h2c_vdev_db of ${deviceName(d.type)}`);
+  } else {
+    if (dp.c2h_shutdown_db === db) roles.push('c2h_shutdown_db');
+    for (const d of dp.devices) if (d.type > 0 && d.ctrl.c2h_vdev_db === db) roles.push(`c2h_vdev_db of ${deviceName(d.type)}`);
+  }
+  return roles.join(', ');
+}
+
+function hex(n: number): string {
+  return '0x' + n.toString(16);
+}
+
+/** One line for an event, the way the stop reason and the top stack frame show it. */
+export function describeEvent(m: Machine, e: BusEvent): string {
+  const who = initiatorName(e.initiator);
+  const card = cardIndexOf(e.space);
+  const cardName = card >= 0 ? `mic${card}` : '';
+  switch (e.kind) {
+    case 'doorbell': {
+      const [dir, n] = e.detail.split(' ') as ['h2c' | 'c2h', string];
+      const role = doorbellRole(m, card, dir, Number(n));
+      return `doorbell ${dir} ${n}${role ? ` (${role} on ${cardName})` : ` on ${cardName}`} written by ${who}`;
+    }
+    case 'mmio.read':
+    case 'mmio.write': {
+      const r = registerAt(e.address & ~3);
+      const reg = r ? r.name : `BAR4+${hex(e.address)}`;
+      return `${e.kind === 'mmio.write' ? 'write' : 'read'} ${reg} (${e.space}+${hex(e.address)}) ${e.kind === 'mmio.write' ? '=' : '→'} ${hex(e.value)} by ${who}`;
+    }
+    case 'mem.read':
+    case 'mem.write':
+      return `${e.kind === 'mem.write' ? 'write' : 'read'} ${e.size} bytes at ${e.space}+${hex(e.address)} by ${who}`;
+    case 'cfg.read':
+    case 'cfg.write':
+      return `config ${e.kind === 'cfg.write' ? 'write' : 'read'} ${e.space}+${hex(e.address)} ${e.kind === 'cfg.write' ? '=' : '→'} ${hex(e.value)} by ${who}`;
+    case 'dma.desc':
+      return `DMA descriptor on ${who}: ${e.detail}`;
+    case 'irq':
+      return `interrupt ${e.detail} on ${cardName}`;
+    case 'vring.avail':
+    case 'vring.used':
+      return `${e.detail} (${who})`;
+    case 'state':
+      return `${cardName || e.space} state ${e.detail}`;
+    case 'console':
+      return `${cardName} console output ${JSON.stringify(e.detail.length > 60 ? e.detail.slice(0, 60) + '…' : e.detail)}`;
+    case 'protocol':
+      return `protocol error: ${e.detail}`;
+    case 'input':
+      return `input ${JSON.stringify(e.detail)} on ${e.space}`;
+    case 'log':
+      return e.detail;
+  }
+}

@@ -1,0 +1,380 @@
+// The DAP session: translates requests to the runtime and back. Each request family lives in
+// its own module (breakpoints/, inspection/, memory.ts, evaluate.ts, customRequests.ts); this
+// class only wires them together.
+
+import {
+  DebugSession,
+  InitializedEvent,
+  TerminatedEvent,
+  StoppedEvent,
+  ContinuedEvent,
+  OutputEvent,
+  ThreadEvent,
+  ProgressStartEvent,
+  ProgressUpdateEvent,
+  ProgressEndEvent,
+  MemoryEvent,
+  InvalidatedEvent,
+  Event,
+  Thread,
+  StackFrame,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { DebugRuntime, type StopInfo } from './runtime.ts';
+import { LaunchError, parseLaunchConfig } from './launchConfig.ts';
+import { BreakpointManager } from './breakpoints/breakpointManager.ts';
+import { VariablesProvider } from './inspection/variables.ts';
+import { readMemory, writeMemory } from './memory.ts';
+import { Evaluator } from './evaluate.ts';
+import { handleCustomRequest } from './customRequests.ts';
+import { describeEvent, initiatorName } from './names.ts';
+import type { Frame } from '../emulator/sim/busEvent.ts';
+
+export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, Record<string, unknown> {
+  /** Set by the VS Code extension: card consoles go to its terminals, not the Debug Console. */
+  consoleTerminal?: boolean;
+}
+
+const ERR_LAUNCH = 1001;
+const ERR_STATE = 1002;
+
+export class MicDebugSession extends DebugSession {
+  rt: DebugRuntime | null = null;
+  readonly breakpoints = new BreakpointManager(() => this.rt);
+  readonly vars = new VariablesProvider(() => this.rt);
+  readonly evaluator = new Evaluator(() => this.rt, this.vars);
+  private configurationDone: () => void = () => {};
+  private readonly configured = new Promise<void>((r) => (this.configurationDone = r));
+  private consoleToTerminal = false;
+  private progressIds = new Map<number, string>();
+  private frameIds = new Map<number, { threadId: number; index: number }>();
+  private nextFrameId = 1;
+
+  constructor() {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+  }
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse, _args: DebugProtocol.InitializeRequestArguments): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsDataBreakpoints: true,
+      supportsDataBreakpointBytes: true,
+      supportsReadMemoryRequest: true,
+      supportsWriteMemoryRequest: true,
+      supportsSetVariable: true,
+      supportsEvaluateForHovers: true,
+      supportsRestartRequest: true,
+      supportsTerminateRequest: true,
+      supportsExceptionFilterOptions: true,
+      supportsExceptionInfoRequest: true,
+      supportsDelayedStackTraceLoading: false,
+      exceptionBreakpointFilters: BreakpointManager.exceptionFilters,
+    } as DebugProtocol.Capabilities;
+    this.sendResponse(response);
+    this.sendEvent(new InitializedEvent());
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.configurationDone();
+    this.sendResponse(response);
+  }
+
+  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments): Promise<void> {
+    let cfg;
+    try {
+      cfg = parseLaunchConfig(args);
+    } catch (e) {
+      if (e instanceof LaunchError) return this.sendErrorResponse(response, { id: ERR_LAUNCH, format: e.message, showUser: true });
+      throw e;
+    }
+    this.consoleToTerminal = args.consoleTerminal === true;
+    const rt = new DebugRuntime(cfg);
+    this.rt = rt;
+    this.wire(rt);
+    this.breakpoints.attach(rt);
+    // Breakpoints come between initialize and configurationDone; wait for them (at most 1 s,
+    // for clients that never send configurationDone).
+    await Promise.race([this.configured, new Promise((r) => setTimeout(r, 1000))]);
+    try {
+      rt.start();
+    } catch (e) {
+      this.rt = null;
+      return this.sendErrorResponse(response, { id: ERR_LAUNCH, format: `cannot start the machine: ${(e as Error).message}`, showUser: true });
+    }
+    this.sendResponse(response);
+    if (cfg.stopOnEntry) rt.stopOnEntry();
+    else rt.resume();
+  }
+
+  private wire(rt: DebugRuntime): void {
+    rt.on('stopped', (info) => this.onStopped(info));
+    rt.on('output', (category, text) => this.sendEvent(new OutputEvent(text, category)));
+    rt.on('thread', (id) => this.sendEvent(new ThreadEvent('started', id)));
+    rt.on('console', (card, data) => {
+      this.sendEvent(new Event('mic/console', { card, data: Buffer.from(data).toString('base64') }));
+      if (!this.consoleToTerminal) this.sendEvent(new OutputEvent(Buffer.from(data).toString('utf8'), 'stdout'));
+    });
+    rt.on('state', (card, state) => this.sendEvent(new Event('mic/state', { card, state })));
+    rt.on('progress', (card, phase, message) => {
+      if (phase === 'start') {
+        const id = `boot-mic${card}-${Date.now()}`;
+        this.progressIds.set(card, id);
+        this.sendEvent(new ProgressStartEvent(id, `mic${card}`, message));
+      } else {
+        const id = this.progressIds.get(card);
+        if (!id) return;
+        if (phase === 'update') this.sendEvent(new ProgressUpdateEvent(id, message));
+        else {
+          this.sendEvent(new ProgressEndEvent(id, message));
+          this.progressIds.delete(card);
+        }
+      }
+    });
+  }
+
+  private onStopped(info: StopInfo): void {
+    const rt = this.rt!;
+    this.vars.reset();
+    this.frameIds.clear();
+    const threadId = rt.threads.id(info.initiator);
+    const ev = new StoppedEvent(info.reason, threadId, info.reason === 'exception' ? info.text : undefined) as DebugProtocol.StoppedEvent;
+    ev.body.description = info.description;
+    ev.body.allThreadsStopped = true;
+    if (info.hitBreakpointIds?.length) ev.body.hitBreakpointIds = info.hitBreakpointIds;
+    this.sendEvent(ev);
+    this.sendEvent(new InvalidatedEvent(['variables']));
+  }
+
+  private need(response: DebugProtocol.Response): DebugRuntime | null {
+    if (!this.rt) {
+      this.sendErrorResponse(response, { id: ERR_STATE, format: 'no machine: launch first', showUser: false });
+      return null;
+    }
+    return this.rt;
+  }
+
+  // ---- threads and stacks --------------------------------------------------------------
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    const rt = this.rt;
+    response.body = { threads: rt ? rt.threads.list().map((t) => new Thread(t.id, t.name)) : [] };
+    this.sendResponse(response);
+  }
+
+  /** The frames a thread shows: the stopped event on top, then its software frames. */
+  private framesOf(threadId: number): { name: string; frame: Frame | null; event: boolean }[] {
+    const rt = this.rt!;
+    const initiator = rt.threads.initiator(threadId);
+    const stop = rt.stopped;
+    const out: { name: string; frame: Frame | null; event: boolean }[] = [];
+    let chain: Frame | null = null;
+    if (stop?.event && stop.event.initiator === initiator) {
+      out.push({ name: describeEvent(rt.machine, stop.event), frame: null, event: true });
+      chain = stop.event.frames;
+    } else {
+      // Another thread: where its task last yielded.
+      for (const t of rt.machine.sched.tasks) if (t.initiator === initiator && t.frames) chain = t.frames;
+      if (!chain) out.push({ name: `${initiatorName(initiator ?? '')}: idle`, frame: null, event: false });
+    }
+    for (let f = chain; f; f = f.parent) out.push({ name: frameName(f), frame: f, event: false });
+    return out;
+  }
+
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    if (!this.need(response)) return;
+    const frames = this.framesOf(args.threadId);
+    const start = args.startFrame ?? 0;
+    const levels = args.levels && args.levels > 0 ? args.levels : frames.length;
+    const stackFrames = frames.slice(start, start + levels).map((f, i) => {
+      const id = this.nextFrameId++;
+      this.frameIds.set(id, { threadId: args.threadId, index: start + i });
+      const sf = new StackFrame(id, f.name);
+      (sf as DebugProtocol.StackFrame).presentationHint = f.event ? 'normal' : 'normal';
+      return sf;
+    });
+    response.body = { stackFrames, totalFrames: frames.length };
+    this.sendResponse(response);
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    const f = this.frameIds.get(args.frameId);
+    const initiator = f ? rt.threads.initiator(f.threadId) : undefined;
+    response.body = { scopes: this.vars.scopes(initiator ?? null) };
+    this.sendResponse(response);
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    if (!this.need(response)) return;
+    response.body = { variables: this.vars.variables(args.variablesReference, args.filter, args.start, args.count) };
+    this.sendResponse(response);
+  }
+
+  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
+    if (!this.need(response)) return;
+    const r = this.vars.setVariable(args.variablesReference, args.name, args.value);
+    if (typeof r === 'string') return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: true });
+    response.body = r.body;
+    this.sendResponse(response);
+    if (r.memory) this.sendEvent(new MemoryEvent(r.memory.ref, r.memory.offset, r.memory.count));
+    this.sendEvent(new InvalidatedEvent(['variables']));
+  }
+
+  // ---- run control ---------------------------------------------------------------------
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    response.body = { allThreadsContinued: true };
+    this.sendResponse(response);
+    rt.resume();
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    this.sendResponse(response);
+    rt.step('next', args.threadId);
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    this.sendResponse(response);
+    rt.step('in', args.threadId);
+  }
+
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    this.sendResponse(response);
+    rt.step('out', args.threadId);
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    this.sendResponse(response);
+    rt.pause();
+  }
+
+  protected override restartRequest(response: DebugProtocol.RestartResponse): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    rt.restart();
+    this.sendResponse(response);
+    this.sendEvent(new ContinuedEvent(1, true));
+    if (rt.config.stopOnEntry) rt.stopOnEntry();
+    else rt.resume();
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.rt?.dispose();
+    this.rt = null;
+    this.sendResponse(response);
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.rt?.dispose();
+    this.rt = null;
+    this.sendResponse(response);
+  }
+
+  // ---- breakpoints -----------------------------------------------------------------------
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    response.body = { breakpoints: this.breakpoints.setFunctionBreakpoints(args) };
+    this.sendResponse(response);
+  }
+
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    response.body = this.breakpoints.dataBreakpointInfo(args, this.vars);
+    this.sendResponse(response);
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    response.body = { breakpoints: this.breakpoints.setDataBreakpoints(args) };
+    this.sendResponse(response);
+  }
+
+  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    response.body = { breakpoints: this.breakpoints.setExceptionBreakpoints(args) };
+    this.sendResponse(response);
+  }
+
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    // There is no source to set line breakpoints in: answer each as unverified, with a reason.
+    response.body = {
+      breakpoints: (args.breakpoints ?? []).map(() => ({
+        verified: false,
+        message: 'The MIC debugger has no source lines: use function breakpoints (doorbell, dma, vq …) or data breakpoints.',
+      })),
+    };
+    this.sendResponse(response);
+  }
+
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    const s = this.rt?.stopped;
+    response.body = {
+      exceptionId: s?.reason === 'exception' ? (s.text ?? 'exception') : 'none',
+      description: s?.description ?? '',
+      breakMode: 'always',
+    };
+    this.sendResponse(response);
+  }
+
+  // ---- memory, evaluate, custom ------------------------------------------------------------
+
+  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    const r = readMemory(rt.machine, args.memoryReference, args.offset ?? 0, args.count);
+    if (typeof r === 'string') return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
+    response.body = { address: r.address, data: Buffer.from(r.data).toString('base64'), unreadableBytes: r.unreadableBytes };
+    this.sendResponse(response);
+  }
+
+  protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    const data = new Uint8Array(Buffer.from(args.data, 'base64'));
+    const r = writeMemory(rt.machine, args.memoryReference, args.offset ?? 0, data);
+    if (typeof r === 'string') return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
+    response.body = { bytesWritten: r.written };
+    this.sendResponse(response);
+    this.sendEvent(new MemoryEvent(args.memoryReference, args.offset ?? 0, r.written));
+    this.sendEvent(new InvalidatedEvent(['variables']));
+    if (rt.running) rt.resume();
+  }
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    const r = this.evaluator.evaluate(args.expression, args.context ?? 'repl');
+    if (typeof r === 'string') return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
+    response.body = r;
+    this.sendResponse(response);
+    if (r.memoryEvent) this.sendEvent(new MemoryEvent(r.memoryEvent.ref, r.memoryEvent.offset, r.memoryEvent.count));
+  }
+
+  protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    const r = handleCustomRequest(this, command, args);
+    if (r === undefined) return super.customRequest(command, response, args);
+    if (typeof r === 'string') return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
+    response.body = r;
+    this.sendResponse(response);
+  }
+}
+
+function frameName(f: Frame): string {
+  if (!f.args) return f.fn;
+  const a = Object.entries(f.args).map(([k, v]) => `${k}=${typeof v === 'number' ? '0x' + v.toString(16) : v}`);
+  return `${f.fn}(${a.join(', ')})`;
+}
