@@ -11,7 +11,7 @@ import {
   encodeMemcpy,
   encodeStatus,
 } from '../../card/dma/descriptors.ts';
-import { frame, sleep, type Routine, type Scheduler } from '../../sim/scheduler.ts';
+import { frame, sleep, waitOn, WaitQueue, type Routine, type Scheduler } from '../../sim/scheduler.ts';
 import type { HostKernel } from '../hostKernel.ts';
 import { E } from '../hostKernel.ts';
 import type { SmptAllocator } from './smptAllocator.ts';
@@ -30,6 +30,13 @@ export class HostDmaChannel {
   lastTail = 0;
   ready = false;
   cookie = 0;
+  /**
+   * One synchronous copy at a time (the driver's prep_lock + dma_sync_wait): back-ends of
+   * different devices share the channel, and two interleaved submissions would write the same
+   * ring slot and wait for a tail that has already moved past their fence.
+   */
+  private busy = false;
+  private idle: WaitQueue | null = null;
 
   constructor(
     readonly ch: number,
@@ -116,12 +123,20 @@ export class HostDmaChannel {
    * Returns 0 or a negative errno.
    */
   *memcpySync(src: number, dst: number, len: number): Routine<number> {
-    return yield* frame(
-      this.sched,
-      'mic_dma_memcpy_sync',
-      { ch: this.ch, src, dst, len },
-      this.doMemcpy(src, dst, len),
-    );
+    while (this.busy)
+      yield waitOn((this.idle ??= new WaitQueue(this.sched, `${this.cardName} dma ch${this.ch}`)));
+    this.busy = true;
+    try {
+      return yield* frame(
+        this.sched,
+        'mic_dma_memcpy_sync',
+        { ch: this.ch, src, dst, len },
+        this.doMemcpy(src, dst, len),
+      );
+    } finally {
+      this.busy = false;
+      this.idle?.signal();
+    }
   }
 
   private *doMemcpy(src: number, dst: number, len: number): Routine<number> {
