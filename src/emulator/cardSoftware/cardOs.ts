@@ -57,8 +57,12 @@ export class CardOs implements CardCpu {
   private ttyDirty = false;
   /** The hvc task holds a chunk it has taken off ttyOut but not yet put in the ring. */
   private ttyWriting = false;
+  /** The hvc0 writer task: one for the OS's lifetime, however often the console is re-probed. */
+  private hvcTask: Task | null = null;
   readonly extraDrivers = new Map<number, DriverFactory>();
   readonly extraCommands: Record<string, ShellCommand> = {};
+  /** Names drivers add under /dev (virtio_blk: vda …), asked at every listing. */
+  readonly extraDevices: (() => string[])[] = [];
   /** Console output seen by the tty layer, for `console "TEXT"` breakpoints and tests. */
   onConsoleText: ((text: string) => void) | null = null;
 
@@ -250,7 +254,10 @@ export class CardOs implements CardCpu {
     const rc: number = yield* probe;
     if (rc < 0) return rc;
     this.printk('virtio_console: hvc0 registered, console [hvc0] enabled');
-    this.spawn('hvc_console', this.ttyWriter());
+    // A console re-added after a hot remove reuses the running writer: two writers would put
+    // chunks into the same transmitq at once and hand out the same descriptor twice.
+    if (!this.hvcTask || this.hvcTask.state === 'done')
+      this.hvcTask = this.spawn('hvc_console', this.ttyWriter());
     this.shell = new Shell(this.shellHost());
     this.shell.start();
     return 0;
@@ -352,6 +359,7 @@ export class CardOs implements CardCpu {
   devices(): string[] {
     const d = ['console', 'null', 'zero', 'random', 'urandom', 'tty', 'ttyS0'];
     if (this.console) d.push('hvc0');
+    for (const f of this.extraDevices) d.push(...f());
     return d;
   }
 

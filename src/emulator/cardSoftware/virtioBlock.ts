@@ -1,0 +1,417 @@
+// The card's virtio block driver (drivers/block/virtio_blk.c, legacy virtio): one queue
+// "requestq"; each request is a chain [16-byte virtio_blk_outhdr (device-readable), data
+// segments in GDDR (at most seg_max of at most 4 KiB; device-writable for IN), 1 status byte
+// (device-writable)]. Requests go out through virtqueue_add + kick and complete in the
+// device interrupt, which takes used buffers and wakes the waiters. Requests larger than
+// seg_max · 4 KiB are split, as the block layer would.
+//
+// Differences from Linux worth knowing: there is no page cache and no request merging, every
+// read/write is its own chain; FLUSH is sent on `sync` although mpssd does not offer
+// VIRTIO_BLK_F_FLUSH (Linux would then never flush; our back-end fsyncs the image).
+
+import { frame, waitOn, WaitQueue, type Routine } from '../sim/scheduler.ts';
+import {
+  VIRTIO_CONFIG_S_ACKNOWLEDGE,
+  VIRTIO_CONFIG_S_DRIVER,
+  VIRTIO_CONFIG_S_DRIVER_OK,
+  VIRTIO_ID_BLOCK,
+} from '../virtio/virtioIds.ts';
+import type { CardOs } from './cardOs.ts';
+import type { CardVdev, VirtioDriver } from './cardVirtio.ts';
+import type { MicCardDriver } from './micCardDriver.ts';
+import type { Sg } from './virtqueue.ts';
+
+/** include/uapi/linux/virtio_blk.h (the card's copy; the host back-end has its own, as mpssd does). */
+export const VIRTIO_BLK_F_SEG_MAX = 2;
+export const VIRTIO_BLK_F_RO = 5;
+export const VIRTIO_BLK_T_IN = 0;
+export const VIRTIO_BLK_T_OUT = 1;
+export const VIRTIO_BLK_T_FLUSH = 4;
+export const VIRTIO_BLK_T_GET_ID = 8;
+export const VIRTIO_BLK_S_OK = 0;
+export const VIRTIO_BLK_S_IOERR = 1;
+export const VIRTIO_BLK_S_UNSUPP = 2;
+export const VIRTIO_BLK_ID_BYTES = 20;
+export const SECTOR_SIZE = 512;
+/** One data segment: a page. */
+export const BLK_SEGMENT_SIZE = 4096;
+
+export const EIO = 5;
+export const ENOMEM = 12;
+export const ENODEV = 19;
+export const EINVAL = 22;
+export const ENOSPC = 28;
+export const EROFS = 30;
+export const EOPNOTSUPP = 95;
+
+/** One chain as the caller describes it (raw API; read/write/flush/getId build on it). */
+export interface BlkRequest {
+  type: number;
+  sector: number;
+  /** Data the device reads (OUT): device-readable segments. */
+  out?: Uint8Array;
+  /** Bytes the device writes (IN, GET_ID): device-writable segments. */
+  inLen?: number;
+}
+
+export interface BlkResult {
+  /** The status byte the device wrote (0 OK, 1 IOERR, 2 UNSUPP; 0xff if it wrote none). */
+  status: number;
+  /** The device-writable data (IN, GET_ID). */
+  data: Uint8Array;
+  /** used.len the host reported (mpssd: every byte consumed, readable + writable). */
+  usedLen: number;
+}
+
+interface Pending {
+  done: boolean;
+  usedLen: number;
+  /** 0, or −errno when the device went away before completing the chain. */
+  error: number;
+}
+
+/** Linux string_get_size(): 3 significant digits, "67.1 MB" / "64.0 MiB". */
+export function stringGetSize(bytes: number, base: 1000 | 1024): string {
+  const units =
+    base === 1000
+      ? ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB']
+      : ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+  let size = Math.floor(bytes);
+  if (size === 0) return '0 B';
+  let i = 0;
+  let remainder = 0;
+  while (size >= base) {
+    remainder = size % base;
+    size = Math.floor(size / base);
+    i++;
+  }
+  let j = 0;
+  for (let cap = size; cap * 10 < 1000; j++) cap *= 10;
+  if (base === 1024) remainder = (remainder * 1000) >> 10;
+  remainder += [500, 50, 5][j] ?? 0;
+  if (remainder >= 1000) {
+    remainder -= 1000;
+    size += 1;
+  }
+  const tmp = j ? ('.' + String(remainder).padStart(3, '0')).slice(0, j + 1) : '';
+  return `${size}${tmp} ${units[i] ?? 'UNK'}`;
+}
+
+const registry = new WeakMap<CardOs, VirtioBlock[]>();
+
+/** The card's block devices that are up (vda, vdb …), in probe order. */
+export function blockDevices(os: CardOs): VirtioBlock[] {
+  return (registry.get(os) ?? []).filter((b) => b.ready && b.owner === os.driver);
+}
+
+/** The block device behind /dev/NAME, or undefined. */
+export function blockDevice(os: CardOs, name: string): VirtioBlock | undefined {
+  return blockDevices(os).find((b) => b.diskName === name);
+}
+
+export class VirtioBlock implements VirtioDriver {
+  ready = false;
+  /** Sectors of 512 bytes (config capacity). */
+  capacity = 0;
+  /** Data segments per request (config seg_max if SEG_MAX was negotiated, else 1). */
+  segMax = 1;
+  readOnly = false;
+  /** "vda", "vdb" … chosen at probe. */
+  diskName = 'vda';
+  /** virtio bus index (virtio0 is the console). */
+  busIndex = 0;
+  /** The card driver instance this device belongs to (stale after a card reboot). */
+  readonly owner: MicCardDriver | null;
+  private readonly inflight = new Set<Pending>();
+  private readonly doneQ: WaitQueue;
+  private readonly roomQ: WaitQueue;
+
+  constructor(
+    readonly os: CardOs,
+    readonly vdev: CardVdev,
+  ) {
+    this.owner = os.driver;
+    this.doneQ = new WaitQueue(vdev.p.sched, `${vdev.p.cardName} virtio_blk requests`);
+    this.roomQ = new WaitQueue(vdev.p.sched, `${vdev.p.cardName} virtio_blk queue room`);
+  }
+
+  private get sched() {
+    return this.vdev.p.sched;
+  }
+  private get io() {
+    return this.vdev.io;
+  }
+  private printk(text: string): void {
+    this.vdev.p.printk(text);
+  }
+
+  /** Largest request in bytes (seg_max pages). */
+  get maxRequestBytes(): number {
+    return this.segMax * BLK_SEGMENT_SIZE;
+  }
+
+  get sizeBytes(): number {
+    return this.capacity * SECTOR_SIZE;
+  }
+
+  *probe(): Routine<number> {
+    return yield* frame(this.sched, 'virtblk_probe', undefined, this.doProbe());
+  }
+
+  private *doProbe(): Routine<number> {
+    const v = this.vdev;
+    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
+    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+    const host: number = yield* v.readHostFeatures();
+    const accepted = host & ((1 << VIRTIO_BLK_F_SEG_MAX) | (1 << VIRTIO_BLK_F_RO));
+    yield* v.writeGuestFeatures(accepted);
+    const rc: number = yield* v.findVqs();
+    if (rc < 0) return rc;
+    const cap: Uint8Array = yield* v.readConfig(0, 8);
+    this.capacity = Number(new DataView(cap.buffer, cap.byteOffset, 8).getBigUint64(0, true));
+    if (accepted & (1 << VIRTIO_BLK_F_SEG_MAX)) {
+      const sm: Uint8Array = yield* v.readConfig(12, 4);
+      const n = new DataView(sm.buffer, sm.byteOffset, 4).getUint32(0, true);
+      // Two descriptors of every chain are the header and the status byte.
+      this.segMax = Math.max(1, Math.min(n, v.vqs[0].num - 2));
+    }
+    this.readOnly = (accepted & (1 << VIRTIO_BLK_F_RO)) !== 0;
+    const others = registry.get(this.os)?.filter((b) => b.ready && b.owner === this.owner) ?? [];
+    this.diskName = `vd${String.fromCharCode(0x61 + others.length)}`;
+    this.busIndex = Math.max(0, this.owner?.vdevs.indexOf(v) ?? 0);
+    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK);
+    this.ready = true;
+    this.register();
+    const bytes = this.capacity * SECTOR_SIZE;
+    this.printk(
+      `virtio_blk virtio${this.busIndex}: [${this.diskName}] ${this.capacity} ${SECTOR_SIZE}-byte logical blocks (${stringGetSize(bytes, 1000)}/${stringGetSize(bytes, 1024)})`,
+    );
+    return 0;
+  }
+
+  private register(): void {
+    let list = registry.get(this.os);
+    if (!list) {
+      list = [];
+      registry.set(this.os, list);
+      const os = this.os;
+      os.extraDevices.push(() => blockDevices(os).map((b) => b.diskName));
+    }
+    // Forget devices of an earlier boot of the card OS.
+    const live = list.filter((b) => b.ready && b.owner === this.owner && b !== this);
+    list.length = 0;
+    list.push(...live, this);
+  }
+
+  /** virtblk_done: take every used chain, wake its waiter. */
+  *interrupt(): Routine {
+    if (!this.ready) return;
+    yield* frame(this.sched, 'virtblk_done', undefined, this.doInterrupt());
+  }
+
+  private *doInterrupt(): Routine {
+    const vq = this.vdev.vqs[0];
+    if (!vq) return;
+    let n = 0;
+    for (;;) {
+      const got: { token: Pending; len: number } | null = yield* vq.getBuf();
+      if (!got) break;
+      got.token.done = true;
+      got.token.usedLen = got.len;
+      n++;
+    }
+    if (n > 0) {
+      this.doneQ.signal();
+      this.roomQ.signal();
+    }
+  }
+
+  *remove(): Routine {
+    yield* frame(this.sched, 'virtblk_remove', undefined, this.doRemove());
+  }
+
+  // A routine like every driver hook, though removal only fails the waiters.
+  // eslint-disable-next-line require-yield
+  private *doRemove(): Routine {
+    this.ready = false;
+    for (const p of this.inflight) {
+      p.done = true;
+      p.error = -ENODEV;
+    }
+    for (const q of this.vdev.vqs) q.detachUnused();
+    this.doneQ.signal();
+    this.roomQ.signal();
+  }
+
+  /**
+   * Submit one chain and wait for it (virtio_queue_rq → virtblk_add_req → virtqueue_kick).
+   * Returns the device's answer, or −errno if the chain could not be issued (−ENODEV device
+   * gone, −EINVAL more than seg_max segments, −ENOMEM no GDDR).
+   */
+  *submit(r: BlkRequest): Routine<BlkResult | number> {
+    return yield* frame(this.sched, 'virtio_queue_rq', { type: r.type, sector: r.sector }, this.doSubmit(r));
+  }
+
+  private *doSubmit(r: BlkRequest): Routine<BlkResult | number> {
+    if (!this.ready) return -ENODEV;
+    const dataLen = r.out ? r.out.length : Math.max(0, r.inLen ?? 0);
+    const segs = Math.ceil(dataLen / BLK_SEGMENT_SIZE);
+    if (segs > this.segMax) return -EINVAL;
+    const vq = this.vdev.vqs[0];
+    while (vq.numFree < segs + 2) {
+      yield waitOn(this.roomQ);
+      if (!this.ready) return -ENODEV;
+    }
+    // One GDDR block: header at +0, status byte at +64, data pages from +4096.
+    const gddr = this.vdev.p.gddr;
+    const bytes = BLK_SEGMENT_SIZE + dataLen;
+    const base = gddr.alloc(bytes);
+    if (base < 0) return -ENOMEM;
+    try {
+      const hdr = new Uint8Array(16);
+      const hv = new DataView(hdr.buffer);
+      hv.setUint32(0, r.type >>> 0, true);
+      hv.setUint32(4, 0, true);
+      hv.setBigUint64(8, BigInt(Math.max(0, Math.floor(r.sector))), true);
+      yield this.io.write(base, hdr);
+      yield this.io.write8(base + 64, 0xff);
+      if (r.out && dataLen > 0) yield this.io.write(base + BLK_SEGMENT_SIZE, r.out);
+      const sgs: Sg[] = [{ addr: base, len: 16, write: false }];
+      for (let off = 0; off < dataLen; off += BLK_SEGMENT_SIZE) {
+        sgs.push({
+          addr: base + BLK_SEGMENT_SIZE + off,
+          len: Math.min(BLK_SEGMENT_SIZE, dataLen - off),
+          write: !r.out,
+        });
+      }
+      sgs.push({ addr: base + 64, len: 1, write: true });
+      const p: Pending = { done: false, usedLen: 0, error: 0 };
+      const head: number = yield* vq.add(sgs, p);
+      if (head < 0) return -EIO; // the queue is broken
+      this.inflight.add(p);
+      try {
+        yield* frame(this.sched, 'virtqueue_kick', undefined, vq.kick());
+        while (!p.done) yield waitOn(this.doneQ);
+      } finally {
+        this.inflight.delete(p);
+      }
+      if (p.error) return p.error;
+      const status: number = yield this.io.read8(base + 64);
+      const data: Uint8Array =
+        !r.out && dataLen > 0 ? yield this.io.read(base + BLK_SEGMENT_SIZE, dataLen) : new Uint8Array(0);
+      return { status, data, usedLen: p.usedLen };
+    } finally {
+      gddr.release(base, bytes);
+    }
+  }
+
+  /** The errno a status byte stands for. */
+  private statusErrno(status: number, what: string, sector: number): number {
+    if (status === VIRTIO_BLK_S_OK) return 0;
+    if (status === VIRTIO_BLK_S_UNSUPP) return -EOPNOTSUPP;
+    this.printk(`end_request: I/O error, dev ${this.diskName}, sector ${sector}${what ? ` (${what})` : ''}`);
+    return -EIO;
+  }
+
+  /** generic_make_request_checks: a request past the end never reaches the device. */
+  private beyondEnd(rw: number, sector: number, count: number): boolean {
+    if (sector >= 0 && sector + count <= this.capacity) return false;
+    this.printk('attempt to access beyond end of device');
+    this.printk(`${this.diskName}: rw=${rw}, want=${sector + count}, limit=${this.capacity}`);
+    return true;
+  }
+
+  /** Read `count` sectors from `sector`. Returns the bytes or −errno. */
+  *read(sector: number, count: number): Routine<Uint8Array | number> {
+    return yield* frame(this.sched, 'virtblk_read', { sector, count }, this.doRead(sector, count));
+  }
+
+  private *doRead(sector: number, count: number): Routine<Uint8Array | number> {
+    if (!this.ready) return -ENODEV;
+    const out = new Uint8Array(Math.max(0, count) * SECTOR_SIZE);
+    if (count <= 0) return out;
+    if (this.beyondEnd(0, sector, count)) return -EIO;
+    const per = this.maxRequestBytes / SECTOR_SIZE;
+    for (let done = 0; done < count;) {
+      const n = Math.min(per, count - done);
+      const res: BlkResult | number = yield* this.submit({
+        type: VIRTIO_BLK_T_IN,
+        sector: sector + done,
+        inLen: n * SECTOR_SIZE,
+      });
+      if (typeof res === 'number') return res;
+      const err = this.statusErrno(res.status, '', sector + done);
+      if (err) return err;
+      out.set(res.data, done * SECTOR_SIZE);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Write whole sectors at `sector`. Returns 0 or −errno (−EROFS on a read-only disk). */
+  *write(sector: number, data: Uint8Array): Routine<number> {
+    return yield* frame(
+      this.sched,
+      'virtblk_write',
+      { sector, count: data.length / SECTOR_SIZE },
+      this.doWrite(sector, data),
+    );
+  }
+
+  private *doWrite(sector: number, data: Uint8Array): Routine<number> {
+    if (!this.ready) return -ENODEV;
+    if (data.length % SECTOR_SIZE !== 0) return -EINVAL;
+    if (this.readOnly) return -EROFS;
+    const count = data.length / SECTOR_SIZE;
+    if (count === 0) return 0;
+    if (this.beyondEnd(1, sector, count)) return -EIO;
+    const per = this.maxRequestBytes / SECTOR_SIZE;
+    for (let done = 0; done < count;) {
+      const n = Math.min(per, count - done);
+      const res: BlkResult | number = yield* this.submit({
+        type: VIRTIO_BLK_T_OUT,
+        sector: sector + done,
+        out: data.subarray(done * SECTOR_SIZE, (done + n) * SECTOR_SIZE),
+      });
+      if (typeof res === 'number') return res;
+      const err = this.statusErrno(res.status, '', sector + done);
+      if (err) return err;
+      done += n;
+    }
+    return 0;
+  }
+
+  /** Cache flush (what `sync` and conv=fsync issue). 0 or −errno. */
+  *flush(): Routine<number> {
+    return yield* frame(this.sched, 'virtblk_flush', undefined, this.doFlush());
+  }
+
+  private *doFlush(): Routine<number> {
+    const res: BlkResult | number = yield* this.submit({ type: VIRTIO_BLK_T_FLUSH, sector: 0 });
+    if (typeof res === 'number') return res;
+    return this.statusErrno(res.status, 'flush', 0);
+  }
+
+  /** The device serial (GET_ID, 20 bytes, up to the first NUL). Returns it or −errno. */
+  *getId(): Routine<string | number> {
+    return yield* frame(this.sched, 'virtblk_get_id', undefined, this.doGetId());
+  }
+
+  private *doGetId(): Routine<string | number> {
+    const res: BlkResult | number = yield* this.submit({
+      type: VIRTIO_BLK_T_GET_ID,
+      sector: 0,
+      inLen: VIRTIO_BLK_ID_BYTES,
+    });
+    if (typeof res === 'number') return res;
+    if (res.status === VIRTIO_BLK_S_UNSUPP) return -EOPNOTSUPP;
+    if (res.status !== VIRTIO_BLK_S_OK) return -EIO;
+    const nul = res.data.indexOf(0);
+    return new TextDecoder().decode(res.data.subarray(0, nul < 0 ? res.data.length : nul));
+  }
+}
+
+/** The driver factory cardModules registers for VIRTIO_ID_BLOCK. */
+export function virtioBlockFactory(os: CardOs, vdev: CardVdev): VirtioDriver | null {
+  return vdev.type === VIRTIO_ID_BLOCK ? new VirtioBlock(os, vdev) : null;
+}

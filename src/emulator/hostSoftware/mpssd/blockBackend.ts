@@ -1,0 +1,457 @@
+// mpssd's virtio-block back-end (reference §6.3 "Block"): one request queue of 128 entries,
+// host feature SEG_MAX (plus RO for a read-only image), virtio_blk_config with capacity and
+// seg_max, and per request mpssd's three COPY_DESC calls on queue 0: the 16-byte header
+// (update_used = 0), the data (update_used = 0), then the status byte (update_used = 1).
+// The back-end walks each chain in the ring block in host RAM (mpssd's read-only mmap of the
+// vring) to size the data iovecs; VOP does the copying and the vringh checks.
+//
+// The backing store is a real disk image file. mpssd maps it and copies straight into the
+// mapping; we use pread/pwrite on a file descriptor instead, so a write the card saw completed
+// (status OK) is already in the file, and FLUSH adds an fsync.
+//
+// Protocol-compat notes, where we knowingly differ from mpssd (§6.3 quirks, §9 #26):
+// * mpssd replies OK to unsupported types and crashes on out-of-range sectors; we answer
+//   UNSUPP / IOERR.
+// * mpssd's GET_ID returns the image's bytes at sector·512; we return a 20-byte serial
+//   "mic-emu-<card>-<inode hex>", NUL-padded, as virtio-blk intends.
+// * mpssd ignores FLUSH (it is "unsupported" and answered OK); we fsync the image.
+// * A file error (EIO, ENOSPC …) or a write to a read-only image answers IOERR; nothing is
+//   thrown out of the event loop.
+//
+// Config space: config_len 32 = virtio_blk_config up to opt_io_size (capacity u64 @0,
+// size_max u32 @8, seg_max u32 @12, geometry @16, blk_size u32 @20, topology @24–31), the
+// part every kernel header mpssd was built with agrees on. The later wce / num_queues fields
+// belong to features we never offer (CONFIG_WCE, MQ), so nobody reads them.
+
+import * as fs from 'node:fs';
+
+import { frame, waitOn, WaitQueue, type Routine } from '../../sim/scheduler.ts';
+import { DEVICE_DESC } from '../../virtio/devicePage.ts';
+import {
+  VIRTIO_CONFIG_S_DRIVER_OK,
+  VIRTIO_ID_BLOCK,
+  VRING_DESC_F_NEXT,
+  VRING_DESC_F_WRITE,
+} from '../../virtio/virtioIds.ts';
+import { readAvailIdx, readAvailRing, readDesc, type VringDesc } from '../../virtio/vring.ts';
+import type { DiskConfig } from '../../machine.ts';
+import type { MicDevice } from '../micHost/micDevice.ts';
+import type { CopyIov, DeviceDescImage, HostVdev, HostVring } from '../micHost/vop.ts';
+import type { VirtioBackend } from './backend.ts';
+
+/** include/uapi/linux/virtio_blk.h */
+export const VIRTIO_BLK_F_SEG_MAX = 2;
+export const VIRTIO_BLK_F_RO = 5;
+export const VIRTIO_BLK_T_IN = 0;
+export const VIRTIO_BLK_T_OUT = 1;
+export const VIRTIO_BLK_T_FLUSH = 4;
+export const VIRTIO_BLK_T_GET_ID = 8;
+export const VIRTIO_BLK_S_OK = 0;
+export const VIRTIO_BLK_S_IOERR = 1;
+export const VIRTIO_BLK_S_UNSUPP = 2;
+export const VIRTIO_BLK_ID_BYTES = 20;
+/** virtio_blk_outhdr: u32 type, u32 ioprio, u64 sector. */
+export const VIRTIO_BLK_OUTHDR_SIZE = 16;
+/** Offsets in virtio_blk_config. */
+export const VIRTIO_BLK_CONFIG = { capacity: 0, size_max: 8, seg_max: 12, SIZE: 32 } as const;
+/** mpssd's seg_max (§6.3). */
+export const MPSSD_BLK_SEG_MAX = 126;
+export const SECTOR_SIZE = 512;
+const BLK_QUEUE_NUM = 128;
+/** Chains whose data part is larger than this are discarded in pieces and fail with IOERR. */
+const MAX_REQUEST_DATA = 16 * 2 ** 20;
+const DISCARD_CHUNK = 2 ** 20;
+
+const TYPE_NAMES: Record<number, string> = {
+  [VIRTIO_BLK_T_IN]: 'IN',
+  [VIRTIO_BLK_T_OUT]: 'OUT',
+  [VIRTIO_BLK_T_FLUSH]: 'FLUSH',
+  [VIRTIO_BLK_T_GET_ID]: 'GET_ID',
+};
+
+export interface BlockBackendStats {
+  requests: number;
+  readBytes: number;
+  writtenBytes: number;
+  flushes: number;
+  ioErrors: number;
+  unsupported: number;
+}
+
+export class BlockBackend implements VirtioBackend {
+  readonly kind = 'block';
+  vdev: HostVdev | null = null;
+  /** The image is opened read-only (configured so, or the file is not writable). */
+  readonly readOnly: boolean = false;
+  /** Bytes in the image file when it was opened. */
+  readonly fileSize: number = 0;
+  /** Inode number of the image (for the GET_ID serial). */
+  readonly inode: bigint = 0n;
+  /** Why the image could not be opened, or null. The device then has capacity 0 and fails every request. */
+  readonly openError: string | null = null;
+  readonly stats: BlockBackendStats = {
+    requests: 0,
+    readBytes: 0,
+    writtenBytes: 0,
+    flushes: 0,
+    ioErrors: 0,
+    unsupported: 0,
+  };
+  private fd = -1;
+  private readonly wake: WaitQueue;
+  private dirty = true;
+
+  constructor(
+    readonly dev: MicDevice,
+    readonly disk: DiskConfig,
+  ) {
+    this.wake = new WaitQueue(dev.sched, `${dev.name} block back-end`);
+    try {
+      if (!fs.existsSync(disk.path)) {
+        // A new image: sparse, sizeBytes long.
+        const fd = fs.openSync(disk.path, 'wx', 0o644);
+        try {
+          fs.ftruncateSync(fd, Math.max(0, disk.sizeBytes));
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+      let ro = disk.readonly;
+      if (!ro) {
+        try {
+          this.fd = fs.openSync(disk.path, 'r+');
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw e;
+          ro = true;
+        }
+      }
+      if (ro) this.fd = fs.openSync(disk.path, 'r');
+      this.readOnly = ro;
+      const st = fs.fstatSync(this.fd, { bigint: true });
+      this.fileSize = Number(st.size);
+      this.inode = st.ino;
+    } catch (e) {
+      this.openError = e instanceof Error ? e.message : String(e);
+      if (this.fd >= 0) {
+        try {
+          fs.closeSync(this.fd);
+        } catch {
+          // nothing left to release
+        }
+      }
+      this.fd = -1;
+      this.fileSize = 0;
+    }
+  }
+
+  get initiator(): string {
+    return `host.${this.dev.name}.block`;
+  }
+
+  /** capacity = ceil(fileSize / 512) (§6.3). */
+  get capacity(): number {
+    return Math.ceil(this.fileSize / SECTOR_SIZE);
+  }
+
+  /** The GET_ID answer: "mic-emu-<card>-<inode hex>", NUL-padded to 20 bytes. */
+  get serial(): string {
+    return `mic-emu-${this.dev.card.index}-${this.inode.toString(16)}`.slice(0, VIRTIO_BLK_ID_BYTES);
+  }
+
+  deviceImage(): DeviceDescImage {
+    const hostFeatures = new Uint8Array(4);
+    hostFeatures[0] = (1 << VIRTIO_BLK_F_SEG_MAX) | (this.readOnly ? 1 << VIRTIO_BLK_F_RO : 0);
+    const config = new Uint8Array(VIRTIO_BLK_CONFIG.SIZE);
+    const dv = new DataView(config.buffer);
+    dv.setBigUint64(VIRTIO_BLK_CONFIG.capacity, BigInt(this.capacity), true);
+    dv.setUint32(VIRTIO_BLK_CONFIG.seg_max, MPSSD_BLK_SEG_MAX, true);
+    return {
+      type: VIRTIO_ID_BLOCK,
+      numVq: 1,
+      featureLen: 4,
+      configLen: VIRTIO_BLK_CONFIG.SIZE,
+      num: [BLK_QUEUE_NUM],
+      hostFeatures,
+      config,
+    };
+  }
+
+  attach(vdev: HostVdev): void {
+    this.vdev = vdev;
+    vdev.onPoll = () => this.kick();
+    if (this.openError) this.log(`cannot open ${this.disk.path}: ${this.openError}; every request fails`);
+    else
+      this.log(
+        `virtio-block on ${this.disk.path}: ${this.capacity} sectors${this.readOnly ? ', read-only' : ''}`,
+      );
+  }
+
+  /** fsync and close the image. Idempotent; never throws. */
+  close(): void {
+    const fd = this.fd;
+    if (fd < 0) return;
+    this.fd = -1;
+    try {
+      if (!this.readOnly) fs.fsyncSync(fd);
+    } catch {
+      // best effort: the data went out with pwrite already
+    }
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // already gone
+    }
+  }
+
+  private log(text: string): void {
+    this.dev.kernel.printk(`mpssd: ${this.dev.name}: ${text}`);
+  }
+
+  private kick(): void {
+    this.dirty = true;
+    this.wake.signal();
+  }
+
+  *run(): Routine {
+    for (;;) {
+      const v = this.vdev;
+      if (!v || v.removed) return;
+      if (!this.dirty) yield waitOn(this.wake);
+      this.dirty = false;
+      const status: number = yield this.dev.io.read8(this.dev.dpHost + v.dpOffset + DEVICE_DESC.status);
+      if (!(status & VIRTIO_CONFIG_S_DRIVER_OK)) continue;
+      yield* frame(this.dev.sched, 'mpssd.virtio_block', undefined, this.serve(v));
+    }
+  }
+
+  /** Serve requests while info.avail_idx ≠ avail.idx (mpssd's loop). */
+  private *serve(v: HostVdev): Routine {
+    const vr = v.vrings[0];
+    const io = this.dev.io;
+    for (;;) {
+      if (v.removed) return;
+      const infoAvail: number = yield io.read16(vr.infoHost);
+      const availIdx: number = yield* readAvailIdx(io, vr.addrs);
+      if (infoAvail === availIdx) return;
+      const ok: boolean = yield* this.serveOne(v, vr, infoAvail);
+      if (!ok) return; // wait for the next poll wake-up
+    }
+  }
+
+  /** Walk the chain at avail.ring[info.avail_idx] in the ring mapping. null: malformed. */
+  private *walkChain(vr: HostVring, slot: number): Routine<VringDesc[] | null> {
+    const io = this.dev.io;
+    const head: number = yield* readAvailRing(io, vr.addrs, slot);
+    if (head >= vr.num) return null;
+    const descs: VringDesc[] = [];
+    let i = head;
+    for (;;) {
+      if (descs.length >= vr.num) return null;
+      const d: VringDesc = yield* readDesc(io, vr.addrs, i);
+      descs.push(d);
+      if (!(d.flags & VRING_DESC_F_NEXT)) return descs;
+      if (d.next >= vr.num) return null;
+      i = d.next;
+    }
+  }
+
+  private *copy(v: HostVdev, iov: CopyIov[], updateUsed: boolean): Routine<number> {
+    return yield* this.dev.vop.copyDesc(v, iov, 0, updateUsed);
+  }
+
+  /** One request in mpssd's three COPY_DESC calls. Returns false when serving must stop. */
+  private *serveOne(v: HostVdev, vr: HostVring, slot: number): Routine<boolean> {
+    const descs: VringDesc[] | null = yield* this.walkChain(vr, slot);
+    const hdr = new Uint8Array(VIRTIO_BLK_OUTHDR_SIZE);
+    if (!descs) {
+      // A broken ring: let COPY_DESC run vringh's checks and report (it fails with −errno).
+      const rc: number = yield* this.copy(v, [{ buf: hdr, len: hdr.length }], false);
+      return rc > 0;
+    }
+    const h = descs[0];
+    const last = descs[descs.length - 1];
+    const headerOk =
+      h.len === VIRTIO_BLK_OUTHDR_SIZE &&
+      (h.flags & VRING_DESC_F_NEXT) !== 0 &&
+      !(h.flags & VRING_DESC_F_WRITE);
+    const statusOk = descs.length >= 2 && (last.flags & VRING_DESC_F_WRITE) !== 0 && last.len >= 1;
+    if (!headerOk || !statusOk) {
+      this.log(
+        `virtio-block: malformed request (header ${h.len} bytes flags ${h.flags}, ${descs.length} descriptors); failing it with IOERR`,
+      );
+      return yield* this.failChain(v, descs);
+    }
+    this.stats.requests++;
+    // 1. the header
+    const rc: number = yield* this.copy(v, [{ buf: hdr, len: hdr.length }], false);
+    if (rc <= 0) return false;
+    const hv = new DataView(hdr.buffer);
+    const type = hv.getUint32(0, true);
+    const sector = Number(hv.getBigUint64(8, true));
+    // The data descriptors: those with NEXT after the header.
+    const data = descs.slice(1, -1);
+    const dataLen = data.reduce((n, d) => n + d.len, 0);
+    if (dataLen > MAX_REQUEST_DATA) {
+      this.log(`virtio-block: request of ${dataLen} data bytes is larger than we serve; IOERR`);
+      return yield* this.discardAndFinish(v, data, VIRTIO_BLK_S_IOERR);
+    }
+    const name = TYPE_NAMES[type] ?? 'unsupported';
+    return yield* frame(
+      this.dev.sched,
+      `virtio_blk_${name}`,
+      { type, sector, len: dataLen },
+      this.handle(v, type, sector, data),
+    );
+  }
+
+  /** Calls 2 and 3 of a request whose header said `type` at `sector`. */
+  private *handle(v: HostVdev, type: number, sector: number, data: VringDesc[]): Routine<boolean> {
+    const dataLen = data.reduce((n, d) => n + d.len, 0);
+    const allWrite = data.every((d) => (d.flags & VRING_DESC_F_WRITE) !== 0);
+    const allRead = data.every((d) => !(d.flags & VRING_DESC_F_WRITE));
+    const buf = new Uint8Array(dataLen);
+    let status: number = VIRTIO_BLK_S_OK;
+    // Before the copy: fill what goes to the card (IN, GET_ID).
+    if (type === VIRTIO_BLK_T_IN) {
+      status = allWrite ? this.readImage(sector, buf) : VIRTIO_BLK_S_IOERR;
+    } else if (type === VIRTIO_BLK_T_GET_ID) {
+      buf.set(new TextEncoder().encode(this.serial).subarray(0, Math.min(dataLen, VIRTIO_BLK_ID_BYTES)));
+    } else if (type !== VIRTIO_BLK_T_OUT && type !== VIRTIO_BLK_T_FLUSH) {
+      // mpssd replies OK to unsupported types; we answer UNSUPP.
+      this.stats.unsupported++;
+      this.log(`virtio-block: unsupported request type ${type}; UNSUPP`);
+      status = VIRTIO_BLK_S_UNSUPP;
+    }
+    // 2. the data: one iovec per data descriptor; the WRITE flags give the direction.
+    const iov: CopyIov[] = [];
+    let off = 0;
+    for (const d of data) {
+      iov.push({ buf: buf.subarray(off, off + d.len), len: d.len });
+      off += d.len;
+    }
+    let rc: number = yield* this.copy(v, iov, false);
+    if (rc < 0) return false;
+    // After the copy: consume what came from the card (OUT), or flush.
+    if (type === VIRTIO_BLK_T_OUT) status = allRead ? this.writeImage(sector, buf) : VIRTIO_BLK_S_IOERR;
+    else if (type === VIRTIO_BLK_T_FLUSH) status = this.flushImage();
+    // 3. the status byte, completing the chain
+    rc = yield* this.copy(v, [{ buf: Uint8Array.of(status), len: 1 }], true);
+    return rc > 0;
+  }
+
+  /** Consume a malformed chain whole and complete it, writing IOERR into its last writable byte. */
+  private *failChain(v: HostVdev, descs: VringDesc[]): Routine<boolean> {
+    const readable = descs.filter((d) => !(d.flags & VRING_DESC_F_WRITE)).reduce((n, d) => n + d.len, 0);
+    const writable = descs.filter((d) => (d.flags & VRING_DESC_F_WRITE) !== 0).reduce((n, d) => n + d.len, 0);
+    if (readable + writable > MAX_REQUEST_DATA || readable + writable === 0) return false;
+    if (writable === 0) {
+      const rc: number = yield* this.copy(v, [{ buf: new Uint8Array(readable), len: readable }], true);
+      return rc > 0;
+    }
+    const rest = new Uint8Array(readable + writable - 1);
+    let rc: number = yield* this.copy(v, [{ buf: rest, len: rest.length }], false);
+    if (rc < 0) return false;
+    rc = yield* this.copy(v, [{ buf: Uint8Array.of(VIRTIO_BLK_S_IOERR), len: 1 }], true);
+    return rc > 0;
+  }
+
+  /** Move an oversized data part in pieces without keeping it, then write the status. */
+  private *discardAndFinish(v: HostVdev, data: VringDesc[], status: number): Routine<boolean> {
+    let left = data.reduce((n, d) => n + d.len, 0);
+    const scratch = new Uint8Array(DISCARD_CHUNK);
+    while (left > 0) {
+      const n = Math.min(left, DISCARD_CHUNK);
+      const rc: number = yield* this.copy(v, [{ buf: scratch.subarray(0, n), len: n }], false);
+      if (rc <= 0) return false;
+      left -= rc;
+    }
+    const rc: number = yield* this.copy(v, [{ buf: Uint8Array.of(status), len: 1 }], true);
+    return rc > 0;
+  }
+
+  /** Sectors [first, last] the request touches fall in the configured EIO range. */
+  private inEioRange(sector: number, len: number): boolean {
+    const r = this.disk.eioSectors;
+    if (!r) return false;
+    const last = sector + Math.max(1, Math.ceil(len / SECTOR_SIZE)) - 1;
+    return sector <= r[1] && last >= r[0];
+  }
+
+  /** Range and fault checks shared by IN and OUT; an error status or OK. */
+  private check(op: string, sector: number, len: number): number {
+    if (this.fd < 0) {
+      this.stats.ioErrors++;
+      return VIRTIO_BLK_S_IOERR;
+    }
+    // mpssd has no bounds check and crashes here; we answer IOERR without touching the file.
+    if (!Number.isSafeInteger(sector) || sector * SECTOR_SIZE + len > this.fileSize) {
+      this.stats.ioErrors++;
+      this.log(
+        `virtio-block: ${op} sector ${sector} + ${len} bytes is beyond the image (${this.fileSize} bytes); IOERR`,
+      );
+      return VIRTIO_BLK_S_IOERR;
+    }
+    if (this.inEioRange(sector, len)) {
+      this.stats.ioErrors++;
+      this.log(`virtio-block: ${op} sector ${sector} + ${len} bytes hits the injected EIO range; IOERR`);
+      return VIRTIO_BLK_S_IOERR;
+    }
+    return VIRTIO_BLK_S_OK;
+  }
+
+  private readImage(sector: number, buf: Uint8Array): number {
+    const st = this.check('read', sector, buf.length);
+    if (st !== VIRTIO_BLK_S_OK) return st;
+    try {
+      let done = 0;
+      while (done < buf.length) {
+        const n = fs.readSync(this.fd, buf, done, buf.length - done, sector * SECTOR_SIZE + done);
+        if (n <= 0) break; // the file shrank under us: the rest reads as zeros
+        done += n;
+      }
+      this.stats.readBytes += buf.length;
+      return VIRTIO_BLK_S_OK;
+    } catch (e) {
+      return this.fileError('read', e);
+    }
+  }
+
+  private writeImage(sector: number, buf: Uint8Array): number {
+    if (this.readOnly) {
+      this.stats.ioErrors++;
+      this.log(`virtio-block: write to sector ${sector} on a read-only image; IOERR`);
+      return VIRTIO_BLK_S_IOERR;
+    }
+    const st = this.check('write', sector, buf.length);
+    if (st !== VIRTIO_BLK_S_OK) return st;
+    try {
+      let done = 0;
+      while (done < buf.length) {
+        done += fs.writeSync(this.fd, buf, done, buf.length - done, sector * SECTOR_SIZE + done);
+      }
+      this.stats.writtenBytes += buf.length;
+      return VIRTIO_BLK_S_OK;
+    } catch (e) {
+      return this.fileError('write', e);
+    }
+  }
+
+  private flushImage(): number {
+    if (this.fd < 0) return VIRTIO_BLK_S_IOERR;
+    try {
+      this.stats.flushes++;
+      if (!this.readOnly) fs.fsyncSync(this.fd);
+      return VIRTIO_BLK_S_OK;
+    } catch (e) {
+      return this.fileError('flush', e);
+    }
+  }
+
+  private fileError(op: string, e: unknown): number {
+    this.stats.ioErrors++;
+    const code = (e as NodeJS.ErrnoException)?.code ?? String(e);
+    this.log(`virtio-block: ${op} on ${this.disk.path} failed (${code}); IOERR`);
+    return VIRTIO_BLK_S_IOERR;
+  }
+}
