@@ -15,6 +15,7 @@ import { enumerate } from './hostSoftware/pciEnumeration.ts';
 import { CardOs } from './cardSoftware/cardOs.ts';
 import { buildUosImage } from './cardSoftware/uosImage.ts';
 import { createBackends } from './hostSoftware/mpssd/backends.ts';
+import { BlockBackend } from './hostSoftware/mpssd/blockBackend.ts';
 
 export const MAX_CARDS = 8;
 
@@ -200,6 +201,13 @@ export class Machine {
     else r = dev.writeState(cmd);
     this.spine.emit('input', dev.name, 0, 0, 0, `host command: ${cmd}`);
     return this.sched.spawn(`${dev.name} host ${cmd}`, 'host.driver', r);
+  }
+
+  /** Swap card N's disk image while it runs: hot remove, close, open the new image, add. */
+  swapDisk(card: number, disk: DiskConfig): Task {
+    const m = this.mpssd[card];
+    this.spine.emit('input', m.name, 0, 0, 0, `host: swap disk to ${disk.path}`);
+    return this.sched.spawn(`${m.name} disk swap`, 'host.mpssd', m.replaceBackend('block', new BlockBackend(this.mics[card], disk)));
   }
 
   state(card: number): MicState {

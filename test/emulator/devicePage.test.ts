@@ -1,6 +1,6 @@
-// The device page after boot (reference §5.1–§5.5): bootparam layout A, the console entry mpssd
-// added, the host ring blocks and their _mic_vring_info, and the used rings the card relocated
-// into GDDR. Decoded from the bytes in host RAM with the one decoder the views use.
+// The device page after boot (reference §5.1–§5.5): bootparam layout A, the console and net
+// entries mpssd added, the host ring blocks and their _mic_vring_info, and the used rings the card
+// relocated into GDDR. Decoded from the bytes in host RAM with the one decoder the views use.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,35 +25,70 @@ import {
   vringSize,
   vringUsedOffset,
 } from '../../src/emulator/virtio/vring.ts';
-import { VIRTIO_ID_CONSOLE } from '../../src/emulator/virtio/virtioIds.ts';
+import { VIRTIO_ID_CONSOLE, VIRTIO_ID_NET } from '../../src/emulator/virtio/virtioIds.ts';
 
 const hostU16 = (m: ReturnType<typeof bootedMachine>['m'], a: number) => m.hostRam.read16(a);
 
-test('bootparam after boot: magic, c2h_shutdown_db 0, h2c_shutdown_db 0, h2c_config_db 2', () => {
+/** §2.4, host side: c2h doorbells 0–3 round robin, in the order they are requested. */
+function roundRobin(users: number): number[] {
+  return Array.from({ length: users }, (_, i) => i % 4);
+}
+
+/** §2.4, card side: each user takes the h2c doorbell with the smallest usage count, lowest index on ties. */
+function leastUsed(users: number): number[] {
+  const count = new Array<number>(16).fill(0);
+  const out: number[] = [];
+  for (let u = 0; u < users; u++) {
+    let best = 0;
+    for (let d = 1; d < count.length; d++) if (count[d] < count[best]) best = d;
+    count[best]++;
+    out.push(best);
+  }
+  return out;
+}
+
+// The host asks for mic_shutdown_db at probe, then mpssd adds the console and then virtio-net.
+const [C2H_SHUTDOWN, C2H_CONSOLE, C2H_NET] = roundRobin(3);
+// The card driver takes its shutdown doorbell, scans the devices (console, net), then takes
+// h2c_config_db.
+const [H2C_SHUTDOWN, H2C_CONSOLE, H2C_NET, H2C_CONFIG] = leastUsed(4);
+
+test('bootparam after boot: magic, c2h_shutdown_db 0, h2c_shutdown_db 0, h2c_config_db 3', () => {
   const { m } = bootedMachine();
   const page = devicePageBytes(m);
   const dp = decodeDevicePage(page);
   assert.equal(dp.magic, 0xc0ffee00);
   assert.equal(dp.magic, MIC_MAGIC);
-  assert.equal(dp.c2h_shutdown_db, 0, 'first host doorbell handed out at probe (round robin)');
-  assert.equal(dp.h2c_shutdown_db, 0, 'card picks the least-used doorbell, lowest index');
-  assert.equal(dp.h2c_config_db, 2, 'after the shutdown db (0) and the console h2c_vdev_db (1)');
+  assert.equal(dp.c2h_shutdown_db, C2H_SHUTDOWN, 'first host doorbell handed out at probe (round robin)');
+  assert.equal(C2H_SHUTDOWN, 0);
+  assert.equal(dp.h2c_shutdown_db, H2C_SHUTDOWN, 'card picks the least-used doorbell, lowest index');
+  assert.equal(H2C_SHUTDOWN, 0);
+  assert.equal(
+    dp.h2c_config_db,
+    H2C_CONFIG,
+    'after the shutdown db (0), the console h2c_vdev_db (1) and the net h2c_vdev_db (2)',
+  );
+  assert.equal(H2C_CONFIG, 3);
   assert.equal(dp.shutdown_status, 0);
   assert.equal(dp.shutdown_card, 0);
   // Raw little-endian bytes as the layout table puts them.
   assert.deepEqual([...page.subarray(0, 4)], [0x00, 0xee, 0xff, 0xc0]);
-  assert.equal(page[BOOTPARAM.h2c_config_db], 2);
-  assert.equal(m.mics[0].c2hShutdownDb, 0);
-  assert.equal(m.cardOs[0].driver?.h2cShutdownDb, 0);
-  assert.equal(m.cardOs[0].driver?.h2cConfigDb, 2);
+  assert.equal(page[BOOTPARAM.h2c_config_db], H2C_CONFIG);
+  assert.equal(m.mics[0].c2hShutdownDb, C2H_SHUTDOWN);
+  assert.equal(m.cardOs[0].driver?.h2cShutdownDb, H2C_SHUTDOWN);
+  assert.equal(m.cardOs[0].driver?.h2cConfigDb, H2C_CONFIG);
 });
 
-test('one console entry at offset 0x10: type 3, 2 queues, 4-byte bitmaps, 12-byte config, 96 bytes', () => {
+test('console entry at offset 0x10: type 3, 2 queues, 4-byte bitmaps, 12-byte config, 96 bytes; net right after', () => {
   const { m } = bootedMachine();
   const page = devicePageBytes(m);
   const dp = decodeDevicePage(page);
-  assert.equal(dp.devices.length, 1);
-  const d = dp.devices[0];
+  assert.deepEqual(
+    dp.devices.map((x) => x.type),
+    [VIRTIO_ID_CONSOLE, VIRTIO_ID_NET],
+    'mpssd adds the console, then virtio-net',
+  );
+  const d = dp.devices.find((x) => x.type === VIRTIO_ID_CONSOLE)!;
   assert.equal(d.offset, 0x10, 'first entry right after the 16-byte bootparam');
   assert.equal(d.type, VIRTIO_ID_CONSOLE);
   assert.equal(d.num_vq, 2);
@@ -61,19 +96,30 @@ test('one console entry at offset 0x10: type 3, 2 queues, 4-byte bitmaps, 12-byt
   assert.equal(d.config_len, 12);
   assert.equal(totalSize(d.num_vq, d.feature_len, d.config_len), 96, 'the reference example: 76 → 80 + 16');
   assert.equal(d.ctrl.offset, 0x10 + 80);
-  assert.equal(page[0x10 + 96], 0, 'type 0 after the entry ends the list');
+  // The net entry follows the console's; type 0 after it ends the list.
+  const net = dp.devices.find((x) => x.type === VIRTIO_ID_NET)!;
+  assert.equal(net.offset, 0x10 + 96, 'the net entry starts where the console entry ends');
+  assert.equal(page[net.offset], VIRTIO_ID_NET);
+  assert.equal(
+    page[net.offset + totalSize(net.num_vq, net.feature_len, net.config_len)],
+    0,
+    'type 0 after the net entry ends the list',
+  );
+  assert.equal(net.ctrl.c2h_vdev_db, C2H_NET);
+  assert.equal(net.ctrl.h2c_vdev_db, H2C_NET);
   assert.equal(d.status, 0x07, 'ACKNOWLEDGE | DRIVER | DRIVER_OK');
   assert.deepEqual(d.host_features, [0, 0, 0, 0], 'mpssd offers no console features');
   assert.deepEqual(d.guest_features, [0, 0, 0, 0]);
   assert.deepEqual(d.config, new Array(12).fill(0), 'virtio_console_config all zero');
-  assert.equal(d.ctrl.c2h_vdev_db, 1);
-  assert.equal(d.ctrl.h2c_vdev_db, 1);
+  assert.equal(d.ctrl.c2h_vdev_db, C2H_CONSOLE);
+  assert.equal(d.ctrl.h2c_vdev_db, H2C_CONSOLE);
+  assert.deepEqual([C2H_CONSOLE, H2C_CONSOLE], [1, 1]);
   assert.equal(d.ctrl.used_address_updated, 0, 'host cleared it after switching used rings');
   assert.equal(d.ctrl.config_change, 0);
   assert.equal(d.ctrl.vdev_reset, 0);
   assert.equal(d.ctrl.guest_ack, 0);
   assert.notEqual(d.ctrl.vdev, 0, 'the card wrote its cookie');
-  assert.equal(page[d.ctrl.offset + DEVICE_CTRL.h2c_vdev_db], 1);
+  assert.equal(page[d.ctrl.offset + DEVICE_CTRL.h2c_vdev_db], H2C_CONSOLE);
 });
 
 test('vqconfig: SMPT address of an 8 KiB host ring block, num 128, used ring in GDDR', () => {
@@ -179,9 +225,14 @@ test('each card has its own device page with the same layout', () => {
   assert.notEqual(m.mics[0].dpHost, m.mics[1].dpHost);
   for (const dp of [a, b]) {
     assert.equal(dp.magic, MIC_MAGIC);
-    assert.equal(dp.devices.length, 1);
-    assert.equal(dp.devices[0].status, 0x07);
-    assert.equal(dp.h2c_config_db, 2);
+    assert.deepEqual(
+      dp.devices.map((x) => [x.type, x.offset, x.status]),
+      [
+        [VIRTIO_ID_CONSOLE, 0x10, 0x07],
+        [VIRTIO_ID_NET, 0x10 + 96, 0x07],
+      ],
+    );
+    assert.equal(dp.h2c_config_db, H2C_CONFIG);
   }
   assert.notEqual(a.devices[0].vqconfig[0].address, b.devices[0].vqconfig[0].address);
 });

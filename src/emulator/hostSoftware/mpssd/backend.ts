@@ -10,6 +10,8 @@ export interface VirtioBackend {
   readonly kind: string;
   /** Thread name for events: host.mic0.console … */
   readonly initiator: string;
+  /** The device this back-end serves, once added. */
+  readonly vdev: HostVdev | null;
   deviceImage(): DeviceDescImage;
   attach(vdev: HostVdev): void;
   /** The back-end thread; returns when the device is removed. */

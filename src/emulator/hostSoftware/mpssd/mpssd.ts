@@ -73,6 +73,22 @@ export class Mpssd {
     return 0;
   }
 
+  /**
+   * Replace a back-end while the card runs (e.g. swap the disk image): hot-remove its device
+   * with the §5.5 handshake, release its host resources, then add the new one.
+   */
+  *replaceBackend(kind: string, next: VirtioBackend): Routine<number> {
+    const i = this.backends.findIndex((b) => b.kind === kind);
+    const old = i >= 0 ? this.backends[i] : undefined;
+    const vdev = old?.vdev && this.dev.vop.vdevs.includes(old.vdev) ? old.vdev : undefined;
+    if (vdev) yield* this.dev.vop.removeDevice(vdev);
+    old?.close();
+    if (i >= 0) this.backends.splice(i, 1, next);
+    else this.backends.push(next);
+    this.log(`${kind}: ${old ? 'replaced' : 'added'} back-end`);
+    return yield* this.addBackend(next);
+  }
+
   close(): void {
     for (const b of this.backends) {
       try {
