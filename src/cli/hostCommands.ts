@@ -10,6 +10,8 @@ export const HOST_HELP = `Host commands (Ctrl-] then the command, or a line star
   boot|reset|shutdown|suspend|resume [micN|all]   act on a card (default: the console's card)
   status                                          every card's state
   console micN                                    show another card's console (terminal only)
+  disk micN PATH [ro]                             swap the card's disk image while it runs
+                                                  (hot remove, then add the new image)
   quit                                            leave the emulator
   help                                            this text`;
 
@@ -61,6 +63,21 @@ export function runHostCommand(ctx: HostCommandContext, line: string): boolean {
       return false;
     }
     ctx.setConsole(c[0]);
+    return true;
+  }
+  if (cmd === 'disk') {
+    const cards = parseCard(m, args[0], ctx.consoleCard);
+    if (typeof cards === 'string' || cards.length !== 1 || !args[1]) {
+      ctx.print(typeof cards === 'string' ? cards : 'usage: disk micN PATH [ro]');
+      return false;
+    }
+    const old = m.mpssd[cards[0]].backends.find((b) => b.kind === 'block') as
+      { disk?: { sizeBytes: number } } | undefined;
+    m.swapDisk(cards[0], {
+      path: args[1],
+      sizeBytes: old?.disk?.sizeBytes ?? 64 * 2 ** 20,
+      readonly: args[2] === 'ro',
+    });
     return true;
   }
   if ((HOST_COMMANDS as readonly string[]).includes(cmd)) {

@@ -1,7 +1,10 @@
 // Headless runner: boot the host and its cards, show boot progress, and connect this terminal
 // (or a pipe) to one card's virtio console.
 
-import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
+import { defaultDiskPath, perCardPath } from '../emulator/hostSoftware/hostFiles.ts';
 import { Machine } from '../emulator/machine.ts';
 import { traceRecorder } from '../emulator/sim/traceRecorder.ts';
 import { HELP, STEPPING_REVISION, UsageError, parseArgs, type CliOptions } from './options.ts';
@@ -46,10 +49,29 @@ function main(): void {
     console: opts.console,
     finish: () => {},
   };
+  const diskBase = opts.disk ?? defaultDiskPath(process.env, homedir());
+  if (!opts.disk) {
+    try {
+      mkdirSync(dirname(diskBase), { recursive: true });
+    } catch (e) {
+      process.stderr.write(
+        `mic-emu: cannot create ${dirname(diskBase)} for the default disk image: ${(e as Error).message}\n`,
+      );
+      process.exit(2);
+    }
+  }
   const machine = new Machine({
     cards: opts.cards,
     cardMemoryBytes: opts.memoryBytes,
     revision: STEPPING_REVISION[opts.stepping],
+    disk: (i) => ({
+      path: perCardPath(diskBase, i),
+      sizeBytes: opts.diskSizeBytes,
+      readonly: opts.diskReadonly,
+      eioSectors: opts.diskEio,
+    }),
+    pcap: (i) => (opts.pcap ? perCardPath(opts.pcap, i) : null),
+    netDropEvery: opts.netDropEvery,
     terminal: (i) => ({
       write: (b) => (i === runner.console ? void out.write(cook(b) as never) : undefined),
     }),

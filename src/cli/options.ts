@@ -6,6 +6,14 @@ export interface CliOptions {
   trace: string | null;
   console: number;
   stepping: string;
+  /** Disk image of mic0 (micN: PATH-micN.ext); null = the default image in the cache dir. */
+  disk: string | null;
+  diskSizeBytes: number;
+  diskReadonly: boolean;
+  /** Fault injection: sectors [first, last] answer EIO. */
+  diskEio: [number, number] | null;
+  pcap: string | null;
+  netDropEvery: number;
   help: boolean;
   version: boolean;
 }
@@ -30,13 +38,20 @@ Options:
   --console micN     whose console this terminal shows (default mic0)
   --stepping S       card stepping: A0, B0, B1 or C0 (default C0)
   --trace FILE       write every bus event as a JSON line to FILE
+  --disk PATH        virtio-block image of mic0 (created sparse if missing; micN uses
+                     PATH-micN.ext). Default: mic0-disk.img in ~/.cache/mic-emu, reused
+  --disk-size SIZE   size of a newly created image, e.g. 64M (default 64M)
+  --disk-readonly    expose the disk read-only (VIRTIO_BLK_F_RO)
+  --disk-eio A-B     fault injection: sectors A..B answer EIO
+  --pcap FILE        write every virtio-net frame, both directions, to FILE (micN: FILE-micN.ext)
+  --net-drop-every N fault injection: the network drops every Nth frame
   -h, --help         show this help
   --version          show the version
 `;
 
-function parseSize(text: string): number {
+function parseSize(text: string, opt = '--memory'): number {
   const m = /^(\d+)([KMGkmg]?)(i?[Bb])?$/.exec(text);
-  if (!m) throw new UsageError(`--memory: '${text}' is not a size (examples: 8G, 512M)`);
+  if (!m) throw new UsageError(`${opt}: '${text}' is not a size (examples: 8G, 512M)`);
   const mult = { '': 2 ** 20, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[m[2].toUpperCase()]!;
   return Number(m[1]) * mult;
 }
@@ -48,6 +63,12 @@ export function parseArgs(argv: string[]): CliOptions {
     trace: null,
     console: 0,
     stepping: 'C0',
+    disk: null,
+    diskSizeBytes: 64 * 2 ** 20,
+    diskReadonly: false,
+    diskEio: null,
+    pcap: null,
+    netDropEvery: 0,
     help: false,
     version: false,
   };
@@ -83,7 +104,7 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--memory': {
         const v = need();
-        const b = parseSize(v);
+        const b = parseSize(v, '--memory');
         if (b < 64 * 2 ** 20 || b > 64 * 2 ** 30 || b % (1 << 20) !== 0)
           throw new UsageError(`--memory: '${v}' must be a whole number of MiB from 64M to 64G`);
         o.memoryBytes = b;
@@ -104,6 +125,38 @@ export function parseArgs(argv: string[]): CliOptions {
         if (!(v in STEPPING_REVISION))
           throw new UsageError(`--stepping: '${v}' is not one of A0, B0, B1, C0`);
         o.stepping = v;
+        break;
+      }
+      case '--disk':
+        o.disk = need();
+        break;
+      case '--disk-size': {
+        const v = need();
+        const b = parseSize(v, '--disk-size');
+        if (b < 512 || b % 512 !== 0)
+          throw new UsageError(`--disk-size: '${v}' must be a positive multiple of 512 bytes`);
+        o.diskSizeBytes = b;
+        break;
+      }
+      case '--disk-readonly':
+        o.diskReadonly = true;
+        break;
+      case '--disk-eio': {
+        const v = need();
+        const m = /^(\d+)(?:-(\d+))?$/.exec(v);
+        if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1])))
+          throw new UsageError(`--disk-eio: '${v}' is not a sector range like 100-199`);
+        o.diskEio = [Number(m[1]), Number(m[2] ?? m[1])];
+        break;
+      }
+      case '--pcap':
+        o.pcap = need();
+        break;
+      case '--net-drop-every': {
+        const v = need();
+        if (!/^\d+$/.test(v) || Number(v) < 1)
+          throw new UsageError(`--net-drop-every: '${v}' is not a whole number ≥ 1`);
+        o.netDropEvery = Number(v);
         break;
       }
       default:
