@@ -85,10 +85,4 @@ function describe(spec: { type: unknown; minimum?: number; maximum?: number; enu
   return types.join(' or ');
 }
 
-/** Card N's image path: PATH for mic0, PATH with -micN before the extension for the others. */
-export function diskPathFor(base: string, card: number): string {
-  if (card === 0) return base;
-  const dot = base.lastIndexOf('.');
-  const slash = Math.max(base.lastIndexOf('/'), base.lastIndexOf('\\'));
-  return dot > slash ? `${base.slice(0, dot)}-mic${card}${base.slice(dot)}` : `${base}-mic${card}`;
-}
+export { perCardPath as diskPathFor } from '../emulator/hostSoftware/hostFiles.ts';

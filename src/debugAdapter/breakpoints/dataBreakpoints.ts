@@ -1,0 +1,91 @@
+// Data breakpoints: which bytes of which space, encoded as a dataId that outlives a machine
+// (`mic0.mmio+0x1cc90/4`), and the words a stop uses ("SDBIC0 (mic0.bar4+0x1cc90) written with
+// 0x80000000 by mic0 card OS").
+
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { BusEvent, EventKind } from '../../emulator/sim/busEvent.ts';
+import type { Machine } from '../../emulator/machine.ts';
+import { REGISTER_BY_NAME, registerAt } from '../../emulator/card/sboxRegisters.ts';
+import { initiatorName } from '../names.ts';
+import { peek, resolveMemoryRef, type MemoryTarget } from '../memoryRefs.ts';
+
+export type AccessType = DebugProtocol.DataBreakpointAccessType;
+
+export interface WatchedRange {
+  /** Event space: 'host' | 'micN.gddr' | 'micN.mmio'. */
+  space: string;
+  address: number;
+  length: number;
+}
+
+/** Event kinds that read or write bytes of a space. A descriptor fetch reads the ring. */
+export const READ_KINDS: readonly EventKind[] = ['mem.read', 'mmio.read', 'dma.desc'];
+export const WRITE_KINDS: readonly EventKind[] = ['mem.write', 'mmio.write'];
+
+export function kindsFor(access: AccessType): EventKind[] {
+  if (access === 'read') return [...READ_KINDS];
+  if (access === 'write') return [...WRITE_KINDS];
+  return [...READ_KINDS, ...WRITE_KINDS];
+}
+
+const hex = (n: number) => '0x' + n.toString(16);
+
+export function encodeDataId(r: WatchedRange): string {
+  return `${r.space}+${hex(r.address)}/${r.length}`;
+}
+
+export function decodeDataId(id: string): WatchedRange | null {
+  const m = /^(host|mic\d+\.(?:gddr|mmio))\+0x([0-9a-f]+)\/(\d+)$/.exec(id);
+  if (!m) return null;
+  const length = Number(m[3]);
+  if (length < 1) return null;
+  return { space: m[1], address: parseInt(m[2], 16), length };
+}
+
+/** 'mic0.mmio' → 'mic0.bar4' (the name people write); others unchanged. */
+export function spaceName(space: string): string {
+  return space.endsWith('.mmio') ? space.slice(0, -5) + '.bar4' : space;
+}
+
+/** `SDBIC0 (mic0.bar4+0x1cc90)` for a register, `mic0.gddr+0x1000 (64 bytes)` for memory. */
+export function watchedName(r: WatchedRange): string {
+  const at = `${spaceName(r.space)}+${hex(r.address)}`;
+  if (r.space.endsWith('.mmio')) {
+    const reg = registerAt(r.address & ~3);
+    if (reg && r.length <= 4) return `${reg.name} (${at})`;
+  }
+  return `${at} (${r.length} byte${r.length === 1 ? '' : 's'})`;
+}
+
+/** A reference the memory view uses, or a register name (`SDBIC0`, `mic1.SICR0`). */
+export function resolveWatchTarget(m: Machine, ref: string): MemoryTarget | null {
+  const t = resolveMemoryRef(m, ref);
+  if (t) return t;
+  const r = /^(?:(mic\d+)\.)?([A-Za-z][\w]*)$/.exec(ref.trim());
+  if (!r) return null;
+  const reg = REGISTER_BY_NAME.get(r[2].toUpperCase());
+  if (!reg) return null;
+  return resolveMemoryRef(m, `${r[1] ?? 'mic0'}.bar4+${hex(reg.bar4)}`);
+}
+
+/** Words for an access that hit range r. */
+export function describeAccess(m: Machine | null, e: BusEvent, r: WatchedRange): string {
+  const what = watchedName(r);
+  const who = initiatorName(e.initiator);
+  const write = e.kind === 'mem.write' || e.kind === 'mmio.write';
+  if (e.kind === 'dma.desc') return `${what} read by ${who} (descriptor fetch: ${e.detail})`;
+  const exact = e.address === r.address && e.size <= 8;
+  if (exact) return `${what} ${write ? 'written with' : 'read as'} ${hex(e.value)} by ${who}`;
+  const access = `${spaceName(e.space)}+${hex(e.address)} (${e.size} bytes)`;
+  let now = '';
+  if (write && m && !e.space.endsWith('.mmio')) {
+    const target = resolveMemoryRef(m, `${spaceName(e.space)}+${hex(r.address)}`);
+    if (target) {
+      const b = peek(m, target, Math.min(r.length, 4));
+      let v = 0;
+      for (let i = b.length - 1; i >= 0; i--) v = v * 256 + b[i];
+      now = `; it now holds ${hex(v)}`;
+    }
+  }
+  return `${what} ${write ? 'written' : 'read'} by ${who}: the access ${access} overlaps it${now}`;
+}

@@ -1,0 +1,216 @@
+// An index of matchers over bus events (architecture: "breakpoint matching is indexed, by address
+// page and by event kind, so that a thousand armed breakpoints cost about the same as one").
+//
+// Two kinds of entries:
+// * kind entries — registered under an event kind, optionally narrowed to one card and/or one
+//   event value (a doorbell number, a descriptor type). An event looks up at most four buckets:
+//   (any card, any value), (any card, its value), (its card, any value), (its card, its value).
+// * range entries — registered under (event kind, space, 4 KiB page) for every page the range
+//   covers. An access looks up only the pages it touches (or, for a bulk access larger than the
+//   armed pages of its space, only the armed pages), and the index checks the exact overlap.
+//
+// `candidates(e)` never walks all entries. `examined` counts the entries it looked at, so tests
+// can assert on work done rather than on time. Nothing here knows about DAP.
+
+import type { BusEvent, EventKind } from './busEvent.ts';
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+/** Ranges wider than this many pages go to a per-space list checked on every access there. */
+const MAX_PAGES_PER_RANGE = 4096;
+
+/** Card index an event belongs to: from its space (`mic0.mmio`), initiator or detail (`mic0 console.tx`). */
+export function eventCard(e: BusEvent): number {
+  let n = micPrefix(e.space, 0);
+  if (n >= 0) return n;
+  n = micPrefix(e.initiator, 0);
+  if (n >= 0) return n;
+  if (e.initiator.startsWith('host.')) {
+    n = micPrefix(e.initiator, 5);
+    if (n >= 0) return n;
+  }
+  return micPrefix(e.detail, 0);
+}
+
+/** `micN` at position `at` of s, followed by the end, '.', ' ' or ':' → N; otherwise −1. */
+export function micPrefix(s: string, at: number): number {
+  if (s.charCodeAt(at) !== 0x6d || s.charCodeAt(at + 1) !== 0x69 || s.charCodeAt(at + 2) !== 0x63) return -1;
+  let i = at + 3;
+  let n = 0;
+  let digits = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) break;
+    n = n * 10 + (c - 0x30);
+    digits++;
+  }
+  if (digits === 0 || digits > 3) return -1;
+  if (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c !== 0x2e && c !== 0x20 && c !== 0x3a) return -1;
+  }
+  return n;
+}
+
+export interface KindKey {
+  kind: EventKind;
+  /** Only events of this card (see eventCard); omitted or −1: any card. */
+  card?: number;
+  /** Only events with this value (doorbell number, descriptor type …); omitted or −1: any. */
+  value?: number;
+}
+
+interface RangeEntry<T> {
+  item: T;
+  start: number;
+  end: number;
+  /** Generation of the last candidates() call that returned it (dedupe across pages). */
+  stamp: number;
+}
+
+interface SpaceRanges<T> {
+  pages: Map<number, RangeEntry<T>[]>;
+  wide: RangeEntry<T>[];
+}
+
+interface KindBucket<T> {
+  buckets: Map<number, T[]>;
+  byCard: boolean;
+  byValue: boolean;
+}
+
+const ANY = -1;
+const TWO32 = 0x1_0000_0000;
+
+function bucketKey(card: number, value: number): number {
+  // card ∈ [−1, 999], value ∈ [−1, 2³²): fits a double exactly.
+  return (card + 1) * 2 * TWO32 + (value + 1);
+}
+
+export class EventIndex<T> {
+  private readonly kinds = new Map<EventKind, KindBucket<T>>();
+  private readonly ranges = new Map<EventKind, Map<string, SpaceRanges<T>>>();
+  private readonly scratch: T[] = [];
+  private stamp = 0;
+  private busy = false;
+  private count = 0;
+  /** Entries looked at by candidates(), summed over all calls (for tests and statistics). */
+  examined = 0;
+
+  constructor(private readonly cardOf: (e: BusEvent) => number = eventCard) {}
+
+  /** Number of registrations (a range counts once per kind it was registered for). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Event kinds with at least one entry. */
+  get armedKinds(): EventKind[] {
+    const out = new Set<EventKind>([...this.kinds.keys(), ...this.ranges.keys()]);
+    return [...out];
+  }
+
+  clear(): void {
+    this.kinds.clear();
+    this.ranges.clear();
+    this.count = 0;
+  }
+
+  addKind(key: KindKey, item: T): void {
+    const card = key.card ?? ANY;
+    const value = key.value ?? ANY;
+    let b = this.kinds.get(key.kind);
+    if (!b) {
+      b = { buckets: new Map(), byCard: false, byValue: false };
+      this.kinds.set(key.kind, b);
+    }
+    if (card !== ANY) b.byCard = true;
+    if (value !== ANY) b.byValue = true;
+    const k = bucketKey(card, value >>> 0 === value ? value : ANY);
+    let list = b.buckets.get(k);
+    if (!list) b.buckets.set(k, (list = []));
+    list.push(item);
+    this.count++;
+  }
+
+  /** Register [start, start+length) of `space` for each of `kinds`. */
+  addRange(kinds: readonly EventKind[], space: string, start: number, length: number, item: T): void {
+    const len = Math.max(1, length);
+    for (const kind of kinds) {
+      let bySpace = this.ranges.get(kind);
+      if (!bySpace) this.ranges.set(kind, (bySpace = new Map()));
+      let sr = bySpace.get(space);
+      if (!sr) bySpace.set(space, (sr = { pages: new Map(), wide: [] }));
+      const entry: RangeEntry<T> = { item, start, end: start + len, stamp: 0 };
+      const first = Math.floor(start / PAGE_SIZE);
+      const last = Math.floor((start + len - 1) / PAGE_SIZE);
+      if (last - first + 1 > MAX_PAGES_PER_RANGE) sr.wide.push(entry);
+      else {
+        for (let p = first; p <= last; p++) {
+          let list = sr.pages.get(p);
+          if (!list) sr.pages.set(p, (list = []));
+          list.push(entry);
+        }
+      }
+      this.count++;
+    }
+  }
+
+  /**
+   * The entries that may match `e`: kind entries for its kind (and card, value), range entries
+   * that overlap the bytes it touches. The array is reused by the next call: consume it first.
+   */
+  candidates(e: BusEvent): readonly T[] {
+    const out = this.busy ? [] : this.scratch;
+    out.length = 0;
+    this.busy = true;
+    const b = this.kinds.get(e.kind);
+    if (b) {
+      const card = b.byCard ? this.cardOf(e) : ANY;
+      const value = b.byValue ? e.value : ANY;
+      this.take(b.buckets.get(bucketKey(ANY, ANY)), out);
+      if (b.byValue) this.take(b.buckets.get(bucketKey(ANY, value)), out);
+      if (card !== ANY) {
+        this.take(b.buckets.get(bucketKey(card, ANY)), out);
+        if (b.byValue) this.take(b.buckets.get(bucketKey(card, value)), out);
+      }
+    }
+    const r = this.ranges.get(e.kind);
+    if (r) {
+      const sr = r.get(e.space);
+      if (sr) this.rangeCandidates(sr, e.address, e.address + Math.max(1, e.size), out);
+    }
+    this.busy = false;
+    return out;
+  }
+
+  private take(list: T[] | undefined, out: T[]): void {
+    if (!list) return;
+    this.examined += list.length;
+    for (let i = 0; i < list.length; i++) out.push(list[i]);
+  }
+
+  private rangeCandidates(sr: SpaceRanges<T>, start: number, end: number, out: T[]): void {
+    const stamp = ++this.stamp;
+    const first = Math.floor(start / PAGE_SIZE);
+    const last = Math.floor((end - 1) / PAGE_SIZE);
+    const check = (list: RangeEntry<T>[]) => {
+      this.examined += list.length;
+      for (const en of list) {
+        if (en.stamp === stamp) continue;
+        en.stamp = stamp;
+        if (en.start < end && start < en.end) out.push(en.item);
+      }
+    };
+    if (last - first + 1 <= sr.pages.size) {
+      for (let p = first; p <= last; p++) {
+        const list = sr.pages.get(p);
+        if (list) check(list);
+      }
+    } else {
+      // A bulk access wider than the armed pages of this space: visit the armed pages instead.
+      for (const [p, list] of sr.pages) if (p >= first && p <= last) check(list);
+    }
+    if (sr.wide.length) check(sr.wide);
+  }
+}

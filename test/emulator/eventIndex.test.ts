@@ -1,0 +1,151 @@
+// The matcher index: candidates only for an event's kind (card, value) or the pages an access
+// touches, so a thousand armed breakpoints cost about the same as one.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventIndex, eventCard, micPrefix, PAGE_SIZE } from '../../src/emulator/sim/eventIndex.ts';
+import type { BusEvent, EventKind } from '../../src/emulator/sim/busEvent.ts';
+import { bootedMachine, typeLine } from '../helpers/machine.ts';
+
+const ev = (kind: EventKind, over: Partial<BusEvent> = {}): BusEvent => ({
+  seq: 1,
+  time: 0,
+  initiator: 'host.driver',
+  kind,
+  space: 'mic0',
+  address: 0,
+  size: 4,
+  value: 0,
+  frames: null,
+  detail: '',
+  ...over,
+});
+
+test('eventCard reads the card from the space, the initiator or the detail', () => {
+  assert.equal(eventCard(ev('doorbell', { space: 'mic1.sbox' })), 1);
+  assert.equal(eventCard(ev('dma.desc', { space: 'host', initiator: 'mic2.dma0' })), 2);
+  assert.equal(eventCard(ev('vring.used', { space: 'host', initiator: 'host.mic3.console' })), 3);
+  assert.equal(
+    eventCard(
+      ev('vring.avail', { space: 'host', initiator: 'host.mpssd', detail: 'mic4 block.requestq head 1' }),
+    ),
+    4,
+  );
+  assert.equal(eventCard(ev('log', { space: 'host', initiator: 'host.driver', detail: 'microcode' })), -1);
+  assert.equal(micPrefix('mic12.gddr', 0), 12);
+  assert.equal(micPrefix('mice', 0), -1);
+  assert.equal(micPrefix('mic', 0), -1);
+});
+
+test('kind entries: only the event kind, narrowed by card and value', () => {
+  const ix = new EventIndex<string>();
+  ix.addKind({ kind: 'doorbell' }, 'any doorbell');
+  ix.addKind({ kind: 'doorbell', value: 3 }, 'db 3');
+  ix.addKind({ kind: 'doorbell', card: 1 }, 'mic1 doorbells');
+  ix.addKind({ kind: 'doorbell', card: 1, value: 3 }, 'mic1 db 3');
+  ix.addKind({ kind: 'irq' }, 'irq');
+  const got = (e: BusEvent) => [...ix.candidates(e)].sort();
+  assert.deepEqual(got(ev('doorbell', { space: 'mic0.sbox', value: 3 })), ['any doorbell', 'db 3']);
+  assert.deepEqual(got(ev('doorbell', { space: 'mic0.sbox', value: 2 })), ['any doorbell']);
+  assert.deepEqual(got(ev('doorbell', { space: 'mic1.sbox', value: 3 })), [
+    'any doorbell',
+    'db 3',
+    'mic1 db 3',
+    'mic1 doorbells',
+  ]);
+  assert.deepEqual(got(ev('irq', { space: 'mic1.msix' })), ['irq']);
+  assert.deepEqual(got(ev('mem.write')), []);
+  assert.equal(ix.size, 5);
+  ix.clear();
+  assert.deepEqual(got(ev('irq')), []);
+});
+
+test('range entries: only overlapping accesses of the registered kinds and space', () => {
+  const ix = new EventIndex<string>();
+  ix.addRange(['mmio.write'], 'mic0.mmio', 0x1cc90, 4, 'SDBIC0');
+  ix.addRange(['mem.read', 'mem.write'], 'mic0.gddr', 0x10_0ff0, 0x20, 'across a page boundary');
+  const got = (e: BusEvent) => [...ix.candidates(e)].sort();
+  assert.deepEqual(got(ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc90 })), ['SDBIC0']);
+  assert.deepEqual(
+    got(ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc92, size: 2 })),
+    ['SDBIC0'],
+    'narrow write inside',
+  );
+  assert.deepEqual(got(ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc94 })), [], 'next register');
+  assert.deepEqual(
+    got(ev('mmio.read', { space: 'mic0.mmio', address: 0x1cc90 })),
+    [],
+    'a read is not a write',
+  );
+  assert.deepEqual(got(ev('mmio.write', { space: 'mic1.mmio', address: 0x1cc90 })), [], 'another card');
+  assert.deepEqual(got(ev('mem.write', { space: 'mic0.gddr', address: 0x10_1000, size: 4 })), [
+    'across a page boundary',
+  ]);
+  assert.deepEqual(
+    got(ev('mem.read', { space: 'mic0.gddr', address: 0x10_0f00, size: 0xf0 })),
+    [],
+    'ends right before',
+  );
+  assert.deepEqual(got(ev('mem.read', { space: 'mic0.gddr', address: 0x10_0f00, size: 0xf1 })), [
+    'across a page boundary',
+  ]);
+  // A bulk DMA write spanning many pages hits once, even though the range sits on two pages.
+  assert.deepEqual(got(ev('mem.write', { space: 'mic0.gddr', address: 0xc_0000, size: 512 * 1024 })), [
+    'across a page boundary',
+  ]);
+  assert.deepEqual(
+    got(ev('mem.write', { space: 'mic0.gddr', address: 0x20_0000, size: 64 * 1024 * 1024 })),
+    [],
+  );
+});
+
+test('a range wider than the page budget is still found', () => {
+  const ix = new EventIndex<string>();
+  ix.addRange(['mem.write'], 'host', 0x1000_0000, 1 << 30, 'a gigabyte');
+  assert.deepEqual(
+    [...ix.candidates(ev('mem.write', { space: 'host', address: 0x2000_0000 }))],
+    ['a gigabyte'],
+  );
+  assert.deepEqual([...ix.candidates(ev('mem.write', { space: 'host', address: 0x5000_0000 }))], []);
+});
+
+test('1,000 armed breakpoints that do not match cost no per-event scan', () => {
+  const ix = new EventIndex<number>();
+  for (let i = 0; i < 1000; i++) {
+    ix.addRange(['mem.write'], 'mic0.gddr', 0x4000_0000 + i * PAGE_SIZE * 2, 8, i); // pages nobody touches
+    ix.addKind({ kind: 'doorbell', card: 1, value: i % 4 }, i); // another card
+  }
+  ix.addRange(['mem.write'], 'mic0.gddr', 0x1000, 4, -1);
+  const before = ix.examined;
+  let found = 0;
+  for (let k = 0; k < 10_000; k++) {
+    found += ix.candidates(
+      ev('mem.write', { space: 'mic0.gddr', address: 0x1000 + (k % 8) * 4, size: 4 }),
+    ).length;
+    found += ix.candidates(ev('doorbell', { space: 'mic0.sbox', value: k % 4 })).length;
+    found += ix.candidates(ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc90 })).length;
+  }
+  assert.equal(found, 10_000 / 8);
+  // Only the one breakpoint on the touched page is ever looked at: one per access of that page.
+  assert.equal(ix.examined - before, 10_000);
+});
+
+test('with 1,000 breakpoints on untouched pages a real workload examines only what it touches', () => {
+  const t = bootedMachine();
+  const ix = new EventIndex<number>();
+  for (let i = 0; i < 1000; i++)
+    ix.addRange(['mem.read', 'mem.write', 'mmio.write'], 'mic0.gddr', 0x1_0000_0000 + i * PAGE_SIZE, 4, i);
+  for (let i = 0; i < 1000; i++) ix.addKind({ kind: 'doorbell', card: 5, value: i & 15 }, i);
+  let events = 0;
+  let hits = 0;
+  const off = t.m.spine.observe((e) => {
+    events++;
+    hits += ix.candidates(e).length;
+  });
+  typeLine(t, 'cat /proc/cpuinfo');
+  off();
+  assert.ok(events > 1000, `a real workload (${events} events)`);
+  assert.equal(hits, 0);
+  assert.equal(ix.examined, 0, 'no armed entry was even looked at');
+  t.m.dispose();
+});
