@@ -1,7 +1,8 @@
 // Small builders for machine states, as the style guide asks: bootedCard(), typeLine() …
 
-import { Machine, type MachineConfig } from '../../src/emulator/machine.ts';
+import { Machine, type HostCommand, type MachineConfig } from '../../src/emulator/machine.ts';
 import type { BusEvent } from '../../src/emulator/sim/busEvent.ts';
+import type { Routine } from '../../src/emulator/sim/scheduler.ts';
 import { cloneEvent } from '../../src/emulator/sim/busEvent.ts';
 
 export interface TestMachine {
@@ -73,4 +74,43 @@ export function devicePageBytes(m: Machine, card = 0): Uint8Array {
   const b = new Uint8Array(4096);
   m.hostRam.read(dev.dpHost, b);
   return b;
+}
+
+// ---- lifecycle helpers: routines and host commands run to idle, state events ------------------
+
+/** A machine powered on with its devices added and its cards' firmware ready, not booted. */
+export function unbootedMachine(cfg: Partial<MachineConfig> = {}): TestMachine {
+  const t = newMachine({ ...cfg, autoBoot: false });
+  t.m.start();
+  t.m.run();
+  return t;
+}
+
+/** Run routine `r` as a task of `initiator` until the machine is idle; return what it returned. */
+export function runRoutine<T>(m: Machine, initiator: string, r: Routine<T>): T {
+  const box: { done: boolean; value?: T } = { done: false };
+  m.sched.spawn(
+    `test ${initiator}`,
+    initiator,
+    (function* (): Routine {
+      box.value = yield* r;
+      box.done = true;
+    })(),
+  );
+  m.run();
+  if (!box.done) throw new Error(`the ${initiator} routine did not finish`);
+  return box.value as T;
+}
+
+/** Machine.hostCommand run until the machine is idle: the task's result (0 or −errno). */
+export function hostCommandResult(m: Machine, card: number, cmd: HostCommand): unknown {
+  const task = m.hostCommand(card, cmd);
+  m.run();
+  if (task.state !== 'done') throw new Error(`host command ${cmd} did not finish`);
+  return task.result;
+}
+
+/** The details of the 'state' events of card N ('online', 'hardware reset', 'crashed' …). */
+export function stateDetails(ev: BusEvent[], card = 0): string[] {
+  return ev.filter((e) => e.kind === 'state' && e.space === `mic${card}`).map((e) => e.detail);
 }

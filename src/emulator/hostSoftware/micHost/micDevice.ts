@@ -321,6 +321,9 @@ export class MicDevice {
   }
 
   private *doReset(): Routine<number> {
+    // mic_mutex: a reset already running (e.g. mpssd's, while PM suspend forces one) finishes
+    // first; this one runs after it instead of writing RGCR in the middle of it.
+    while (this.resetting) yield sleep(MIC_RESET_POLL_NS / 10);
     const wasSuspended = this.state === 'suspended';
     this.resetting = true;
     try {
@@ -356,9 +359,10 @@ export class MicDevice {
 
   // ---- host power management (§4.5: host PM suspend / resume) ------------------------------
 
-  /** The host is going to sleep: shut the card down through mpssd, wait for the reset. */
-  *pmSuspend(): Routine {
+  /** The host is going to sleep: shut the card down through mpssd, wait for the reset. Returns 0. */
+  *pmSuspend(): Routine<number> {
     yield* frame(this.sched, 'mic_suspend', { card: this.name }, this.doPmSuspend());
+    return 0;
   }
 
   private *doPmSuspend(): Routine {
@@ -380,18 +384,18 @@ export class MicDevice {
     yield* this.reset();
   }
 
-  /** The host woke up: a suspended card becomes offline (reset first if firmware isn't ready). */
-  *pmResume(): Routine {
+  /** The host woke up: a suspended card becomes offline (reset first if firmware isn't ready). Returns 0. */
+  *pmResume(): Routine<number> {
     yield* frame(this.sched, 'mic_resume', { card: this.name }, this.doPmResume());
+    return 0;
   }
 
   private *doPmResume(): Routine {
     if (this.state !== 'suspended') return;
     const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
-    if (!(spad2 & SPAD2_READY)) {
-      this.setState('offline');
-      yield* this.reset();
-    }
+    // mic_complete_resume: the reset runs while the card is still suspended, so mpssd (which
+    // boots on offline) sees offline only once the firmware is ready.
+    if (!(spad2 & SPAD2_READY)) yield* this.reset();
     this.setState('offline');
   }
 

@@ -271,6 +271,8 @@ export class Vop {
     const rc: number = yield* p.requestDbIrq(`${name}-${found}`, vdev.c2hDb, () => this.bottomHalf(vdev));
     if (rc < 0) {
       p.printk(`${p.cardName}: ${name}: No MSIx vectors available for use: ${rc}`);
+      // As the driver's error path: unmap and free the rings allocated above.
+      for (const vr of vdev.vrings) this.freeVring(vr);
       return rc;
     }
     yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.c2h_vdev_db, vdev.c2hDb & 0xff);
