@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 // virtio-block end to end (reference §6.3 Block, §6.2 COPY_DESC, §9 #26): a real disk image
 // file behind mpssd's back-end, the card's virtio_blk driver, and dd / hexdump / sync on the
 // card's console. Checked on bytes in the image file, on the device page, and on events.
@@ -426,16 +428,35 @@ test('readonly: true opens the image read-only, offers RO, and no write reaches 
   checkReadOnly(p, diskCfg(p, { readonly: true }));
 });
 
-test(
-  'an image file that is not writable (0444) is opened read-only too',
-  // Root may write a 0444 file, so the back-end would rightly open it read-write.
-  { skip: process.getuid?.() === 0 ? 'running as root' : false },
-  () => {
-    const p = image([[0, Uint8Array.of(9, 9)]]);
-    fs.chmodSync(p, 0o444);
-    checkReadOnly(p, diskCfg(p, { readonly: false }));
-  },
-);
+const NOT_WRITABLE = 'an image file that is not writable (0444) is opened read-only too';
+test(NOT_WRITABLE, () => {
+  if (process.getuid?.() === 0) {
+    // Root may write a 0444 file (and the back-end would rightly open it read-write), so as
+    // root this test runs itself again as the unprivileged user nobody.
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-name-pattern=${NOT_WRITABLE.replace(/[()]/g, '.')}`,
+        fileURLToPath(import.meta.url),
+      ],
+      {
+        uid: 65534,
+        gid: 65534,
+        env: { ...process.env, HOME: os.tmpdir(), NODE_TEST_CONTEXT: undefined },
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.status, 0, `the test as user nobody failed:\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /# pass 1\b/);
+    return;
+  }
+  const p = image([[0, Uint8Array.of(9, 9)]]);
+  fs.chmodSync(p, 0o444);
+  checkReadOnly(p, diskCfg(p, { readonly: false }));
+});
 
 // ---- protocol-compat answers (§9 #26) ---------------------------------------------------------
 

@@ -13,7 +13,8 @@ export function perCardPath(base: string, card: number): string {
 
 /** The user's cache directory for mic-emu: $XDG_CACHE_HOME/mic-emu or ~/.cache/mic-emu. */
 export function cacheDir(env: Record<string, string | undefined>, home: string): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(home, '.cache');
+  const base =
+    env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.length > 0 ? env.XDG_CACHE_HOME : join(home, '.cache');
   return join(base, 'mic-emu');
 }
 

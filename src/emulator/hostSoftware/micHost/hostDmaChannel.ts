@@ -46,6 +46,7 @@ export class HostDmaChannel {
     private readonly bar4: () => number,
     private readonly smpt: SmptAllocator,
     private readonly cardName: string,
+    private readonly syncSmpt: () => Routine = function* () {},
   ) {}
 
   private r(off: number): number {
@@ -66,6 +67,7 @@ export class HostDmaChannel {
       this.ringMic = this.smpt.map(this.ringHost, ringBytes);
       this.statusMic = this.smpt.map(this.statusHost, 64);
       if (this.ringMic === 0 || this.statusMic === 0) return -E.ENOMEM;
+      yield* this.syncSmpt();
     }
     const ch = this.ch;
     // 2. disable the channel and mask its interrupt

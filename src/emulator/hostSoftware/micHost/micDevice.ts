@@ -68,6 +68,7 @@ export class MicDevice {
   readonly dma: HostDmaChannel;
   readonly copy: CopyEngine;
   readonly vop: Vop;
+  private readonly smptDirty = new Set<number>();
   dpHost = -1;
   dpMic = 0;
   private dbCounter = 0;
@@ -87,8 +88,19 @@ export class MicDevice {
     this.stateChanged = new WaitQueue(kernel.sched, `${card.name} state`);
     this.stepping = steppingName(card.config.revision);
     this.intr = new MicInterrupts(this.io, () => this.bar4, this.stepping);
-    this.smpt.program = () => {}; // SMPT registers are written by routines below (programSmpt)
-    this.dma = new HostDmaChannel(0, kernel, this.io, this.sched, () => this.bar4, this.smpt, card.name);
+    // mic_map reprograms an entry in the middle of an allocation; the register write is a bus
+    // access, so it is queued here and performed by syncSmpt() in the routine that mapped.
+    this.smpt.program = (slot) => this.smptDirty.add(slot);
+    this.dma = new HostDmaChannel(
+      0,
+      kernel,
+      this.io,
+      this.sched,
+      () => this.bar4,
+      this.smpt,
+      card.name,
+      () => this.syncSmpt(),
+    );
     this.copy = new CopyEngine(this.io, this.dma, () => this.bar0);
     this.vop = new Vop({
       cardName: card.name,
@@ -107,6 +119,7 @@ export class MicDevice {
       requestDbIrq: (name, db, handler) => this.intr.request(name, db, handler),
       freeDbIrq: (name) => this.intr.free(name),
       ringCard: (db) => this.ringCard(db),
+      syncSmpt: () => this.syncSmpt(),
       printk: (t) => this.kernel.printk(t),
       copy: this.copy,
     });
@@ -215,8 +228,17 @@ export class MicDevice {
     yield this.io.write(this.dpHost, bp);
   }
 
+  /** Write the SMPT entries mic_map changed since the last sync. */
+  *syncSmpt(): Routine {
+    for (const i of [...this.smptDirty].sort((a, b) => a - b)) {
+      this.smptDirty.delete(i);
+      yield this.io.write32(this.bar4 + R.SMPT(i), smptEntry(this.smpt.entries[i].base));
+    }
+  }
+
   /** Rewrite all 32 SMPT registers from the software copy. */
   *programSmpt(): Routine {
+    this.smptDirty.clear();
     for (let i = 0; i < SMPT_SLOTS; i++)
       yield this.io.write32(this.bar4 + R.SMPT(i), smptEntry(this.smpt.entries[i].base));
   }

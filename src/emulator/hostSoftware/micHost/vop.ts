@@ -150,6 +150,8 @@ export interface VopPorts {
   requestDbIrq(name: string, db: number, handler: () => Routine): Routine<number>;
   freeDbIrq(name: string): Routine;
   ringCard(db: number): Routine;
+  /** Write SMPT entries that mapping the rings reprogrammed. */
+  syncSmpt(): Routine;
   printk(text: string): void;
   readonly copy: CopyEngine;
 }
@@ -267,6 +269,7 @@ export class Vop {
       yield this.io.write64(dp + l.vq + i * VQCONFIG.SIZE + VQCONFIG.address, ring.mic);
       vdev.vrings.push(new HostVring(i, d.num[i], ring.host, ring.mic, bounce));
     }
+    yield* p.syncSmpt();
     vdev.c2hDb = p.nextC2hDb();
     const rc: number = yield* p.requestDbIrq(`${name}-${found}`, vdev.c2hDb, () => this.bottomHalf(vdev));
     if (rc < 0) {
