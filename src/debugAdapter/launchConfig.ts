@@ -30,16 +30,56 @@ export const LAUNCH_DEFAULTS: LaunchConfig = {
 
 /** JSON-schema-like description, used for validation and for package.json. */
 export const LAUNCH_ATTRIBUTES = {
-  cards: { type: 'integer', minimum: 1, maximum: 8, default: 1, description: 'Number of emulated X100 cards (1–8).' },
-  cardMemoryMiB: { type: 'integer', minimum: 64, maximum: 65536, default: 8192, description: 'GDDR per card in MiB (64–65536). Sparse: costs nothing until written.' },
-  disk: { type: ['string', 'null'], default: null, description: 'Disk image file for virtio-block (created sparse if missing). Default: an image in the user cache directory.' },
-  diskSizeMiB: { type: 'integer', minimum: 1, maximum: 1048576, default: 64, description: 'Size of a newly created disk image, in MiB.' },
-  diskReadonly: { type: 'boolean', default: false, description: 'Expose the disk read-only (VIRTIO_BLK_F_RO).' },
-  pcap: { type: ['string', 'null'], default: null, description: 'Write every virtio-net frame (both directions) to this pcap file.' },
-  trace: { type: ['string', 'null'], default: null, description: 'Write every bus event as a JSON line to this file.' },
+  cards: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 8,
+    default: 1,
+    description: 'Number of emulated X100 cards (1–8).',
+  },
+  cardMemoryMiB: {
+    type: 'integer',
+    minimum: 64,
+    maximum: 65536,
+    default: 8192,
+    description: 'GDDR per card in MiB (64–65536). Sparse: costs nothing until written.',
+  },
+  disk: {
+    type: ['string', 'null'],
+    default: null,
+    description:
+      'Disk image file for virtio-block (created sparse if missing). Default: an image in the user cache directory.',
+  },
+  diskSizeMiB: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 1048576,
+    default: 64,
+    description: 'Size of a newly created disk image, in MiB.',
+  },
+  diskReadonly: {
+    type: 'boolean',
+    default: false,
+    description: 'Expose the disk read-only (VIRTIO_BLK_F_RO).',
+  },
+  pcap: {
+    type: ['string', 'null'],
+    default: null,
+    description: 'Write every virtio-net frame (both directions) to this pcap file.',
+  },
+  trace: {
+    type: ['string', 'null'],
+    default: null,
+    description: 'Write every bus event as a JSON line to this file.',
+  },
   stopOnEntry: { type: 'boolean', default: false, description: 'Stop before the first bus transaction.' },
   autoBoot: { type: 'boolean', default: true, description: 'Boot the cards at launch (mpssd `micctrl -b`).' },
-  stepping: { type: 'string', enum: ['A0', 'B0', 'B1', 'C0'], default: 'C0', description: 'Card stepping (PCI revision ID).' },
+  stepping: {
+    type: 'string',
+    enum: ['A0', 'B0', 'B1', 'C0'],
+    default: 'C0',
+    description: 'Card stepping (PCI revision ID).',
+  },
 } as const;
 
 export class LaunchError extends Error {}
@@ -53,7 +93,9 @@ export function parseLaunchConfig(raw: Record<string, unknown>): LaunchConfig {
     if (v === undefined) continue;
     const types = (Array.isArray(spec.type) ? spec.type : [spec.type]) as string[];
     const bad = (allowed: string) => {
-      throw new LaunchError(`launch attribute '${key}': ${JSON.stringify(v)} is not allowed; expected ${allowed}.`);
+      throw new LaunchError(
+        `launch attribute '${key}': ${JSON.stringify(v)} is not allowed; expected ${allowed}.`,
+      );
     };
     if (v === null) {
       if (!types.includes('null')) bad(describe(spec));
@@ -76,12 +118,18 @@ export function parseLaunchConfig(raw: Record<string, unknown>): LaunchConfig {
   return cfg;
 }
 
-function describe(spec: { type: unknown; minimum?: number; maximum?: number; enum?: readonly string[] }): string {
+function describe(spec: {
+  type: unknown;
+  minimum?: number;
+  maximum?: number;
+  enum?: readonly string[];
+}): string {
   if (spec.enum) return `one of ${spec.enum.map((e) => `'${e}'`).join(', ')}`;
   const types = (Array.isArray(spec.type) ? spec.type : [spec.type]) as string[];
   if (types.includes('integer')) return `a whole number from ${spec.minimum} to ${spec.maximum}`;
   if (types.includes('boolean')) return 'true or false';
-  if (types.includes('string')) return types.includes('null') ? 'a file path (a non-empty string) or null' : 'a non-empty string';
+  if (types.includes('string'))
+    return types.includes('null') ? 'a file path (a non-empty string) or null' : 'a non-empty string';
   return types.join(' or ');
 }
 

@@ -17,7 +17,9 @@ if (serverArg) {
     session.start(socket, socket);
   }).listen(port, '127.0.0.1', () => {
     const a = server.address();
-    process.stderr.write(`mic debug adapter listening on 127.0.0.1:${typeof a === 'object' && a ? a.port : port}\n`);
+    process.stderr.write(
+      `mic debug adapter listening on 127.0.0.1:${typeof a === 'object' && a ? a.port : port}\n`,
+    );
   });
 } else {
   const session = new MicDebugSession();

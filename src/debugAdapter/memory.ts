@@ -14,13 +14,19 @@ export interface ReadResult {
 
 export function readMemory(m: Machine, ref: string, offset: number, count: number): ReadResult | string {
   const t = resolveMemoryRef(m, ref, offset);
-  if (!t) return `'${ref}'${offset ? ` + ${offset}` : ''} is not a memory reference (use micN.bar0+OFF, micN.bar4+OFF, micN.gddr+OFF, host+OFF or a host-physical address)`;
+  if (!t)
+    return `'${ref}'${offset ? ` + ${offset}` : ''} is not a memory reference (use micN.bar0+OFF, micN.bar4+OFF, micN.gddr+OFF, host+OFF or a host-physical address)`;
   const data = peek(m, t, count);
   return { address: t.canonical, data, unreadableBytes: count - data.length };
 }
 
 /** Perform a debugger write as a bus transaction. Returns bytes written or an error text. */
-export function writeMemory(m: Machine, ref: string, offset: number, data: Uint8Array): { target: MemoryTarget; written: number } | string {
+export function writeMemory(
+  m: Machine,
+  ref: string,
+  offset: number,
+  data: Uint8Array,
+): { target: MemoryTarget; written: number } | string {
   const t = resolveMemoryRef(m, ref, offset);
   if (!t) return `'${ref}' is not a memory reference`;
   const n = Math.min(data.length, t.limit);
@@ -39,7 +45,7 @@ export function writeMemory(m: Machine, ref: string, offset: number, data: Uint8
       // register write has its normal semantics.
       const card = m.cards[t.card];
       const b4 = card.config.barAddress(4);
-      for (let i = 0; i < n; ) {
+      for (let i = 0; i < n;) {
         const a = t.address + i;
         if ((a & 3) === 0 && i + 4 <= n) {
           const v = (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)) >>> 0;

@@ -37,18 +37,36 @@ export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTar
     const address = off + offset;
     if (named[4]) {
       if (!isHostRam(address, 1, m.hostRam.size)) return null;
-      return { space: 'host', address, limit: m.hostRam.size - address, card: -1, canonical: `host+${hex(address)}` };
+      return {
+        space: 'host',
+        address,
+        limit: m.hostRam.size - address,
+        card: -1,
+        canonical: `host+${hex(address)}`,
+      };
     }
     const card = Number(named[2]);
     if (card >= m.cards.length) return null;
     const kind = named[3].toLowerCase();
     if (kind === 'bar4' || kind === 'mmio') {
       if (address < 0 || address >= MMIO_SIZE) return null;
-      return { space: `mic${card}.mmio`, address, limit: MMIO_SIZE - address, card, canonical: `mic${card}.bar4+${hex(address)}` };
+      return {
+        space: `mic${card}.mmio`,
+        address,
+        limit: MMIO_SIZE - address,
+        card,
+        canonical: `mic${card}.bar4+${hex(address)}`,
+      };
     }
     const size = m.cards[card].gddr.size;
     if (address < 0 || address >= size) return null;
-    return { space: `mic${card}.gddr`, address, limit: size - address, card, canonical: `mic${card}.${kind === 'bar0' ? 'bar0' : 'gddr'}+${hex(address)}` };
+    return {
+      space: `mic${card}.gddr`,
+      address,
+      limit: size - address,
+      card,
+      canonical: `mic${card}.${kind === 'bar0' ? 'bar0' : 'gddr'}+${hex(address)}`,
+    };
   }
   const phys = parseNumber(r);
   if (phys === null) return null;
@@ -57,14 +75,27 @@ export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTar
 
 /** A host-physical address: host RAM, or a card's BAR0/BAR4 where enumeration put them. */
 export function resolveHostPhysical(m: Machine, a: number): MemoryTarget | null {
-  if (isHostRam(a, 1, m.hostRam.size)) return { space: 'host', address: a, limit: m.hostRam.size - a, card: -1, canonical: `host+${hex(a)}` };
+  if (isHostRam(a, 1, m.hostRam.size))
+    return { space: 'host', address: a, limit: m.hostRam.size - a, card: -1, canonical: `host+${hex(a)}` };
   for (const c of m.cards) {
     const b0 = c.config.barAddress(0);
     if (b0 && a >= b0 && a < b0 + c.gddr.size)
-      return { space: `${c.name}.gddr`, address: a - b0, limit: b0 + c.gddr.size - a, card: c.index, canonical: `${c.name}.bar0+${hex(a - b0)}` };
+      return {
+        space: `${c.name}.gddr`,
+        address: a - b0,
+        limit: b0 + c.gddr.size - a,
+        card: c.index,
+        canonical: `${c.name}.bar0+${hex(a - b0)}`,
+      };
     const b4 = c.config.barAddress(4);
     if (b4 && a >= b4 && a < b4 + MMIO_SIZE)
-      return { space: `${c.name}.mmio`, address: a - b4, limit: b4 + MMIO_SIZE - a, card: c.index, canonical: `${c.name}.bar4+${hex(a - b4)}` };
+      return {
+        space: `${c.name}.mmio`,
+        address: a - b4,
+        limit: b4 + MMIO_SIZE - a,
+        card: c.index,
+        canonical: `${c.name}.bar4+${hex(a - b4)}`,
+      };
   }
   return null;
 }

@@ -39,10 +39,12 @@ export function doorbellRole(m: Machine, card: number, dir: 'h2c' | 'c2h', db: n
     if (dp.h2c_config_db === db) roles.push('h2c_config_db');
     // The doorbell event is recorded as the host writes APICICR7, before the firmware takes it.
     if (db === 7 && m.cardOs[card]?.bootstrap.state === 'ready') roles.push('bootstrap kick');
-    for (const d of dp.devices) if (d.type > 0 && d.ctrl.h2c_vdev_db === db) roles.push(`h2c_vdev_db of ${deviceName(d.type)}`);
+    for (const d of dp.devices)
+      if (d.type > 0 && d.ctrl.h2c_vdev_db === db) roles.push(`h2c_vdev_db of ${deviceName(d.type)}`);
   } else {
     if (dp.c2h_shutdown_db === db) roles.push('c2h_shutdown_db');
-    for (const d of dp.devices) if (d.type > 0 && d.ctrl.c2h_vdev_db === db) roles.push(`c2h_vdev_db of ${deviceName(d.type)}`);
+    for (const d of dp.devices)
+      if (d.type > 0 && d.ctrl.c2h_vdev_db === db) roles.push(`c2h_vdev_db of ${deviceName(d.type)}`);
   }
   return roles.join(', ');
 }

@@ -12,7 +12,8 @@ import { diskPathFor, type LaunchConfig } from './launchConfig.ts';
 import { ThreadRegistry } from './threads.ts';
 import { describeEvent, cardIndexOf } from './names.ts';
 
-export type StopReason = 'entry' | 'step' | 'pause' | 'breakpoint' | 'function breakpoint' | 'data breakpoint' | 'exception';
+export type StopReason =
+  'entry' | 'step' | 'pause' | 'breakpoint' | 'function breakpoint' | 'data breakpoint' | 'exception';
 
 export interface StopInfo {
   reason: StopReason;
@@ -47,7 +48,18 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   running = false;
   stopped: StopInfo | null = null;
   /** The last event the machine performed (a reused copy). */
-  readonly last: BusEvent = { seq: 0, time: 0, initiator: '', kind: 'log', space: '', address: 0, size: 0, value: 0, frames: null, detail: '' };
+  readonly last: BusEvent = {
+    seq: 0,
+    time: 0,
+    initiator: '',
+    kind: 'log',
+    space: '',
+    address: 0,
+    size: 0,
+    value: 0,
+    frames: null,
+    detail: '',
+  };
   private pending: StopInfo | null = null;
   private stepCond: ((e: BusEvent) => boolean) | null = null;
   private disposed = false;
@@ -78,7 +90,10 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       revision: STEPPING_REVISION[c.stepping],
       autoBoot: c.autoBoot,
       terminal: (i) => ({ write: (b) => this.emit('console', i, b) }),
-      disk: (i) => (c.disk ? { path: diskPathFor(c.disk, i), sizeBytes: c.diskSizeMiB * 2 ** 20, readonly: c.diskReadonly } : null),
+      disk: (i) =>
+        c.disk
+          ? { path: diskPathFor(c.disk, i), sizeBytes: c.diskSizeMiB * 2 ** 20, readonly: c.diskReadonly }
+          : null,
       pcap: (i) => (c.pcap ? diskPathFor(c.pcap, i) : null),
     });
     this.machine = m;
@@ -121,19 +136,26 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     if (!this.threads.has(e.initiator)) this.threads.id(e.initiator);
     if (this.stepCond && this.stepCond(e)) {
       this.stepCond = null;
-      this.requestStop({ reason: 'step', description: describeEvent(this.machine, e), event: cloneEvent(e), initiator: e.initiator });
+      this.requestStop({
+        reason: 'step',
+        description: describeEvent(this.machine, e),
+        event: cloneEvent(e),
+        initiator: e.initiator,
+      });
     }
     switch (e.kind) {
       case 'log':
         if (e.space.endsWith('.gddr')) this.emit('output', 'stdout', `${e.detail}\n`);
-        else if (e.space.startsWith('mic') && this.booting.has(cardIndexOf(e.space))) this.emit('progress', cardIndexOf(e.space), 'update', e.detail);
+        else if (e.space.startsWith('mic') && this.booting.has(cardIndexOf(e.space)))
+          this.emit('progress', cardIndexOf(e.space), 'update', e.detail);
         break;
       case 'state': {
         const card = cardIndexOf(e.space);
         if (card < 0) break;
         this.emit('state', card, e.detail);
         if (e.detail === 'hardware reset' || e.detail === 'offline') {
-          if (this.booting.has(card)) this.emit('progress', card, 'update', e.detail === 'hardware reset' ? 'reset' : 'firmware ready');
+          if (this.booting.has(card))
+            this.emit('progress', card, 'update', e.detail === 'hardware reset' ? 'reset' : 'firmware ready');
         } else if (e.detail === 'online') {
           if (this.booting.has(card)) {
             this.booting.delete(card);
@@ -183,7 +205,12 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Stop before anything runs (stopOnEntry). */
   stopOnEntry(): void {
-    this.stopped = { reason: 'entry', description: 'stopped on entry, before the first bus transaction', event: null, initiator: 'host.driver' };
+    this.stopped = {
+      reason: 'entry',
+      description: 'stopped on entry, before the first bus transaction',
+      event: null,
+      initiator: 'host.driver',
+    };
     this.running = false;
     this.emit('stopped', this.stopped);
   }
@@ -299,16 +326,25 @@ function chainHas(f: Frame | null, target: Frame): boolean {
  * DHPR write hands over, the interrupt a doorbell raises, the handler an interrupt runs);
  * out: the first event of the same thread after the current software operation has returned.
  */
-export function stepCondition(kind: StepKind, cur: BusEvent | null, thread: string | null): (e: BusEvent) => boolean {
+export function stepCondition(
+  kind: StepKind,
+  cur: BusEvent | null,
+  thread: string | null,
+): (e: BusEvent) => boolean {
   if (kind === 'next' || !cur) return () => true;
   if (kind === 'in') {
     const card = /^mic\d+/.exec(cur.space)?.[0] ?? '';
     if (cur.kind === 'mmio.write') {
       for (let n = 0; n < 8; n++) {
-        if (cur.address === R.DHPR(n)) return (e) => e.kind === 'dma.desc' && e.initiator === `${card}.dma${n}`;
+        if (cur.address === R.DHPR(n))
+          return (e) => e.kind === 'dma.desc' && e.initiator === `${card}.dma${n}`;
       }
-      if (cur.address >= R.SDBIC(0) && cur.address <= R.SDBIC(3)) return (e) => e.kind === 'irq' && e.space.startsWith(card);
-      if ((cur.address >= R.APICICR(0) && cur.address <= R.APICICR(7)) || (cur.address >= R.RDMASR(0) && cur.address <= R.RDMASR(7)))
+      if (cur.address >= R.SDBIC(0) && cur.address <= R.SDBIC(3))
+        return (e) => e.kind === 'irq' && e.space.startsWith(card);
+      if (
+        (cur.address >= R.APICICR(0) && cur.address <= R.APICICR(7)) ||
+        (cur.address >= R.RDMASR(0) && cur.address <= R.RDMASR(7))
+      )
         return (e) => e.kind === 'irq' && e.space.startsWith(card);
     }
     if (cur.kind === 'doorbell') return (e) => e.kind === 'irq' && e.space.startsWith(card);
@@ -316,7 +352,8 @@ export function stepCondition(kind: StepKind, cur: BusEvent | null, thread: stri
       const handler = cur.space.endsWith('.msix') ? 'host.driver' : `${card}.cpu`;
       return (e) => e.initiator === handler && e.kind !== 'irq';
     }
-    if (cur.kind === 'dma.desc') return (e) => e.initiator === cur.initiator && (e.kind === 'mem.read' || e.kind === 'mem.write');
+    if (cur.kind === 'dma.desc')
+      return (e) => e.initiator === cur.initiator && (e.kind === 'mem.read' || e.kind === 'mem.write');
     return (e) => e.initiator === (thread ?? cur.initiator);
   }
   // out

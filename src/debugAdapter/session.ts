@@ -56,7 +56,10 @@ export class MicDebugSession extends DebugSession {
     this.setDebuggerColumnsStartAt1(true);
   }
 
-  protected override initializeRequest(response: DebugProtocol.InitializeResponse, _args: DebugProtocol.InitializeRequestArguments): void {
+  protected override initializeRequest(
+    response: DebugProtocol.InitializeResponse,
+    _args: DebugProtocol.InitializeRequestArguments,
+  ): void {
     response.body = {
       supportsConfigurationDoneRequest: true,
       supportsFunctionBreakpoints: true,
@@ -84,12 +87,16 @@ export class MicDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments): Promise<void> {
+  protected override async launchRequest(
+    response: DebugProtocol.LaunchResponse,
+    args: LaunchArguments,
+  ): Promise<void> {
     let cfg;
     try {
       cfg = parseLaunchConfig(args);
     } catch (e) {
-      if (e instanceof LaunchError) return this.sendErrorResponse(response, { id: ERR_LAUNCH, format: e.message, showUser: true });
+      if (e instanceof LaunchError)
+        return this.sendErrorResponse(response, { id: ERR_LAUNCH, format: e.message, showUser: true });
       throw e;
     }
     this.consoleToTerminal = args.consoleTerminal === true;
@@ -104,7 +111,11 @@ export class MicDebugSession extends DebugSession {
       rt.start();
     } catch (e) {
       this.rt = null;
-      return this.sendErrorResponse(response, { id: ERR_LAUNCH, format: `cannot start the machine: ${(e as Error).message}`, showUser: true });
+      return this.sendErrorResponse(response, {
+        id: ERR_LAUNCH,
+        format: `cannot start the machine: ${(e as Error).message}`,
+        showUser: true,
+      });
     }
     this.sendResponse(response);
     if (cfg.stopOnEntry) rt.stopOnEntry();
@@ -117,7 +128,8 @@ export class MicDebugSession extends DebugSession {
     rt.on('thread', (id) => this.sendEvent(new ThreadEvent('started', id)));
     rt.on('console', (card, data) => {
       this.sendEvent(new Event('mic/console', { card, data: Buffer.from(data).toString('base64') }));
-      if (!this.consoleToTerminal) this.sendEvent(new OutputEvent(Buffer.from(data).toString('utf8'), 'stdout'));
+      if (!this.consoleToTerminal)
+        this.sendEvent(new OutputEvent(Buffer.from(data).toString('utf8'), 'stdout'));
     });
     rt.on('state', (card, state) => this.sendEvent(new Event('mic/state', { card, state })));
     rt.on('progress', (card, phase, message) => {
@@ -142,7 +154,11 @@ export class MicDebugSession extends DebugSession {
     this.vars.reset();
     this.frameIds.clear();
     const threadId = rt.threads.id(info.initiator);
-    const ev = new StoppedEvent(info.reason, threadId, info.reason === 'exception' ? info.text : undefined) as DebugProtocol.StoppedEvent;
+    const ev = new StoppedEvent(
+      info.reason,
+      threadId,
+      info.reason === 'exception' ? info.text : undefined,
+    ) as DebugProtocol.StoppedEvent;
     ev.body.description = info.description;
     ev.body.allThreadsStopped = true;
     if (info.hitBreakpointIds?.length) ev.body.hitBreakpointIds = info.hitBreakpointIds;
@@ -152,7 +168,11 @@ export class MicDebugSession extends DebugSession {
 
   private need(response: DebugProtocol.Response): DebugRuntime | null {
     if (!this.rt) {
-      this.sendErrorResponse(response, { id: ERR_STATE, format: 'no machine: launch first', showUser: false });
+      this.sendErrorResponse(response, {
+        id: ERR_STATE,
+        format: 'no machine: launch first',
+        showUser: false,
+      });
       return null;
     }
     return this.rt;
@@ -185,7 +205,10 @@ export class MicDebugSession extends DebugSession {
     return out;
   }
 
-  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+  protected override stackTraceRequest(
+    response: DebugProtocol.StackTraceResponse,
+    args: DebugProtocol.StackTraceArguments,
+  ): void {
     if (!this.need(response)) return;
     const frames = this.framesOf(args.threadId);
     const start = args.startFrame ?? 0;
@@ -201,7 +224,10 @@ export class MicDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+  protected override scopesRequest(
+    response: DebugProtocol.ScopesResponse,
+    args: DebugProtocol.ScopesArguments,
+  ): void {
     const rt = this.need(response);
     if (!rt) return;
     const f = this.frameIds.get(args.frameId);
@@ -210,16 +236,25 @@ export class MicDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+  protected override variablesRequest(
+    response: DebugProtocol.VariablesResponse,
+    args: DebugProtocol.VariablesArguments,
+  ): void {
     if (!this.need(response)) return;
-    response.body = { variables: this.vars.variables(args.variablesReference, args.filter, args.start, args.count) };
+    response.body = {
+      variables: this.vars.variables(args.variablesReference, args.filter, args.start, args.count),
+    };
     this.sendResponse(response);
   }
 
-  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
+  protected override setVariableRequest(
+    response: DebugProtocol.SetVariableResponse,
+    args: DebugProtocol.SetVariableArguments,
+  ): void {
     if (!this.need(response)) return;
     const r = this.vars.setVariable(args.variablesReference, args.name, args.value);
-    if (typeof r === 'string') return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: true });
+    if (typeof r === 'string')
+      return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: true });
     response.body = r.body;
     this.sendResponse(response);
     if (r.memory) this.sendEvent(new MemoryEvent(r.memory.ref, r.memory.offset, r.memory.count));
@@ -236,21 +271,30 @@ export class MicDebugSession extends DebugSession {
     rt.resume();
   }
 
-  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+  protected override nextRequest(
+    response: DebugProtocol.NextResponse,
+    args: DebugProtocol.NextArguments,
+  ): void {
     const rt = this.need(response);
     if (!rt) return;
     this.sendResponse(response);
     rt.step('next', args.threadId);
   }
 
-  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+  protected override stepInRequest(
+    response: DebugProtocol.StepInResponse,
+    args: DebugProtocol.StepInArguments,
+  ): void {
     const rt = this.need(response);
     if (!rt) return;
     this.sendResponse(response);
     rt.step('in', args.threadId);
   }
 
-  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+  protected override stepOutRequest(
+    response: DebugProtocol.StepOutResponse,
+    args: DebugProtocol.StepOutArguments,
+  ): void {
     const rt = this.need(response);
     if (!rt) return;
     this.sendResponse(response);
@@ -289,32 +333,48 @@ export class MicDebugSession extends DebugSession {
 
   // ---- breakpoints -----------------------------------------------------------------------
 
-  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+  protected override setFunctionBreakPointsRequest(
+    response: DebugProtocol.SetFunctionBreakpointsResponse,
+    args: DebugProtocol.SetFunctionBreakpointsArguments,
+  ): void {
     response.body = { breakpoints: this.breakpoints.setFunctionBreakpoints(args) };
     this.sendResponse(response);
   }
 
-  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+  protected override dataBreakpointInfoRequest(
+    response: DebugProtocol.DataBreakpointInfoResponse,
+    args: DebugProtocol.DataBreakpointInfoArguments,
+  ): void {
     response.body = this.breakpoints.dataBreakpointInfo(args, this.vars);
     this.sendResponse(response);
   }
 
-  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+  protected override setDataBreakpointsRequest(
+    response: DebugProtocol.SetDataBreakpointsResponse,
+    args: DebugProtocol.SetDataBreakpointsArguments,
+  ): void {
     response.body = { breakpoints: this.breakpoints.setDataBreakpoints(args) };
     this.sendResponse(response);
   }
 
-  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+  protected override setExceptionBreakPointsRequest(
+    response: DebugProtocol.SetExceptionBreakpointsResponse,
+    args: DebugProtocol.SetExceptionBreakpointsArguments,
+  ): void {
     response.body = { breakpoints: this.breakpoints.setExceptionBreakpoints(args) };
     this.sendResponse(response);
   }
 
-  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+  protected override setBreakPointsRequest(
+    response: DebugProtocol.SetBreakpointsResponse,
+    args: DebugProtocol.SetBreakpointsArguments,
+  ): void {
     // There is no source to set line breakpoints in: answer each as unverified, with a reason.
     response.body = {
       breakpoints: (args.breakpoints ?? []).map(() => ({
         verified: false,
-        message: 'The MIC debugger has no source lines: use function breakpoints (doorbell, dma, vq …) or data breakpoints.',
+        message:
+          'The MIC debugger has no source lines: use function breakpoints (doorbell, dma, vq …) or data breakpoints.',
       })),
     };
     this.sendResponse(response);
@@ -332,21 +392,33 @@ export class MicDebugSession extends DebugSession {
 
   // ---- memory, evaluate, custom ------------------------------------------------------------
 
-  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+  protected override readMemoryRequest(
+    response: DebugProtocol.ReadMemoryResponse,
+    args: DebugProtocol.ReadMemoryArguments,
+  ): void {
     const rt = this.need(response);
     if (!rt) return;
     const r = readMemory(rt.machine, args.memoryReference, args.offset ?? 0, args.count);
-    if (typeof r === 'string') return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
-    response.body = { address: r.address, data: Buffer.from(r.data).toString('base64'), unreadableBytes: r.unreadableBytes };
+    if (typeof r === 'string')
+      return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
+    response.body = {
+      address: r.address,
+      data: Buffer.from(r.data).toString('base64'),
+      unreadableBytes: r.unreadableBytes,
+    };
     this.sendResponse(response);
   }
 
-  protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
+  protected override writeMemoryRequest(
+    response: DebugProtocol.WriteMemoryResponse,
+    args: DebugProtocol.WriteMemoryArguments,
+  ): void {
     const rt = this.need(response);
     if (!rt) return;
     const data = new Uint8Array(Buffer.from(args.data, 'base64'));
     const r = writeMemory(rt.machine, args.memoryReference, args.offset ?? 0, data);
-    if (typeof r === 'string') return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
+    if (typeof r === 'string')
+      return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
     response.body = { bytesWritten: r.written };
     this.sendResponse(response);
     this.sendEvent(new MemoryEvent(args.memoryReference, args.offset ?? 0, r.written));
@@ -354,20 +426,28 @@ export class MicDebugSession extends DebugSession {
     if (rt.running) rt.resume();
   }
 
-  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+  protected override evaluateRequest(
+    response: DebugProtocol.EvaluateResponse,
+    args: DebugProtocol.EvaluateArguments,
+  ): void {
     const rt = this.need(response);
     if (!rt) return;
-    const r = this.evaluator.evaluate(args.expression, args.context ?? 'repl');
-    if (typeof r === 'string') return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
+    const frame = args.frameId !== undefined ? this.frameIds.get(args.frameId) : undefined;
+    const initiator = frame ? (rt.threads.initiator(frame.threadId) ?? null) : null;
+    const r = this.evaluator.evaluate(args.expression, args.context ?? 'repl', initiator);
+    if (typeof r === 'string')
+      return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
     response.body = r;
     this.sendResponse(response);
-    if (r.memoryEvent) this.sendEvent(new MemoryEvent(r.memoryEvent.ref, r.memoryEvent.offset, r.memoryEvent.count));
+    if (r.memoryEvent)
+      this.sendEvent(new MemoryEvent(r.memoryEvent.ref, r.memoryEvent.offset, r.memoryEvent.count));
   }
 
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
     const r = handleCustomRequest(this, command, args);
     if (r === undefined) return super.customRequest(command, response, args);
-    if (typeof r === 'string') return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
+    if (typeof r === 'string')
+      return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
     response.body = r;
     this.sendResponse(response);
   }
@@ -375,6 +455,8 @@ export class MicDebugSession extends DebugSession {
 
 function frameName(f: Frame): string {
   if (!f.args) return f.fn;
-  const a = Object.entries(f.args).map(([k, v]) => `${k}=${typeof v === 'number' ? '0x' + v.toString(16) : v}`);
+  const a = Object.entries(f.args).map(
+    ([k, v]) => `${k}=${typeof v === 'number' ? '0x' + v.toString(16) : v}`,
+  );
   return `${f.fn}(${a.join(', ')})`;
 }

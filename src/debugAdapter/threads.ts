@@ -29,6 +29,10 @@ export class ThreadRegistry {
   }
 
   list(): { id: number; name: string; initiator: string }[] {
-    return [...this.ids.entries()].map(([initiator, id]) => ({ id, initiator, name: initiatorName(initiator) }));
+    return [...this.ids.entries()].map(([initiator, id]) => ({
+      id,
+      initiator,
+      name: initiatorName(initiator),
+    }));
   }
 }

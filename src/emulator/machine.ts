@@ -207,7 +207,11 @@ export class Machine {
   swapDisk(card: number, disk: DiskConfig): Task {
     const m = this.mpssd[card];
     this.spine.emit('input', m.name, 0, 0, 0, `host: swap disk to ${disk.path}`);
-    return this.sched.spawn(`${m.name} disk swap`, 'host.mpssd', m.replaceBackend('block', new BlockBackend(this.mics[card], disk)));
+    return this.sched.spawn(
+      `${m.name} disk swap`,
+      'host.mpssd',
+      m.replaceBackend('block', new BlockBackend(this.mics[card], disk)),
+    );
   }
 
   state(card: number): MicState {

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 // virtio-block end to end (reference §6.3 Block, §6.2 COPY_DESC, §9 #26): a real disk image
 // file behind mpssd's back-end, the card's virtio_blk driver, and dd / hexdump / sync on the
 // card's console. Checked on bytes in the image file, on the device page, and on events.
@@ -435,13 +434,7 @@ test(NOT_WRITABLE, () => {
     // root this test runs itself again as the unprivileged user nobody.
     const r = spawnSync(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--test',
-        `--test-name-pattern=${NOT_WRITABLE.replace(/[()]/g, '.')}`,
-        fileURLToPath(import.meta.url),
-      ],
+      ['--import', 'tsx', '--test', `--test-name-pattern=${NOT_WRITABLE.replace(/[()]/g, '.')}`, __filename],
       {
         uid: 65534,
         gid: 65534,

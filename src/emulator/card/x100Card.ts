@@ -186,7 +186,9 @@ export class X100Card {
         if (side === 'host') this.ringCard(8 + r.index, 0);
         return;
       case 'sdbic':
-        if (side === 'card' && value & 0x8000_0000) {
+        // The card driver rings these, but the register does not know who wrote DBREQ: a host
+        // (or debugger) write through BAR4 rings the doorbell too (our choice; unsure on silicon).
+        if (value & 0x8000_0000) {
           this.regs[r.bar4 >>> 2] = 0; // DBREQ self-clears
           this.spine.emit('doorbell', `${this.name}.sbox`, r.bar4, 4, r.index, `c2h ${r.index}`);
           this.raiseHostCause(r.index);

@@ -1,0 +1,355 @@
+// The Debug Console (`evaluate`): the Linux driver's debugfs files as commands (dp, vdev_info,
+// smpt, mic_dma_reg, post_code, log_buf, msi_irq_info), `state`, `x` (hexdump), `type`, `help`,
+// register names and register assignments, and expressions over the current event with the
+// breakpoint condition language. Hover and watch evaluate expressions and register names only.
+// Every command reads through the emulator's own decoders: nothing here changes device state,
+// except `state CMD`, `type` and `REG = VALUE`, which say so.
+
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { HOST_COMMANDS, type HostCommand } from '../emulator/machine.ts';
+import { DEBUGFS_FILES, micDmaReg } from '../emulator/inspect/debugfs.ts';
+import type { DebugRuntime } from './runtime.ts';
+import type { VariablesProvider } from './inspection/variables.ts';
+import { compileCondition, eventFields, FIELD_NAMES, type Fields } from './breakpoints/condition.ts';
+import { peek, resolveMemoryRef } from './memoryRefs.ts';
+import { cardOfInitiator, eventAddressRef, hex, parseCard, parseValue } from './inspection/format.ts';
+import { cardModel, cardStateLine } from './inspection/model.ts';
+import {
+  findRegister,
+  writeRegister,
+  describeWrite,
+  type RegisterTarget,
+} from './inspection/registerAccess.ts';
+import { fieldNode, registerNode } from './inspection/nodes.ts';
+
+export type EvaluateResult =
+  | string
+  | (DebugProtocol.EvaluateResponse['body'] & {
+      memoryEvent?: { ref: string; offset: number; count: number };
+    });
+
+/** `x` shows at most this many bytes. */
+export const X_MAX = 64 * 1024;
+export const X_DEFAULT = 64;
+
+const DEBUGFS_COMMANDS = DEBUGFS_FILES.map((f) => f.name);
+
+export const COMMANDS: readonly { usage: string; doc: string }[] = [
+  ...DEBUGFS_FILES.map((f) => ({
+    usage: `${f.name} [micN]${f.name === 'mic_dma_reg' ? ' [host|card]' : ''}`,
+    doc: `${f.doc} (debugfs ${f.dir}/${f.name})`,
+  })),
+  { usage: 'state', doc: "every card's sysfs state, shutdown_status, card OS state, BARs" },
+  {
+    usage: `state ${HOST_COMMANDS.join('|')} [micN|all]`,
+    doc: 'write the command to /sys/class/mic/micN/state (host power management for suspend/resume)',
+  },
+  {
+    usage: 'x ADDRESS [LEN]',
+    doc: `hexdump -C of LEN bytes (default ${X_DEFAULT}) at micN.bar0+OFF, micN.bar4+OFF, micN.gddr+OFF, host+OFF, a host-physical address or a register name`,
+  },
+  { usage: 'type TEXT', doc: "type TEXT and Enter on the selected card's console" },
+  { usage: '[micN.]REG[.FIELD]', doc: 'a register (SICR0, mic1.SPAD14, DHPR0, SICR0.DBR) with its fields' },
+  {
+    usage: '[micN.]REG[.FIELD] = VALUE',
+    doc: 'write a register through the bus, with its side effects (SDBIC0 = 0x80000000 rings the doorbell)',
+  },
+  {
+    usage: 'EXPRESSION',
+    doc: 'over the stopped event: value, address & 0xfff, kind == "doorbell", SICR0 & 1 …',
+  },
+  { usage: 'help', doc: 'this list' },
+];
+
+export function helpText(card: number): string {
+  const w = Math.max(...COMMANDS.map((c) => c.usage.length));
+  return [
+    `MIC Debug Console (selected card: mic${card}; micN picks another)`,
+    ...COMMANDS.map((c) => `  ${c.usage.padEnd(w)}  ${c.doc}`),
+    `Event fields: ${FIELD_NAMES.join(', ')} (which ones an event has depends on its kind).`,
+    'Operators: ! ~ - * / % + - << >> < <= > >= == != & ^ | && ||; functions contains, startsWith, endsWith, lower, hex.',
+  ].join('\n');
+}
+
+/** `hexdump -C` of `data` whose first byte is at `base`: 16 bytes a line, `*` for repeats. */
+export function hexdump(base: number, data: Uint8Array): string {
+  const off = (n: number) => n.toString(16).padStart(8, '0');
+  const lines: string[] = [];
+  let prev: string | null = null;
+  let starred = false;
+  for (let i = 0; i < data.length; i += 16) {
+    const row = data.subarray(i, Math.min(i + 16, data.length));
+    const key = Array.from(row).join(',');
+    if (row.length === 16 && key === prev) {
+      if (!starred) lines.push('*');
+      starred = true;
+      continue;
+    }
+    prev = row.length === 16 ? key : null;
+    starred = false;
+    let h = '';
+    let a = '';
+    for (let k = 0; k < 16; k++) {
+      h += k < row.length ? row[k].toString(16).padStart(2, '0') + ' ' : '   ';
+      if (k === 7) h += ' ';
+      if (k < row.length) a += row[k] >= 0x20 && row[k] < 0x7f ? String.fromCharCode(row[k]) : '.';
+    }
+    lines.push(`${off(base + i)}  ${h} |${a}|`);
+  }
+  lines.push(off(base + data.length));
+  return lines.join('\n');
+}
+
+/** Format an expression's value: strings quoted, whole numbers in hex (and decimal), booleans. */
+export function formatValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v) && v >= 10) return `${hex(v)} (${v})`;
+    return String(v);
+  }
+  return String(v);
+}
+
+export class Evaluator {
+  constructor(
+    private readonly getRt: () => DebugRuntime | null,
+    private readonly vars: VariablesProvider,
+  ) {}
+
+  /**
+   * `initiator` (optional): the thread of the request's frame; its card becomes the selected
+   * card. Without it, the card the client last asked scopes for (else the stopped thread's).
+   */
+  evaluate(expression: string, context: string, initiator?: string | null): EvaluateResult {
+    const rt = this.getRt();
+    if (!rt?.machine) return 'no machine: launch first';
+    const text = expression.trim();
+    if (!text) return `nothing to evaluate: type help for the commands`;
+    const card = initiator
+      ? cardOfInitiator(rt.machine, initiator, rt.stopped?.event?.space)
+      : this.vars.selectedCard();
+    if (context === 'repl') {
+      const r = this.command(rt, text, card);
+      if (r !== null) return r;
+    } else if (this.isCommandWord(text)) {
+      return `'${text.split(/\s+/)[0]}' is a Debug Console command: run it in the Debug Console (${context} evaluates registers and expressions only)`;
+    }
+    const reg = this.register(rt, text, card);
+    if (reg) return reg;
+    return this.expression(rt, text, card, context);
+  }
+
+  private isCommandWord(text: string): boolean {
+    const w = text.split(/\s+/)[0];
+    return DEBUGFS_COMMANDS.includes(w) || w === 'help' || w === 'x';
+  }
+
+  private compiles(text: string): boolean {
+    try {
+      compileCondition(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- commands ---------------------------------------------------------------------------
+
+  /** A Debug Console command, or null when `text` is not one (then: register or expression). */
+  private command(rt: DebugRuntime, text: string, card: number): EvaluateResult | null {
+    const [word, ...rest] = text.split(/\s+/);
+    if (word === 'help' || word === '?') return plain(helpText(card));
+    if (DEBUGFS_COMMANDS.includes(word)) return this.debugfs(rt, word, rest, card);
+    if (word === 'state' && this.isStateCommand(rest)) return this.state(rt, rest, card);
+    if (word === 'state' && !this.compiles(text))
+      return `state takes a command (${HOST_COMMANDS.join(', ')}) and/or a card (micN or all), got '${rest.join(' ')}'`;
+    if (word === 'x') return this.examine(rt, text.slice(1).trim(), card);
+    // `type` alone, or `type == "memcpy"`, is the event field; `type ls -l` types a line.
+    if (word === 'type' && rest.length > 0 && !this.compiles(text))
+      return this.type(rt, text.slice(4).trim(), card);
+    if (word === 'type' && rest.length === 0 && !(rt.stopped?.event?.kind === 'dma.desc'))
+      return 'type TEXT types TEXT and Enter on the card console (type "" sends just Enter); `type` alone is the descriptor type of a dma.desc event';
+    const assign = /^([A-Za-z][\w.]*)\s*=(?!=)\s*(.+)$/.exec(text);
+    if (assign) {
+      const t = findRegister(rt.machine, assign[1], card);
+      if (!t)
+        return `'${assign[1]}' is not a register: only registers can be assigned (e.g. SDBIC0 = 0x80000000)`;
+      const w = writeRegister(rt, t, assign[2]);
+      if (typeof w === 'string') return w;
+      return { ...this.registerBody(rt, w.after), result: describeWrite(w), memoryEvent: w.memory };
+    }
+    return null;
+  }
+
+  private cardWord(rt: DebugRuntime, word: string | undefined, card: number): number | string {
+    if (word === undefined) return card;
+    const c = parseCard(rt.machine, word);
+    return c ?? `no card '${word}' (cards: ${rt.machine.cards.map((x) => x.name).join(', ')})`;
+  }
+
+  private debugfs(rt: DebugRuntime, name: string, args: string[], card: number): EvaluateResult {
+    let owner: 'host' | 'card' = 'host';
+    const words = args.filter((a) => {
+      if (name === 'mic_dma_reg' && (a === 'host' || a === 'card')) {
+        owner = a;
+        return false;
+      }
+      return true;
+    });
+    if (words.length > 1) return `${name} takes one card (micN), got '${words.join(' ')}'`;
+    const c = this.cardWord(rt, words[0], card);
+    if (typeof c === 'string') return c;
+    const f = DEBUGFS_FILES.find((x) => x.name === name)!;
+    const out = name === 'mic_dma_reg' ? micDmaReg(rt.machine, c, owner) : f.read(rt.machine, c);
+    if (!out) {
+      const why =
+        name === 'log_buf'
+          ? `shown only while the card is online or shutting_down; mic${c} is ${rt.machine.state(c)}`
+          : name === 'dp' || name === 'vdev_info'
+            ? 'no device page or device yet'
+            : 'nothing to show';
+      return plain(`(${name} of mic${c} is empty: ${why})`);
+    }
+    return plain(out.replace(/\n$/, ''));
+  }
+
+  private isStateCommand(rest: string[]): boolean {
+    if (rest.length === 0) return true;
+    if (rest.length > 2) return false;
+    return rest.every(
+      (w) => (HOST_COMMANDS as readonly string[]).includes(w) || w === 'all' || /^mic\d+$/.test(w),
+    );
+  }
+
+  private state(rt: DebugRuntime, rest: string[], card: number): EvaluateResult {
+    const m = rt.machine;
+    const cmd = rest.find((w) => (HOST_COMMANDS as readonly string[]).includes(w)) as HostCommand | undefined;
+    const which = rest.find((w) => w === 'all' || /^mic\d+$/.test(w));
+    let cards: number[];
+    if (which === 'all') cards = m.cards.map((_, i) => i);
+    else if (which !== undefined) {
+      const c = this.cardWord(rt, which, card);
+      if (typeof c === 'string') return c;
+      cards = [c];
+    } else cards = cmd ? [card] : m.cards.map((_, i) => i);
+    if (!cmd) return plain(cards.map((i) => cardStateLine(cardModel(m, i))).join('\n'));
+    const lines = cards.map((i) => {
+      const before = m.state(i);
+      rt.hostCommand(i, cmd);
+      const how =
+        cmd === 'suspend' || cmd === 'resume'
+          ? `host PM ${cmd}`
+          : `'${cmd}' written to /sys/class/mic/mic${i}/state`;
+      return `mic${i}: ${how} (state was ${before})`;
+    });
+    if (!rt.running) lines.push('The machine is paused: this takes effect when you continue.');
+    return plain(lines.join('\n'));
+  }
+
+  private examine(rt: DebugRuntime, args: string, card: number): EvaluateResult {
+    const m = rt.machine;
+    const norm = args.replace(/\s*\+\s*/g, '+').trim();
+    const [addr, lenText, ...extra] = norm.split(/\s+/);
+    if (!addr) return `x needs an address: x ADDRESS [LEN], e.g. x mic${card}.bar4+0x1ab20 16`;
+    if (extra.length) return `x takes ADDRESS [LEN], got '${args}'`;
+    let len = X_DEFAULT;
+    if (lenText !== undefined) {
+      const n = parseValue(lenText);
+      if (n === null || n <= 0) return `'${lenText}' is not a length in bytes`;
+      if (n > X_MAX) return `x shows at most ${X_MAX} bytes (asked for ${n})`;
+      len = n;
+    }
+    let ref = addr;
+    const reg = findRegister(m, addr, card);
+    if (reg && !reg.field) ref = reg.reg.memoryReference;
+    else if (addr === 'address' && rt.stopped?.event) {
+      const e = rt.stopped.event;
+      ref = eventAddressRef(m, e.space, e.address) ?? addr;
+    }
+    const t = resolveMemoryRef(m, ref);
+    if (!t)
+      return `'${addr}' is not an address: use micN.bar0+OFF, micN.bar4+OFF, micN.gddr+OFF, host+OFF, a host-physical address or a register name`;
+    const data = peek(m, t, len);
+    const short = data.length < len ? ` (only ${data.length} bytes up to the end of ${t.space})` : '';
+    return {
+      result: `${t.canonical}, ${data.length} bytes${short}\n${hexdump(t.address, data)}`,
+      variablesReference: 0,
+      memoryReference: t.canonical,
+    };
+  }
+
+  private type(rt: DebugRuntime, text: string, card: number): EvaluateResult {
+    const q = /^"(.*)"$/.exec(text);
+    const line = q ? q[1] : text;
+    const bytes = new TextEncoder().encode(line + '\n');
+    rt.consoleInput(card, bytes);
+    const note = rt.running ? '' : ' (the machine is paused: the card reads it when you continue)';
+    return plain(`typed ${JSON.stringify(line)} + Enter on the mic${card} console${note}`);
+  }
+
+  // ---- registers ----------------------------------------------------------------------------
+
+  private registerBody(rt: DebugRuntime, t: RegisterTarget): DebugProtocol.EvaluateResponse['body'] {
+    const node = t.field ? fieldNode(rt, t.reg, t.field) : registerNode(rt, t.reg);
+    return {
+      result: node.value,
+      type: node.type,
+      variablesReference: node.children
+        ? this.vars.handle(`eval:${node.evaluateName ?? node.name}`, node)
+        : 0,
+      memoryReference: node.memoryReference,
+      presentationHint: node.hint,
+    };
+  }
+
+  private register(rt: DebugRuntime, text: string, card: number): EvaluateResult | null {
+    if (FIELD_NAMES.includes(text)) return null;
+    const t = findRegister(rt.machine, text, card);
+    return t ? this.registerBody(rt, t) : null;
+  }
+
+  // ---- expressions over the current event ---------------------------------------------------
+
+  private expression(rt: DebugRuntime, text: string, card: number, context: string): EvaluateResult {
+    let cond;
+    try {
+      cond = compileCondition(text);
+    } catch (e) {
+      const msg = (e as Error).message;
+      return context === 'repl' ? `${msg}. Not a command either: type help for the commands.` : msg;
+    }
+    const m = rt.machine;
+    const e = rt.stopped?.event ?? null;
+    const fields: Fields = e ? eventFields(m, e) : {};
+    const eventCard = e ? cardOfInitiator(m, e.initiator, e.space) : card;
+    for (const n of cond.names) {
+      if (Object.hasOwn(fields, n)) continue;
+      const r = findRegister(m, n, card) ?? findRegister(m, n, eventCard);
+      if (r) fields[n] = r.field ? r.field.value : r.reg.value;
+    }
+    const missing = cond.names.filter((n) => !Object.hasOwn(fields, n));
+    if (missing.length) {
+      if (!e) {
+        const why = rt.running
+          ? 'the machine is running (pause it)'
+          : rt.stopped
+            ? 'it stopped before the first bus transaction'
+            : 'nothing has run yet';
+        return `no current event for '${missing[0]}': ${why}.${context === 'repl' ? ' Type help for the commands.' : ''}`;
+      }
+      const hint = context === 'repl' ? ' Type help for the commands.' : '';
+      return `unknown name '${missing[0]}': not a command, a register or a field of this ${e.kind} event (fields: ${Object.keys(fields).join(', ')}).${hint}`;
+    }
+    let v: unknown;
+    try {
+      v = cond(fields);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return { result: formatValue(v), variablesReference: 0 };
+  }
+}
+
+function plain(result: string): DebugProtocol.EvaluateResponse['body'] {
+  return { result, variablesReference: 0 };
+}
