@@ -498,13 +498,20 @@ test('card rings c2h doorbell d by writing bit 31 to SDBIC d: SICR0 bit d is set
   );
 });
 
-test('SDBIC written without DBREQ, or by the host, raises no host cause', () => {
+test('SDBIC written without DBREQ raises no host cause; DBREQ rings whoever writes it', () => {
   const m = bareCard();
   m.fromCard(R.SDBIC(0), 1);
-  m.host(R.SDBIC(1), DBREQ);
   assert.equal(m.read(R.SICR0), 0);
   assert.deepEqual(m.ofKind('doorbell'), []);
-});
+  // The register does not know who wrote it: a host or debugger write of DBREQ through BAR4
+  // rings the card→host doorbell too (the emulator's documented choice).
+  m.host(R.SDBIC(1), DBREQ);
+  assert.equal(m.read(R.SICR0), 1 << 1);
+  assert.deepEqual(
+    m.ofKind('doorbell').map((e) => e.detail),
+    ['c2h 1'],
+  );
+}
 
 test('card write to SDBIC4..8 is protocol error rule 3 and sets no cause bit', () => {
   const m = bareCard();

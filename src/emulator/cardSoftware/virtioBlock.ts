@@ -9,6 +9,29 @@
 // read/write is its own chain; FLUSH is sent on `sync` although mpssd does not offer
 // VIRTIO_BLK_F_FLUSH (Linux would then never flush; our back-end fsyncs the image).
 
+import {
+  VIRTIO_BLK_F_SEG_MAX,
+  VIRTIO_BLK_F_RO,
+  VIRTIO_BLK_T_IN,
+  VIRTIO_BLK_T_OUT,
+  VIRTIO_BLK_T_FLUSH,
+  VIRTIO_BLK_T_GET_ID,
+  VIRTIO_BLK_S_OK,
+  VIRTIO_BLK_S_UNSUPP,
+  VIRTIO_BLK_ID_BYTES,
+} from '../virtio/virtioBlk.ts';
+export {
+  VIRTIO_BLK_F_SEG_MAX,
+  VIRTIO_BLK_F_RO,
+  VIRTIO_BLK_T_IN,
+  VIRTIO_BLK_T_OUT,
+  VIRTIO_BLK_T_FLUSH,
+  VIRTIO_BLK_T_GET_ID,
+  VIRTIO_BLK_S_OK,
+  VIRTIO_BLK_S_IOERR,
+  VIRTIO_BLK_S_UNSUPP,
+  VIRTIO_BLK_ID_BYTES,
+} from '../virtio/virtioBlk.ts';
 import { frame, waitOn, WaitQueue, type Routine } from '../sim/scheduler.ts';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
@@ -21,17 +44,6 @@ import type { CardVdev, VirtioDriver } from './cardVirtio.ts';
 import type { MicCardDriver } from './micCardDriver.ts';
 import type { Sg } from './virtqueue.ts';
 
-/** include/uapi/linux/virtio_blk.h (the card's copy; the host back-end has its own, as mpssd does). */
-export const VIRTIO_BLK_F_SEG_MAX = 2;
-export const VIRTIO_BLK_F_RO = 5;
-export const VIRTIO_BLK_T_IN = 0;
-export const VIRTIO_BLK_T_OUT = 1;
-export const VIRTIO_BLK_T_FLUSH = 4;
-export const VIRTIO_BLK_T_GET_ID = 8;
-export const VIRTIO_BLK_S_OK = 0;
-export const VIRTIO_BLK_S_IOERR = 1;
-export const VIRTIO_BLK_S_UNSUPP = 2;
-export const VIRTIO_BLK_ID_BYTES = 20;
 export const SECTOR_SIZE = 512;
 /** One data segment: a page. */
 export const BLK_SEGMENT_SIZE = 4096;

@@ -43,7 +43,7 @@ import {
   macToString,
   maskToPrefix,
   parseIp,
-} from './net/wire.ts';
+} from '../net/wire.ts';
 
 /** One GDDR block per chain: header at +0, frame at +NET_BUF_DATA. */
 export const NET_BUF_SIZE = 2048;

@@ -37,7 +37,7 @@ import {
   parseIpv4,
   parseUdp,
   prefixToMask,
-} from './wire.ts';
+} from '../../net/wire.ts';
 
 /** What the stack needs from the network device driver. */
 export interface NetLink {

@@ -22,7 +22,7 @@ import {
   ipToString,
   macToString,
   parseIp,
-} from '../net/wire.ts';
+} from '../../net/wire.ts';
 import type { Shell, ShellCommand } from './shell.ts';
 
 /** How often a waiting command looks at Ctrl-C (virtual time). */

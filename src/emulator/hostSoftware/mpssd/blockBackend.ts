@@ -23,6 +23,30 @@
 // part every kernel header mpssd was built with agrees on. The later wce / num_queues fields
 // belong to features we never offer (CONFIG_WCE, MQ), so nobody reads them.
 
+import {
+  VIRTIO_BLK_F_SEG_MAX,
+  VIRTIO_BLK_F_RO,
+  VIRTIO_BLK_T_IN,
+  VIRTIO_BLK_T_OUT,
+  VIRTIO_BLK_T_FLUSH,
+  VIRTIO_BLK_T_GET_ID,
+  VIRTIO_BLK_S_OK,
+  VIRTIO_BLK_S_IOERR,
+  VIRTIO_BLK_S_UNSUPP,
+  VIRTIO_BLK_ID_BYTES,
+} from '../../virtio/virtioBlk.ts';
+export {
+  VIRTIO_BLK_F_SEG_MAX,
+  VIRTIO_BLK_F_RO,
+  VIRTIO_BLK_T_IN,
+  VIRTIO_BLK_T_OUT,
+  VIRTIO_BLK_T_FLUSH,
+  VIRTIO_BLK_T_GET_ID,
+  VIRTIO_BLK_S_OK,
+  VIRTIO_BLK_S_IOERR,
+  VIRTIO_BLK_S_UNSUPP,
+  VIRTIO_BLK_ID_BYTES,
+} from '../../virtio/virtioBlk.ts';
 import * as fs from 'node:fs';
 
 import { frame, waitOn, WaitQueue, type Routine } from '../../sim/scheduler.ts';
@@ -39,17 +63,6 @@ import type { MicDevice } from '../micHost/micDevice.ts';
 import type { CopyIov, DeviceDescImage, HostVdev, HostVring } from '../micHost/vop.ts';
 import type { VirtioBackend } from './backend.ts';
 
-/** include/uapi/linux/virtio_blk.h */
-export const VIRTIO_BLK_F_SEG_MAX = 2;
-export const VIRTIO_BLK_F_RO = 5;
-export const VIRTIO_BLK_T_IN = 0;
-export const VIRTIO_BLK_T_OUT = 1;
-export const VIRTIO_BLK_T_FLUSH = 4;
-export const VIRTIO_BLK_T_GET_ID = 8;
-export const VIRTIO_BLK_S_OK = 0;
-export const VIRTIO_BLK_S_IOERR = 1;
-export const VIRTIO_BLK_S_UNSUPP = 2;
-export const VIRTIO_BLK_ID_BYTES = 20;
 /** virtio_blk_outhdr: u32 type, u32 ioprio, u64 sector. */
 export const VIRTIO_BLK_OUTHDR_SIZE = 16;
 /** Offsets in virtio_blk_config. */

@@ -65,7 +65,7 @@ import {
   parseIcmp,
   parseIpv4,
   parseUdp,
-} from '../../cardSoftware/net/wire.ts';
+} from '../../net/wire.ts';
 
 /** mpssd's transmit buffer: [hdr, 65600 bytes] (§6.3). */
 export const NET_RX_BUF = 65600;
