@@ -511,7 +511,7 @@ test('SDBIC written without DBREQ raises no host cause; DBREQ rings whoever writ
     m.ofKind('doorbell').map((e) => e.detail),
     ['c2h 1'],
   );
-}
+});
 
 test('card write to SDBIC4..8 is protocol error rule 3 and sets no cause bit', () => {
   const m = bareCard();

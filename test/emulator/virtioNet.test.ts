@@ -34,7 +34,7 @@ import {
   parseIcmp,
   parseIpv4,
   parseUdp,
-} from '../../src/emulator/cardSoftware/net/wire.ts';
+} from '../../src/emulator/net/wire.ts';
 
 // ---- helpers ------------------------------------------------------------------------------------
 
