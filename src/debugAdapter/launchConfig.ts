@@ -48,7 +48,7 @@ export const LAUNCH_ATTRIBUTES = {
     type: ['string', 'null'],
     default: null,
     description:
-      'Disk image file for virtio-block (created sparse if missing). Default: an image in the user cache directory.',
+      'Disk image file for virtio-block (created sparse if missing; card N > 0 uses PATH-micN.ext). Default: null, no block device.',
   },
   diskSizeMiB: {
     type: 'integer',

@@ -12,6 +12,9 @@ if (serverArg) {
     process.exit(2);
   }
   const server = createServer((socket: Socket) => {
+    // DAP messages are small and come in request/response/event bursts: without this, Nagle's
+    // algorithm holds each second message for the client's delayed ACK (~40 ms a round trip).
+    socket.setNoDelay(true);
     const session = new MicDebugSession();
     session.setRunAsServer(true);
     session.start(socket, socket);

@@ -62,6 +62,12 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   };
   private pending: StopInfo | null = null;
   private stepCond: ((e: BusEvent) => boolean) | null = null;
+  /**
+   * Where the last step in left software (its thread and frames). Hardware events it leads to
+   * (DMA descriptors, their transfers, interrupts) have no frames, so step out from them
+   * returns here: to the end of the software operation that started the hardware work.
+   */
+  private stepOrigin: { initiator: string; frames: Frame } | null = null;
   private disposed = false;
   private scheduled = false;
   private traceFd = -1;
@@ -237,7 +243,13 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   step(kind: StepKind, threadId?: number): void {
     const cur = this.stopped?.event ?? null;
     const thread = (threadId !== undefined && this.threads.initiator(threadId)) || cur?.initiator;
-    this.stepCond = stepCondition(kind, cur, thread ?? null);
+    const origin = this.stepOrigin;
+    if (kind === 'in' && cur?.frames) this.stepOrigin = { initiator: cur.initiator, frames: cur.frames };
+    if (kind === 'out') this.stepOrigin = null;
+    this.stepCond =
+      kind === 'out' && cur && !cur.frames && origin
+        ? (e) => e.initiator === origin.initiator && !chainHas(e.frames, origin.frames)
+        : stepCondition(kind, cur, thread ?? null);
     this.resume();
   }
 
@@ -285,6 +297,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     };
     this.pending = null;
     this.stepCond = null;
+    if (info.reason !== 'step') this.stepOrigin = null;
     this.running = false;
     this.stopped = info;
     this.flushTrace();
@@ -310,6 +323,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.machine?.dispose();
     this.pending = null;
     this.stepCond = null;
+    this.stepOrigin = null;
     this.stopped = null;
     this.booting.clear();
     this.start();

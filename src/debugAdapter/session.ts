@@ -106,7 +106,17 @@ export class MicDebugSession extends DebugSession {
     this.breakpoints.attach(rt);
     // Breakpoints come between initialize and configurationDone; wait for them (at most 1 s,
     // for clients that never send configurationDone).
-    await Promise.race([this.configured, new Promise((r) => setTimeout(r, 1000))]);
+    let wait: NodeJS.Timeout | undefined;
+    await Promise.race([this.configured, new Promise((r) => (wait = setTimeout(r, 1000)))]);
+    clearTimeout(wait);
+    if (this.rt !== rt) {
+      // terminated, disconnected or closed while waiting: nothing starts
+      return this.sendErrorResponse(response, {
+        id: ERR_LAUNCH,
+        format: 'the session ended before the launch completed',
+        showUser: false,
+      });
+    }
     try {
       rt.start();
     } catch (e) {
@@ -329,6 +339,18 @@ export class MicDebugSession extends DebugSession {
     this.rt?.dispose();
     this.rt = null;
     this.sendResponse(response);
+    // DAP: after disconnect the adapter shuts itself down (a no-op in server mode and inline).
+    this.shutdown();
+  }
+
+  /**
+   * The client disconnected, its connection closed, or SIGTERM: stop the machine (disk images
+   * flushed and closed, no timers), then let DebugSession end a stdio adapter process.
+   */
+  override shutdown(): void {
+    this.rt?.dispose();
+    this.rt = null;
+    super.shutdown();
   }
 
   // ---- breakpoints -----------------------------------------------------------------------
@@ -437,10 +459,10 @@ export class MicDebugSession extends DebugSession {
     const r = this.evaluator.evaluate(args.expression, args.context ?? 'repl', initiator);
     if (typeof r === 'string')
       return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
-    response.body = r;
+    const { memoryEvent, ...body } = r; // memoryEvent is ours, not a DAP response field
+    response.body = body;
     this.sendResponse(response);
-    if (r.memoryEvent)
-      this.sendEvent(new MemoryEvent(r.memoryEvent.ref, r.memoryEvent.offset, r.memoryEvent.count));
+    if (memoryEvent) this.sendEvent(new MemoryEvent(memoryEvent.ref, memoryEvent.offset, memoryEvent.count));
   }
 
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
