@@ -48,7 +48,7 @@ export const LAUNCH_ATTRIBUTES = {
     type: ['string', 'null'],
     default: null,
     description:
-      'Disk image file for virtio-block (created sparse if missing; card N > 0 uses PATH-micN.ext). Default: null, no block device.',
+      'Disk image file for virtio-block (created sparse if missing; card N > 0 uses PATH-micN.ext). Default (null): mic0-disk.img in the user cache directory (~/.cache/mic-emu), created once and reused, as the CLI does.',
   },
   diskSizeMiB: {
     type: 'integer',

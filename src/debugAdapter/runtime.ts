@@ -3,7 +3,10 @@
 // the machine halts after the step that raised them, between two events.
 
 import { EventEmitter } from 'node:events';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
+import { defaultDiskPath } from '../emulator/hostSoftware/hostFiles.ts';
 import { Machine, type HostCommand } from '../emulator/machine.ts';
 import { cloneEvent, type BusEvent, type Frame } from '../emulator/sim/busEvent.ts';
 import { eventToJson } from '../emulator/sim/traceRecorder.ts';
@@ -90,16 +93,16 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   /** Build the machine from the launch configuration and power it on. */
   start(): void {
     const c = this.config;
+    // Like the CLI: without `disk`, a default image in the user's cache directory, reused.
+    const diskBase = c.disk ?? defaultDiskPath(process.env, homedir());
+    if (!c.disk) mkdirSync(dirname(diskBase), { recursive: true });
     const m = new Machine({
       cards: c.cards,
       cardMemoryBytes: c.cardMemoryMiB * 2 ** 20,
       revision: STEPPING_REVISION[c.stepping],
       autoBoot: c.autoBoot,
       terminal: (i) => ({ write: (b) => this.emit('console', i, b) }),
-      disk: (i) =>
-        c.disk
-          ? { path: diskPathFor(c.disk, i), sizeBytes: c.diskSizeMiB * 2 ** 20, readonly: c.diskReadonly }
-          : null,
+      disk: (i) => ({ path: diskPathFor(diskBase, i), sizeBytes: c.diskSizeMiB * 2 ** 20, readonly: c.diskReadonly }),
       pcap: (i) => (c.pcap ? diskPathFor(c.pcap, i) : null),
     });
     this.machine = m;
