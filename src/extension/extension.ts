@@ -1,0 +1,58 @@
+// The MIC X100 debugger's VS Code extension: registers the `mic` debugger (configurations and
+// adapter), the MIC views, the card consoles, the commands and the status bar. Activated only by
+// a `mic` debug session, its views or its commands (package.json activationEvents).
+
+import * as vscode from 'vscode';
+import { DEBUG_TYPE } from './model/launchConfigurations.ts';
+import { WatchList } from './model/watchList.ts';
+import { MicSessions } from './debug/micSessions.ts';
+import { registerConfigurationProviders } from './debug/configurationProvider.ts';
+import { MicAdapterFactory } from './debug/adapterFactory.ts';
+import { registerChangeDecorations } from './views/changeDecorations.ts';
+import { CardsView } from './views/cardsView.ts';
+import { VirtqueuesView } from './views/virtqueuesView.ts';
+import { DmaView } from './views/dmaView.ts';
+import { ViewRefresher } from './views/viewRefresher.ts';
+import { CardConsoles } from './console/cardConsoles.ts';
+import { RowBreakpoints } from './breakpoints/rowBreakpoints.ts';
+import { MemoryView } from './memory/memoryView.ts';
+import { registerCardCommands } from './commands/cardCommands.ts';
+import { registerRowCommands } from './commands/rowCommands.ts';
+import { registerExportTrace } from './commands/exportTrace.ts';
+import { registerStatusBar } from './statusBar.ts';
+import { log } from './log.ts';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const sessions = new MicSessions();
+  const watches = new WatchList();
+  const views = [
+    new CardsView(sessions, watches),
+    new VirtqueuesView(sessions, watches),
+    new DmaView(sessions, watches),
+  ];
+  const refresher = new ViewRefresher(sessions, views);
+  const consoles = new CardConsoles(sessions);
+  const breakpoints = new RowBreakpoints(sessions, watches, () => views.forEach((v) => v.rerender()));
+  const memory = new MemoryView(sessions);
+  context.subscriptions.push(
+    log(),
+    sessions,
+    registerConfigurationProviders(),
+    vscode.debug.registerDebugAdapterDescriptorFactory(
+      DEBUG_TYPE,
+      new MicAdapterFactory(context.asAbsolutePath('dist/debugAdapter.js')),
+    ),
+    registerChangeDecorations(),
+    ...views,
+    refresher,
+    consoles,
+    breakpoints,
+    memory,
+    registerCardCommands(sessions, consoles),
+    registerRowCommands(breakpoints, memory, refresher),
+    registerExportTrace(sessions),
+    registerStatusBar(sessions),
+  );
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,205 @@
+// The Virtqueues tree: card → virtio device → queue → the indices both sides keep (avail.idx the
+// card driver publishes, used.idx the host back-end publishes, and what each side last saw) →
+// the chains in flight → their descriptors (addr/len/flags). Built from mic/virtqueues; pure.
+//
+// On MIC the card is the virtio driver and the host (mpssd back-ends, vringh) is the device: the
+// ring block lives in host RAM (reached through the SMPT), the used ring was moved into GDDR.
+
+import { vringAvailOffset, vringInfoOffset } from '../../emulator/virtio/vring.ts';
+import { hex, hexAddr, hexDec, offsetRef } from './format.ts';
+import type { NodeModel } from './nodeModel.ts';
+import type { CardQueuesModel, ChainModel, DeviceQueuesModel, QueueModel } from './requests.ts';
+
+export function virtqueuesTree(cards: readonly CardQueuesModel[]): NodeModel[] {
+  return cards.map((c) => ({
+    id: c.name,
+    kind: 'card',
+    label: c.name,
+    detail: c.devices.length ? c.devices.map((d) => d.short).join(', ') : 'no virtio devices yet',
+    tooltip: `${c.name}: virtio devices on the device page`,
+    icon: 'circuit-board',
+    card: c.card,
+    expanded: cards.length === 1,
+    children: c.devices.map((d) => deviceNode(c, d)),
+  }));
+}
+
+function deviceNode(c: CardQueuesModel, d: DeviceQueuesModel): NodeModel {
+  const id = `${c.name}/${d.short}`;
+  return {
+    id,
+    kind: 'device',
+    label: d.device,
+    value: hex(d.status),
+    detail: `${d.statusText} · c2h db ${d.c2hDb} · h2c db ${d.h2cDb}`,
+    tooltip:
+      `${d.device} (virtio type ${d.type}) on ${c.name}, device page entry at offset ${hex(d.dpOffset)}\n` +
+      `status ${hex(d.status)} ${d.statusText}\n` +
+      `doorbells: card→host (c2h_vdev_db) ${d.c2hDb}, host→card (h2c_vdev_db) ${d.h2cDb}\n` +
+      `bytes: ${d.inBytes} in, ${d.outBytes} out`,
+    icon: 'plug',
+    card: c.card,
+    breakpoint: `${c.name}: vq ${d.short}`,
+    children: d.queues.map((q) => queueNode(c, q)),
+  };
+}
+
+function queueNode(c: CardQueuesModel, q: QueueModel): NodeModel {
+  const id = `${c.name}/${q.id}`;
+  const availIdxRef = offsetRef(q.ringMemoryReference, vringAvailOffset(q.num) + 2);
+  const availFlagsRef = offsetRef(q.ringMemoryReference, vringAvailOffset(q.num));
+  const usedIdxRef = offsetRef(q.usedMemoryReference, 2);
+  const usedFlagsRef = offsetRef(q.usedMemoryReference, 0);
+  const infoRef = offsetRef(q.ringMemoryReference, vringInfoOffset(q.num));
+  const index = (
+    key: string,
+    label: string,
+    v: number | null,
+    doc: string,
+    ref?: string,
+    bytes = 2,
+  ): NodeModel => ({
+    id: `${id}/${key}`,
+    kind: 'index',
+    label,
+    value: v === null ? '—' : hexDec(v),
+    tooltip: `${label} = ${v === null ? 'no driver' : `${hex(v)} (${v})`}\n${doc}${ref ? `\n${ref}` : ''}`,
+    icon: 'symbol-number',
+    card: c.card,
+    ...(ref ? { memory: { reference: ref, bytes, name: `${q.id} ${label}` } } : {}),
+  });
+  const children: NodeModel[] = [
+    index(
+      'availIdx',
+      'avail.idx',
+      q.availIdx,
+      'avail->idx in the ring: chains the card driver made available',
+      availIdxRef,
+    ),
+    index(
+      'usedIdx',
+      'used.idx',
+      q.usedIdx,
+      'used->idx in the GDDR used ring: chains the host back-end used',
+      usedIdxRef,
+    ),
+    index(
+      'hostLastAvail',
+      'host last_avail_idx',
+      q.hostLastAvail,
+      'vringh last_avail_idx: the last avail index the host back-end has seen',
+    ),
+    index(
+      'hostLastUsed',
+      'host last_used_idx',
+      q.hostLastUsed,
+      'vringh last_used_idx: the used index the host will write next',
+    ),
+    index('hostCompleted', 'host completed', q.hostCompleted, 'chains the host back-end completed'),
+    index(
+      'infoAvailIdx',
+      '_mic_vring_info.avail_idx',
+      q.infoAvailIdx,
+      'the avail index the host published back to the card in _mic_vring_info',
+      infoRef,
+    ),
+    index('cardAvailIdx', 'card avail_idx', q.cardAvailIdx, 'the card driver’s own copy of avail->idx'),
+    index(
+      'cardLastUsed',
+      'card last_used_idx',
+      q.cardLastUsed,
+      'the last used index the card driver has seen',
+    ),
+    index('availFlags', 'avail.flags', q.availFlags, 'VRING_AVAIL_F_NO_INTERRUPT = 1', availFlagsRef),
+    index('usedFlags', 'used.flags', q.usedFlags, 'VRING_USED_F_NO_NOTIFY = 1', usedFlagsRef),
+    {
+      id: `${id}/ring`,
+      kind: 'ring',
+      label: 'ring block',
+      value: hexAddr(q.ringHost),
+      detail: `MIC ${hexAddr(q.ringMic)} · ${q.num} entries`,
+      tooltip:
+        `Descriptor table, avail ring and _mic_vring_info of ${q.id} in host RAM (${hexAddr(q.ringHost)}), ` +
+        `seen by the card at ${hexAddr(q.ringMic)} through the SMPT\n${q.ringMemoryReference ?? ''}`,
+      icon: 'file-binary',
+      card: c.card,
+      ...(q.ringMemoryReference
+        ? { memory: { reference: q.ringMemoryReference, bytes: 16 * q.num, name: `${q.id} ring` } }
+        : {}),
+    },
+    {
+      id: `${id}/usedRing`,
+      kind: 'ring',
+      label: 'used ring',
+      value: hexAddr(q.usedAddress),
+      detail: 'GDDR',
+      tooltip: `The used ring the card moved into its GDDR (used_address)\n${q.usedMemoryReference ?? ''}`,
+      icon: 'file-binary',
+      card: c.card,
+      ...(q.usedMemoryReference
+        ? { memory: { reference: q.usedMemoryReference, bytes: 4 + 8 * q.num, name: `${q.id} used ring` } }
+        : {}),
+    },
+    {
+      id: `${id}/inFlight`,
+      kind: 'group',
+      label: 'in flight',
+      value: String(q.inFlight.length),
+      detail: `chain${q.inFlight.length === 1 ? '' : 's'} made available, not yet used`,
+      tooltip:
+        'Chains between avail and used: the card driver made them available; the host has not used them yet',
+      icon: 'list-ordered',
+      card: c.card,
+      children: q.inFlight.map((ch) => chainNode(c, q, `${id}/inFlight`, ch)),
+    },
+  ];
+  return {
+    id,
+    kind: 'queue',
+    label: `${q.queueName} (queue ${q.queue})`,
+    value: `avail ${hex(q.availIdx)} · used ${hex(q.usedIdx)}`,
+    detail: `${q.inFlight.length} in flight · num ${q.num}`,
+    tooltip:
+      `${q.id} on ${c.name}: avail.idx ${q.availIdx}, used.idx ${q.usedIdx}, ` +
+      `host last_avail_idx ${q.hostLastAvail}, ${q.inFlight.length} chains in flight, num ${q.num}`,
+    icon: 'layers',
+    card: c.card,
+    breakpoint: `${c.name}: vq ${q.id}`,
+    children,
+  };
+}
+
+function chainNode(c: CardQueuesModel, q: QueueModel, prefix: string, ch: ChainModel): NodeModel {
+  const id = `${prefix}/${ch.head}`;
+  return {
+    id,
+    kind: 'chain',
+    label: `head ${ch.head}`,
+    value: `${ch.bytes} bytes`,
+    detail: `avail slot ${ch.slot} · ${ch.descs.length} descriptor${ch.descs.length === 1 ? '' : 's'}`,
+    tooltip: `Chain starting at descriptor ${ch.head} (avail ring slot ${ch.slot}) of ${q.id}: ${ch.descs.length} descriptors, ${ch.bytes} bytes`,
+    icon: 'link',
+    card: c.card,
+    children: ch.descs.map((d) => ({
+      id: `${id}/${d.index}`,
+      kind: 'desc',
+      label: `desc ${d.index}`,
+      value: `addr ${hexAddr(d.addr)} len ${hex(d.len)}`,
+      detail: `${d.flagsText || 'no flags'}${d.flags & 1 ? ` → ${d.next}` : ''}`,
+      tooltip:
+        `vring_desc[${d.index}]: addr ${hexAddr(d.addr)} (card GDDR), len ${d.len}, flags ${hex(d.flags)} ${d.flagsText}, next ${d.next}` +
+        (d.memoryReference ? `\n${d.memoryReference}` : ''),
+      icon: 'symbol-array',
+      card: c.card,
+      ...(d.memoryReference
+        ? {
+            memory: {
+              reference: d.memoryReference,
+              bytes: Math.max(1, d.len),
+              name: `${q.id} desc ${d.index}`,
+            },
+          }
+        : {}),
+    })),
+  };
+}

@@ -1,0 +1,85 @@
+// What the configuration provider does to a launch configuration: an empty one (F5 without
+// launch.json) boots one card, consoles always go to the extension's terminals, relative file
+// paths come from the workspace folder; and the rows' data-breakpoint list merges with VS Code's.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import {
+  absolutePaths,
+  cardCount,
+  dynamicConfigurations,
+  resolveConfiguration,
+} from '../../src/extension/model/launchConfigurations.ts';
+import { WatchList } from '../../src/extension/model/watchList.ts';
+
+test('no launch.json: F5 boots one card, consoles in terminals', () => {
+  assert.deepEqual(resolveConfiguration({}), {
+    type: 'mic',
+    request: 'launch',
+    name: 'Boot one card',
+    consoleTerminal: true,
+  });
+});
+
+test('a launch.json configuration keeps its attributes and always gets consoleTerminal', () => {
+  const c = resolveConfiguration({
+    type: 'mic',
+    request: 'launch',
+    name: 'x',
+    cards: 2,
+    consoleTerminal: false,
+  });
+  assert.equal(c.cards, 2);
+  assert.equal(c.consoleTerminal, true);
+});
+
+test('relative disk, pcap and trace paths are taken from the workspace folder', () => {
+  const c = absolutePaths(
+    { disk: 'mic.img', pcap: '/tmp/a.pcap', trace: null },
+    '/ws',
+    path.join,
+    path.isAbsolute,
+  );
+  assert.deepEqual(c, { disk: '/ws/mic.img', pcap: '/tmp/a.pcap', trace: null });
+  assert.deepEqual(absolutePaths({ disk: 'x' }, undefined, path.join, path.isAbsolute), { disk: 'x' });
+});
+
+test('dynamic configurations: the two-card one only where there is a folder for its files', () => {
+  assert.deepEqual(
+    dynamicConfigurations(true).map((c) => c.name),
+    ['Boot one card', 'Stop on entry', 'Two cards with disk and pcap'],
+  );
+  assert.ok(!dynamicConfigurations(false).some((c) => c.name.startsWith('Two')));
+});
+
+test('card count for the consoles opened at launch', () => {
+  assert.equal(cardCount({}), 1);
+  assert.equal(cardCount({ cards: 3 }), 3);
+  assert.equal(cardCount({ cards: 99 }), 1);
+});
+
+test('the extension’s data breakpoints follow VS Code’s own in setDataBreakpoints', () => {
+  const w = new WatchList();
+  w.add({
+    memoryReference: 'mic0.bar4+0x1cc90',
+    bytes: 4,
+    access: 'write',
+    dataId: 'mic0.mmio+0x1cc90/4',
+    description: 'SDBIC0',
+  });
+  w.add({
+    memoryReference: 'mic0.bar4+0x1cc90',
+    bytes: 4,
+    access: 'readWrite',
+    dataId: 'mic0.mmio+0x1cc90/4',
+    description: 'SDBIC0',
+  });
+  assert.equal(w.list().length, 1, 'the same bytes are watched once, with the latest access');
+  assert.deepEqual(w.merged([{ dataId: 'host+0x0/4', accessType: 'read' }]), [
+    { dataId: 'host+0x0/4', accessType: 'read' },
+    { dataId: 'mic0.mmio+0x1cc90/4', accessType: 'readWrite' },
+  ]);
+  assert.equal(w.remove('mic0.bar4+0x1cc90')?.description, 'SDBIC0');
+  assert.deepEqual(w.merged([]), []);
+});
