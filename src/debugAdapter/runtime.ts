@@ -102,7 +102,11 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       revision: STEPPING_REVISION[c.stepping],
       autoBoot: c.autoBoot,
       terminal: (i) => ({ write: (b) => this.emit('console', i, b) }),
-      disk: (i) => ({ path: diskPathFor(diskBase, i), sizeBytes: c.diskSizeMiB * 2 ** 20, readonly: c.diskReadonly }),
+      disk: (i) => ({
+        path: diskPathFor(diskBase, i),
+        sizeBytes: c.diskSizeMiB * 2 ** 20,
+        readonly: c.diskReadonly,
+      }),
       pcap: (i) => (c.pcap ? diskPathFor(c.pcap, i) : null),
     });
     this.machine = m;

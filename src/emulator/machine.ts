@@ -5,7 +5,7 @@
 import { SparseMemory } from './bus/sparseMemory.ts';
 import { HostSpace } from './bus/hostSpace.ts';
 import { X100Card } from './card/x100Card.ts';
-import { Scheduler, frame, type Routine, type Task } from './sim/scheduler.ts';
+import { call, frame, type Routine, Scheduler, type Task } from './sim/scheduler.ts';
 import { Spine } from './sim/spine.ts';
 import { HostKernel } from './hostSoftware/hostKernel.ts';
 import { MicDevice, type MicState } from './hostSoftware/micHost/micDevice.ts';
@@ -133,9 +133,9 @@ export class Machine {
   }
 
   private *hostBoot(): Routine {
-    yield* enumerate(this.sched, this.hostIo, this.cards);
+    yield call(enumerate(this.sched, this.hostIo, this.cards));
     for (const dev of this.mics) {
-      const rc: number = yield* dev.probe();
+      const rc: number = yield call(dev.probe());
       if (rc < 0) this.host.printk(`${dev.name}: probe failed (${rc})`);
     }
     for (const m of this.mpssd) {
@@ -148,8 +148,8 @@ export class Machine {
   }
 
   private *mpssdMain(m: Mpssd): Routine {
-    yield* m.start();
-    yield* m.watch();
+    yield call(m.start());
+    yield call(m.watch());
   }
 
   /** Run until nothing is scheduled, a stop is requested, or maxSteps steps passed. */

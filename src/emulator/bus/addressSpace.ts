@@ -2,6 +2,7 @@
 // decode an address to a target, perform the access, record one event.
 
 import type { Spine } from '../sim/spine.ts';
+import { uninitBytes } from './bytes.ts';
 import type { SparseMemory } from './sparseMemory.ts';
 import type { Io } from './io.ts';
 import type { Side, X100Card } from '../card/x100Card.ts';
@@ -137,7 +138,8 @@ export abstract class AddressSpace implements Io {
   }
 
   read(addr: number, len: number): Uint8Array {
-    const out = new Uint8Array(len);
+    // Every path below writes every byte (memory, registers, or all-ones for a master abort).
+    const out = uninitBytes(len);
     if (len === 0) return out;
     const t = this.decode(addr, len);
     if (t.kind === 'mem') {
@@ -160,6 +162,30 @@ export abstract class AddressSpace implements Io {
     }
     this.unmapped(addr, len, false);
     return out.fill(0xff);
+  }
+
+  /**
+   * read() into dst[dstOff…dstOff+len): the same bus transaction and the same event, without a
+   * new array (the copy engine reads the bounce buffer straight into the back-end's iovec).
+   * Returns len.
+   */
+  readInto(addr: number, dst: Uint8Array, dstOff: number, len: number): number {
+    if (len === 0) return 0;
+    const t = this.decode(addr, len);
+    if (t.kind !== 'mem') {
+      dst.set(this.read(addr, len), dstOff);
+      return len;
+    }
+    t.mem!.read(t.offset, dst, dstOff, len);
+    const o = dstOff;
+    this.spine.emit(
+      'mem.read',
+      t.space,
+      t.offset,
+      len,
+      len >= 4 ? dst[o] | (dst[o + 1] << 8) | (dst[o + 2] << 16) | (dst[o + 3] << 24) : dst[o],
+    );
+    return len;
   }
 
   write(addr: number, data: Uint8Array): number {

@@ -23,14 +23,14 @@ export class CardSpace extends AddressSpace {
     if (addr >= 0 && addr + len <= c.gddr.size) {
       t.kind = 'mem';
       t.mem = c.gddr;
-      t.space = `${c.name}.gddr`;
+      t.space = c.gddrSpace;
       t.offset = addr;
       return t;
     }
     if (addr >= MIC_MMIO_CARD_BASE && addr + len <= MIC_MMIO_CARD_BASE + MMIO_SIZE) {
       t.kind = 'mmio';
       t.card = c;
-      t.space = `${c.name}.mmio`;
+      t.space = c.mmioSpace;
       t.offset = addr - MIC_MMIO_CARD_BASE;
       return t;
     }

@@ -54,7 +54,7 @@ export class HostSpace extends AddressSpace {
         t.kind = 'mem';
         t.mem = c.gddr;
         t.card = c;
-        t.space = `${c.name}.gddr`;
+        t.space = c.gddrSpace;
         t.offset = addr - b0;
         return t;
       }
@@ -62,7 +62,7 @@ export class HostSpace extends AddressSpace {
       if (b4 !== 0 && addr >= b4 && addr + len <= b4 + MMIO_SIZE) {
         t.kind = 'mmio';
         t.card = c;
-        t.space = `${c.name}.mmio`;
+        t.space = c.mmioSpace;
         t.offset = addr - b4;
         return t;
       }

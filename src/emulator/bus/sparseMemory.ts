@@ -4,9 +4,14 @@
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 const PAGE_MASK = PAGE_SIZE - 1;
+/** Copies up to this many bytes go byte by byte (descriptors, ring entries, headers). */
+const SMALL = 64;
 
 export class SparseMemory {
   private pages = new Map<number, Uint8Array>();
+  // The page looked up last: accesses come in runs on one page (a ring, a descriptor, a buffer).
+  private lastNo = -1;
+  private lastPage: Uint8Array | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -30,18 +35,31 @@ export class SparseMemory {
     return this.pages.get(pageNo);
   }
 
+  /** Page n if it holds data (pages are only ever added, until clear()). */
+  private lookup(n: number): Uint8Array | undefined {
+    if (n === this.lastNo) return this.lastPage;
+    const p = this.pages.get(n);
+    if (p !== undefined) {
+      this.lastNo = n;
+      this.lastPage = p;
+    }
+    return p;
+  }
+
   private page(addr: number): Uint8Array {
     const n = Math.floor(addr / PAGE_SIZE);
-    let p = this.pages.get(n);
+    let p = this.lookup(n);
     if (!p) {
       p = new Uint8Array(PAGE_SIZE);
       this.pages.set(n, p);
+      this.lastNo = n;
+      this.lastPage = p;
     }
     return p;
   }
 
   read8(addr: number): number {
-    const p = this.pages.get(Math.floor(addr / PAGE_SIZE));
+    const p = this.lookup(Math.floor(addr / PAGE_SIZE));
     return p ? p[addr & PAGE_MASK] : 0;
   }
 
@@ -52,7 +70,7 @@ export class SparseMemory {
   read16(addr: number): number {
     const o = addr & PAGE_MASK;
     if (o <= PAGE_SIZE - 2) {
-      const p = this.pages.get(Math.floor(addr / PAGE_SIZE));
+      const p = this.lookup(Math.floor(addr / PAGE_SIZE));
       return p ? p[o] | (p[o + 1] << 8) : 0;
     }
     return this.read8(addr) | (this.read8(addr + 1) << 8);
@@ -73,7 +91,7 @@ export class SparseMemory {
   read32(addr: number): number {
     const o = addr & PAGE_MASK;
     if (o <= PAGE_SIZE - 4) {
-      const p = this.pages.get(Math.floor(addr / PAGE_SIZE));
+      const p = this.lookup(Math.floor(addr / PAGE_SIZE));
       return p ? (p[o] | (p[o + 1] << 8) | (p[o + 2] << 16) | (p[o + 3] << 24)) >>> 0 : 0;
     }
     return (this.read16(addr) | (this.read16(addr + 2) << 16)) >>> 0;
@@ -109,9 +127,11 @@ export class SparseMemory {
       const a = addr + done;
       const o = a & PAGE_MASK;
       const n = Math.min(PAGE_SIZE - o, len - done);
-      const p = this.pages.get(Math.floor(a / PAGE_SIZE));
-      if (p) dst.set(p.subarray(o, o + n), dstOff + done);
-      else dst.fill(0, dstOff + done, dstOff + done + n);
+      const p = this.lookup(Math.floor(a / PAGE_SIZE));
+      const d = dstOff + done;
+      if (!p) dst.fill(0, d, d + n);
+      else if (n <= SMALL) for (let i = 0; i < n; i++) dst[d + i] = p[o + i];
+      else dst.set(p.subarray(o, o + n), d);
       done += n;
     }
   }
@@ -122,7 +142,15 @@ export class SparseMemory {
       const a = addr + done;
       const o = a & PAGE_MASK;
       const n = Math.min(PAGE_SIZE - o, len - done);
-      this.page(a).set(src.subarray(srcOff + done, srcOff + done + n), o);
+      const p = this.page(a);
+      const s = srcOff + done;
+      // Small pieces byte by byte, a whole array as it is: subarray() makes a view object (and
+      // moves a small array off the V8 heap), which costs more than the copy.
+      if (src === p)
+        p.copyWithin(o, s, s + n); // a copy inside one page: memmove
+      else if (n <= SMALL) for (let i = 0; i < n; i++) p[o + i] = src[s + i];
+      else if (s === 0 && n === src.length) p.set(src, o);
+      else p.set(src.subarray(s, s + n), o);
       done += n;
     }
   }
@@ -147,7 +175,7 @@ export class SparseMemory {
       const s = srcAddr + done;
       const o = s & PAGE_MASK;
       const n = Math.min(PAGE_SIZE - o, len - done);
-      const p = this.pages.get(Math.floor(s / PAGE_SIZE));
+      const p = this.lookup(Math.floor(s / PAGE_SIZE));
       if (p) dst.write(dstAddr + done, p, o, n);
       else dst.fill(dstAddr + done, n, 0);
       done += n;
@@ -156,5 +184,7 @@ export class SparseMemory {
 
   clear(): void {
     this.pages.clear();
+    this.lastNo = -1;
+    this.lastPage = undefined;
   }
 }

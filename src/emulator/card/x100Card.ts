@@ -16,7 +16,7 @@ import {
   registerAt,
   type RegisterInstance,
 } from './sboxRegisters.ts';
-import { SMPT_SLOTS, SMPT_WINDOW_BASE, smptEntry, smptTranslate, isSmptAddress } from './smpt.ts';
+import { SMPT_PAGE, SMPT_SLOTS, SMPT_WINDOW_BASE, smptBase, smptEntry, isSmptAddress } from './smpt.ts';
 import { DmaEngine } from './dma/dmaEngine.ts';
 
 /** Who is on the other end of an MMIO access: the host through BAR4, or the card itself. */
@@ -51,6 +51,12 @@ export const MSIX_VECTORS = 16;
 
 export class X100Card {
   readonly name: string;
+  /** Event space names, built once (no string per access). */
+  readonly gddrSpace: string;
+  readonly mmioSpace: string;
+  private readonly sboxSpace: string;
+  private readonly msixSpace: string;
+  private readonly apicSpace: string;
   readonly gddr: SparseMemory;
   /** BAR4 storage, one entry per dword. Register semantics live in mmioRead/mmioWrite. */
   readonly regs = new Uint32Array(MMIO_SIZE / 4);
@@ -70,6 +76,11 @@ export class X100Card {
     readonly hostIrq: HostInterruptSink,
   ) {
     this.name = `mic${opts.index}`;
+    this.gddrSpace = `${this.name}.gddr`;
+    this.mmioSpace = `${this.name}.mmio`;
+    this.sboxSpace = `${this.name}.sbox`;
+    this.msixSpace = `${this.name}.msix`;
+    this.apicSpace = `${this.name}.apic`;
     this.gddr = new SparseMemory(`${this.name}.gddr`, opts.memoryBytes);
     this.config = new PciConfig(
       opts.deviceId ?? 0x2250,
@@ -190,7 +201,14 @@ export class X100Card {
         // (or debugger) write through BAR4 rings the doorbell too (our choice; unsure on silicon).
         if (value & 0x8000_0000) {
           this.regs[r.bar4 >>> 2] = 0; // DBREQ self-clears
-          this.spine.emit('doorbell', `${this.name}.sbox`, r.bar4, 4, r.index, `c2h ${r.index}`);
+          this.spine.emit(
+            'doorbell',
+            this.sboxSpace,
+            r.bar4,
+            4,
+            r.index,
+            this.spine.observed ? `c2h ${r.index}` : '',
+          );
           this.raiseHostCause(r.index);
         }
         return;
@@ -209,11 +227,11 @@ export class X100Card {
   private ringCard(db: number, vector: number): void {
     this.spine.emit(
       'doorbell',
-      `${this.name}.sbox`,
+      this.sboxSpace,
       db < 8 ? R.APICICR(db) : R.RDMASR(db - 8),
       4,
       db,
-      `h2c ${db}`,
+      this.spine.observed ? `h2c ${db}` : '',
     );
     if (this.inReset) return;
     const cpu = this.cpu;
@@ -221,11 +239,11 @@ export class X100Card {
     this.sched.at(0, () => {
       this.spine.emit(
         'irq',
-        `${this.name}.apic`,
+        this.apicSpace,
         db,
         4,
         vector,
-        `card irq ${db < 8 ? 26 + db : 17 + db - 8} (doorbell ${db})`,
+        this.spine.observed ? `card irq ${db < 8 ? 26 + db : 17 + db - 8} (doorbell ${db})` : '',
       );
       cpu?.onDoorbell(db, vector);
     });
@@ -244,7 +262,7 @@ export class X100Card {
     const enabled = cause & this.regs[R.SICE0 >>> 2];
     if (enabled === 0) return;
     let vectors = 0;
-    for (let v = 0; v < MSIX_VECTORS; v++) if (this.regs[R.MXAR(v) >>> 2] & enabled) vectors |= 1 << v;
+    for (let v = 0; v < MSIX_VECTORS; v++) if (this.regs[MXAR_WORD[v]] & enabled) vectors |= 1 << v;
     if (vectors === 0) return;
     const autoClear = enabled & this.regs[R.SIAC0 >>> 2];
     if (autoClear) this.regs[R.SICR0 >>> 2] = (cause & ~autoClear) >>> 0;
@@ -258,7 +276,14 @@ export class X100Card {
   /** The MSI-X message is a posted write: it lands as its own step, recorded as an 'irq'. */
   private sendMsix(v: number): void {
     this.sched.at(0, () => {
-      this.spine.emit('irq', `${this.name}.msix`, v, 4, this.regs[R.MXAR(v) >>> 2], `MSI-X vector ${v}`);
+      this.spine.emit(
+        'irq',
+        this.msixSpace,
+        v,
+        4,
+        this.regs[MXAR_WORD[v]],
+        this.spine.observed ? `MSI-X vector ${v}` : '',
+      );
       this.hostIrq.msix(this, v);
     });
   }
@@ -280,7 +305,9 @@ export class X100Card {
   /** Host physical address behind a MIC address in the SMPT window, or −1 if no host RAM there. */
   smptToHost(micAddr: number): number {
     if (!isSmptAddress(micAddr)) return -1;
-    const host = smptTranslate(micAddr, (i) => this.regs[R.SMPT(i) >>> 2]);
+    // smptTranslate() with the slot's register read in place (no closure per translation).
+    const off = micAddr - SMPT_WINDOW_BASE;
+    const host = smptBase(this.regs[SMPT_WORD[Math.floor(off / SMPT_PAGE)]]) + (off % SMPT_PAGE);
     // No host RAM in the 32-bit PCI hole (see bus/hostSpace.ts).
     return host < this.hostRam.size && (host < 0xc000_0000 || host >= 0x1_0000_0000) ? host : -1;
   }
@@ -312,6 +339,10 @@ export class X100Card {
     });
   }
 }
+
+/** Dword indices of MXAR0–15 and SMPT0–31 in `regs`. */
+const MXAR_WORD = Int32Array.from({ length: MSIX_VECTORS }, (_, v) => R.MXAR(v) >>> 2);
+const SMPT_WORD = Int32Array.from({ length: SMPT_SLOTS }, (_, i) => R.SMPT(i) >>> 2);
 
 function pow2AtLeast(n: number): number {
   let p = 1;

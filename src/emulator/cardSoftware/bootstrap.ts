@@ -5,7 +5,7 @@
 import type { CardSpace } from '../bus/cardSpace.ts';
 import { MIC_MMIO_CARD_BASE, R } from '../card/sboxRegisters.ts';
 import type { X100Card } from '../card/x100Card.ts';
-import { frame, sleep, type Routine } from '../sim/scheduler.ts';
+import { call, frame, type Routine, sleep } from '../sim/scheduler.ts';
 
 /** Download address the firmware offers: 64 MiB, as on real cards. */
 export const MIC_DOWNLOAD_ADDR = 0x0400_0000;
@@ -30,7 +30,7 @@ export class Bootstrap {
   ) {}
 
   *run(): Routine {
-    yield* frame(this.card.sched, 'bootstrap', { card: this.card.name }, this.post());
+    yield call(frame(this.card.sched, 'bootstrap', { card: this.card.name }, this.post()));
   }
 
   private *post(): Routine {

@@ -7,7 +7,7 @@ import { CardSpace } from '../bus/cardSpace.ts';
 import type { X100Card, CardCpu } from '../card/x100Card.ts';
 import { steppingName } from '../card/pciConfig.ts';
 import { MIC_MMIO_CARD_BASE, R } from '../card/sboxRegisters.ts';
-import { frame, sleep, waitOn, WaitQueue, type Routine, type Task } from '../sim/scheduler.ts';
+import { call, frame, type Routine, sleep, type Task, waitOn, WaitQueue } from '../sim/scheduler.ts';
 import { MIC_HALTED, MIC_POWER_OFF, MIC_RESTART } from '../virtio/devicePage.ts';
 import { VIRTIO_ID_CONSOLE } from '../virtio/virtioIds.ts';
 import { Bootstrap, MIC_DOWNLOAD_ADDR } from './bootstrap.ts';
@@ -19,6 +19,21 @@ import { X100_DEFAULT_CPU } from './shell/cpuinfo.ts';
 import { parseUosHeader, type UosIdentity } from './uosImage.ts';
 import { VirtioConsole } from './virtioConsole.ts';
 import { installCardModules } from './cardModules.ts';
+
+const utf8 = new TextEncoder();
+// The last long text and its bytes: the same output again (a file printed twice) is not
+// encoded twice. The bytes are only read (the hvc writer takes views and put_chars copies).
+let lastText = '';
+let lastBytes = new Uint8Array(0);
+function encodeText(text: string): Uint8Array {
+  if (text === lastText) return lastBytes;
+  const b = utf8.encode(text);
+  if (text.length >= 4096) {
+    lastText = text;
+    lastBytes = b;
+  }
+  return b;
+}
 
 /** Kernel log buffer: physical 32 MiB, 128 KiB; the kernel maps it at 0xFFFFFFFF80000000 + phys. */
 export const LOG_BUF_PHYS = 0x0200_0000;
@@ -136,7 +151,7 @@ export class CardOs implements CardCpu {
   }
 
   private *runHandlers(hs: { name: string; handler: () => Routine }[]): Routine {
-    for (const h of hs) yield* frame(this.sched, h.name, undefined, h.handler());
+    for (const h of hs) yield call(frame(this.sched, h.name, undefined, h.handler()));
   }
 
   onDmaInterrupt(_channel: number): void {
@@ -232,7 +247,7 @@ export class CardOs implements CardCpu {
       orderlyShutdown: (status) => this.shutdown(status),
     });
     this.driver = drv;
-    const rc: number = yield* drv.init();
+    const rc: number = yield call(drv.init());
     if (rc < 0) return;
     this.printk('Freeing unused kernel memory: 1024K');
   }
@@ -251,7 +266,7 @@ export class CardOs implements CardCpu {
   }
 
   private *afterConsoleProbe(probe: Routine<number>): Routine<number> {
-    const rc: number = yield* probe;
+    const rc: number = yield call(probe);
     if (rc < 0) return rc;
     this.printk('virtio_console: hvc0 registered, console [hvc0] enabled');
     // A console re-added after a hot remove reuses the running writer: two writers would put
@@ -274,7 +289,7 @@ export class CardOs implements CardCpu {
     if (text.length === 0) return;
     this.onConsoleText?.(text);
     this.card.spine.emit('console', this.name, 0, text.length, 0, text);
-    this.ttyOut.push(new TextEncoder().encode(text));
+    this.ttyOut.push(encodeText(text));
     this.ttyDirty = true;
     this.ttyWake.signal();
   }
@@ -301,17 +316,21 @@ export class CardOs implements CardCpu {
         if (take === b.length) this.ttyOut.shift();
         else this.ttyOut[0] = b.subarray(take);
       }
-      const chunk = new Uint8Array(total);
-      let o = 0;
-      for (const p of parts) {
-        chunk.set(p, o);
-        o += p.length;
+      // One piece (a long text goes out 4 KiB at a time) is passed as it is: put_chars copies it.
+      let chunk = parts[0];
+      if (parts.length > 1) {
+        chunk = new Uint8Array(total);
+        let o = 0;
+        for (const p of parts) {
+          chunk.set(p, o);
+          o += p.length;
+        }
       }
       const c = this.console;
       if (!c || !c.ready) continue; // console gone: output is lost, as on a dead hvc
       this.ttyWriting = true;
       try {
-        yield* c.putChars(chunk);
+        yield call(c.putChars(chunk));
       } finally {
         this.ttyWriting = false;
       }
@@ -380,11 +399,11 @@ export class CardOs implements CardCpu {
       status === MIC_RESTART ? 'Restarting system' : status === MIC_HALTED ? 'System halted' : 'Power down';
     this.shell?.print?.('\nThe system is going down NOW!\n');
     this.printk(`reboot: ${words}`);
-    yield* this.flushConsole();
+    yield call(this.flushConsole());
     const drv = this.driver;
     if (drv) {
-      yield* drv.removeAll();
-      yield* drv.reportShutdown(status);
+      yield call(drv.removeAll());
+      yield call(drv.reportShutdown(status));
     }
     this.halt();
   }
@@ -396,7 +415,7 @@ export class CardOs implements CardCpu {
       if (!c || !c.ready) return;
       if (this.ttyOut.length === 0 && !this.ttyWriting && c.txInFlight === 0) return;
       yield sleep(1_000_000);
-      yield* c.interrupt();
+      yield call(c.interrupt());
     }
   }
 
@@ -420,8 +439,8 @@ export class CardOs implements CardCpu {
   }
 
   private *doPanic(): Routine {
-    yield* this.flushConsole();
-    if (this.driver) yield* this.driver.panic();
+    yield call(this.flushConsole());
+    if (this.driver) yield call(this.driver.panic());
     this.halt('crashed');
   }
 

@@ -5,7 +5,7 @@
 
 import type { CardSpace } from '../bus/cardSpace.ts';
 import { MIC_MMIO_CARD_BASE, R } from '../card/sboxRegisters.ts';
-import { frame, sleep, type Routine, type Scheduler } from '../sim/scheduler.ts';
+import { call, enterFrame, frame, type Routine, type Scheduler, sleep } from '../sim/scheduler.ts';
 import type { Spine } from '../sim/spine.ts';
 import { DEVICE_CTRL, DEVICE_DESC, VQCONFIG, entryLayout, s8 } from '../virtio/devicePage.ts';
 import { VIRTIO_QUEUE_NAMES, VIRTIO_SHORT_NAMES, deviceName } from '../virtio/virtioIds.ts';
@@ -19,6 +19,9 @@ import {
 } from '../virtio/vring.ts';
 import type { GddrAllocator } from './gddrAllocator.ts';
 import { CardVirtqueue } from './virtqueue.ts';
+
+/** SDBIC0 as the card addresses it. */
+const SDBIC0_CARD = MIC_MMIO_CARD_BASE + R.SDBIC(0);
 
 /** Polls in the handshakes: 100 × 100 ms (§5.5). */
 export const HANDSHAKE_POLLS = 100;
@@ -79,10 +82,15 @@ export class CardVdev {
   /** The card→host doorbell of this device: write DBREQ into SDBIC[c2h_vdev_db]. */
   *notify(): Routine {
     if (this.c2hDb < 0) return; // never ring a −1 doorbell (§2.4)
-    yield* frame(this.p.sched, 'mic_notify', { db: this.c2hDb }, this.ringC2h(this.c2hDb));
-  }
-  private *ringC2h(db: number): Routine {
-    yield this.io.write32(MIC_MMIO_CARD_BASE + R.SDBIC(0) + 4 * db, 0x8000_0000);
+    const db = this.c2hDb;
+    // The 'mic_notify' frame pushed in place (as `yield* frame(…)` would, one level less).
+    const t = this.p.sched.current!;
+    const saved = enterFrame(t, 'mic_notify', { db });
+    try {
+      yield this.io.write32(SDBIC0_CARD + 4 * db, 0x8000_0000);
+    } finally {
+      t.frames = saved;
+    }
   }
 
   *readHostFeatures(): Routine<number> {
@@ -112,7 +120,7 @@ export class CardVdev {
   *setStatus(s: number): Routine {
     this.status = s;
     yield this.io.write8(this.a(this.offset + DEVICE_DESC.status), s);
-    if (s !== 0) yield* this.notify();
+    if (s !== 0) yield call(this.notify());
   }
 
   /**
@@ -120,11 +128,8 @@ export class CardVdev {
    * zeroed used ring in GDDR; then used_address_updated = 1, ring, and wait for the host.
    */
   *findVqs(): Routine<number> {
-    return yield* frame(
-      this.p.sched,
-      'mic_find_vqs',
-      { dev: deviceName(this.type), nvqs: this.numVq },
-      this.doFindVqs(),
+    return yield call(
+      frame(this.p.sched, 'mic_find_vqs', { dev: deviceName(this.type), nvqs: this.numVq }, this.doFindVqs()),
     );
   }
 
@@ -161,7 +166,7 @@ export class CardVdev {
       );
     }
     yield this.io.write8(this.a(l.ctrl + DEVICE_CTRL.used_address_updated), 1);
-    yield* this.notify();
+    yield call(this.notify());
     for (let k = 0; k < HANDSHAKE_POLLS; k++) {
       const v: number = yield this.io.read8(this.a(l.ctrl + DEVICE_CTRL.used_address_updated));
       if (v === 0) return 0;
@@ -177,14 +182,14 @@ export class CardVdev {
 
   /** The card's device reset: host_ack = 0, vdev_reset = 1, ring, wait for host_ack, status = 0. */
   *reset(): Routine {
-    yield* frame(this.p.sched, 'mic_reset_inform_host', { dev: deviceName(this.type) }, this.doReset());
+    yield call(frame(this.p.sched, 'mic_reset_inform_host', { dev: deviceName(this.type) }, this.doReset()));
   }
 
   private *doReset(): Routine {
     const l = this.layout;
     yield this.io.write8(this.a(l.ctrl + DEVICE_CTRL.host_ack), 0);
     yield this.io.write8(this.a(l.ctrl + DEVICE_CTRL.vdev_reset), 1);
-    yield* this.notify();
+    yield call(this.notify());
     let acked = false;
     for (let k = 0; k < HANDSHAKE_POLLS; k++) {
       const v: number = yield this.io.read8(this.a(l.ctrl + DEVICE_CTRL.host_ack));
@@ -207,7 +212,7 @@ export class CardVdev {
 
   /** Read indices for a view without changing anything (card's own state + its memory). */
   *availIdx(i: number): Routine<number> {
-    return yield* readAvailIdx(this.io, this.vqs[i].addrs);
+    return yield call(readAvailIdx(this.io, this.vqs[i].addrs));
   }
 
   *readH2cDbField(): Routine<number> {

@@ -4,7 +4,7 @@
 
 import type { CardSpace } from '../bus/cardSpace.ts';
 import { MIC_MMIO_CARD_BASE, R } from '../card/sboxRegisters.ts';
-import { frame, type Routine } from '../sim/scheduler.ts';
+import { call, frame, type Routine } from '../sim/scheduler.ts';
 import {
   BOOTPARAM,
   DEVICE_CTRL,
@@ -69,7 +69,7 @@ export class MicCardDriver {
   }
 
   *init(): Routine<number> {
-    return yield* frame(this.sched, 'mic_driver_init', undefined, this.doInit());
+    return yield call(frame(this.sched, 'mic_driver_init', undefined, this.doInit()));
   }
 
   private *doInit(): Routine<number> {
@@ -92,16 +92,16 @@ export class MicCardDriver {
       `mic: device page found at MIC 0x${this.dpMic.toString(16)} (SPAD14/15), magic 0x${magic.toString(16)}`,
     );
     this.h2cShutdownDb = this.allocDb();
-    yield* this.programDb(this.h2cShutdownDb);
+    yield call(this.programDb(this.h2cShutdownDb));
     this.h.requestIrq(this.h2cShutdownDb, 'mic_shutdown_isr', () => this.shutdownIsr());
     yield this.io.write8(this.dpMic + BOOTPARAM.h2c_shutdown_db, this.h2cShutdownDb);
     this.h.printk(
       `mic: shutdown doorbell h2c ${this.h2cShutdownDb} (card irq ${this.h2cShutdownDb < 8 ? 26 + this.h2cShutdownDb : 17 + this.h2cShutdownDb - 8})`,
     );
     this.up = true;
-    yield* this.scan();
+    yield call(this.scan());
     this.h2cConfigDb = this.allocDb();
-    yield* this.programDb(this.h2cConfigDb);
+    yield call(this.programDb(this.h2cConfigDb));
     this.h.requestIrq(this.h2cConfigDb, 'mic_config_isr', () => this.scan());
     yield this.io.write8(this.dpMic + BOOTPARAM.h2c_config_db, this.h2cConfigDb);
     this.h.printk(`mic: config doorbell h2c ${this.h2cConfigDb}`);
@@ -110,7 +110,7 @@ export class MicCardDriver {
 
   /** Walk the device page: add new devices, answer hot-remove and config-change requests. */
   *scan(): Routine {
-    yield* frame(this.sched, 'mic_scan_devices', undefined, this.doScan());
+    yield call(frame(this.sched, 'mic_scan_devices', undefined, this.doScan()));
   }
 
   private *doScan(): Routine {
@@ -126,13 +126,13 @@ export class MicCardDriver {
       if (type !== -1) {
         if (existing) {
           const cc: number = yield this.io.read8(this.dpMic + l.ctrl + DEVICE_CTRL.config_change);
-          if (cc === MIC_VIRTIO_PARAM_DEV_REMOVE) yield* this.removeDevice(existing, true);
+          if (cc === MIC_VIRTIO_PARAM_DEV_REMOVE) yield call(this.removeDevice(existing, true));
           else if (cc === MIC_VIRTIO_PARAM_CONFIG_CHANGED) {
-            if (existing.driver?.configChanged) yield* existing.driver.configChanged();
+            if (existing.driver?.configChanged) yield call(existing.driver.configChanged());
             yield this.io.write8(this.dpMic + l.ctrl + DEVICE_CTRL.guest_ack, 1);
           }
         } else {
-          yield* this.addDevice(off, type, numVq, featureLen, configLen);
+          yield call(this.addDevice(off, type, numVq, featureLen, configLen));
         }
       }
       off += totalSize(numVq, featureLen, configLen);
@@ -155,7 +155,7 @@ export class MicCardDriver {
     vdev.driver = driver;
     const l = vdev.layout;
     vdev.h2cDb = this.allocDb();
-    yield* this.programDb(vdev.h2cDb);
+    yield call(this.programDb(vdev.h2cDb));
     this.h.requestIrq(vdev.h2cDb, `mic_virtio_intr ${deviceName(type)}`, () => driver.interrupt());
     yield this.io.write8(this.dpMic + l.ctrl + DEVICE_CTRL.h2c_vdev_db, vdev.h2cDb);
     vdev.c2hDb = s8(yield this.io.read8(this.dpMic + l.ctrl + DEVICE_CTRL.c2h_vdev_db));
@@ -168,7 +168,7 @@ export class MicCardDriver {
     this.h.printk(
       `mic_virtio: ${deviceName(type)} (type ${type}) at dp offset 0x${off.toString(16)}: ${numVq} queues, h2c_vdev_db ${vdev.h2cDb}, c2h_vdev_db ${vdev.c2hDb}`,
     );
-    const rc: number = yield* driver.probe();
+    const rc: number = yield call(driver.probe());
     if (rc < 0) {
       this.h.printk(`mic_virtio: ${deviceName(type)} probe failed: ${rc}`);
       return;
@@ -178,21 +178,23 @@ export class MicCardDriver {
 
   /** Hot-remove responder / card shutdown: unregister, reset if DRIVER_OK, guest_ack, type −1. */
   *removeDevice(vdev: CardVdev, hostRequested: boolean): Routine {
-    yield* frame(
-      this.sched,
-      'mic_remove_device',
-      { dev: deviceName(vdev.type) },
-      this.doRemove(vdev, hostRequested),
+    yield call(
+      frame(
+        this.sched,
+        'mic_remove_device',
+        { dev: deviceName(vdev.type) },
+        this.doRemove(vdev, hostRequested),
+      ),
     );
   }
 
   private *doRemove(vdev: CardVdev, hostRequested: boolean): Routine {
     const l = vdev.layout;
     const status: number = yield this.io.read8(this.dpMic + vdev.offset + DEVICE_DESC.status);
-    if (vdev.driver) yield* vdev.driver.remove();
+    if (vdev.driver) yield call(vdev.driver.remove());
     this.h.freeIrq(vdev.h2cDb, `mic_virtio_intr ${deviceName(vdev.type)}`);
     this.freeDb(vdev.h2cDb);
-    if (status & VIRTIO_CONFIG_S_DRIVER_OK) yield* vdev.reset();
+    if (status & VIRTIO_CONFIG_S_DRIVER_OK) yield call(vdev.reset());
     vdev.freeQueues();
     vdev.up = false;
     this.vdevs.splice(this.vdevs.indexOf(vdev), 1);
@@ -207,7 +209,7 @@ export class MicCardDriver {
     for (const v of [...this.vdevs]) {
       const l = v.layout;
       yield this.io.write8(this.dpMic + l.ctrl + DEVICE_CTRL.config_change, MIC_VIRTIO_PARAM_DEV_REMOVE);
-      yield* this.removeDevice(v, false);
+      yield call(this.removeDevice(v, false));
       yield this.io.write8(this.dpMic + l.ctrl + DEVICE_CTRL.config_change, 0);
       yield this.io.write8(this.dpMic + l.ctrl + DEVICE_CTRL.guest_ack, 0);
     }
@@ -220,24 +222,26 @@ export class MicCardDriver {
 
   /** Orderly halt/poweroff/restart report (§4.4 step 6). */
   *reportShutdown(status: number): Routine {
-    yield* frame(
-      this.sched,
-      'mic_shutdown_host',
-      { status: SHUTDOWN_STATUS[status] ?? status },
-      this.doReport(status),
+    yield call(
+      frame(
+        this.sched,
+        'mic_shutdown_host',
+        { status: SHUTDOWN_STATUS[status] ?? status },
+        this.doReport(status),
+      ),
     );
   }
   private *doReport(status: number): Routine {
     if (!this.up) return;
     yield this.io.write8(this.dpMic + BOOTPARAM.shutdown_status, status);
     const db = s8(yield this.io.read8(this.dpMic + BOOTPARAM.c2h_shutdown_db));
-    yield* this.ringHost(db);
+    yield call(this.ringHost(db));
     yield this.io.write8(this.dpMic + BOOTPARAM.h2c_shutdown_db, 0xff);
   }
 
   /** Panic notifier (§4.4 step 5): doorbells to −1, status crashed, ring c2h_shutdown_db. */
   *panic(): Routine {
-    yield* frame(this.sched, 'mic_panic_event', undefined, this.doPanic());
+    yield call(frame(this.sched, 'mic_panic_event', undefined, this.doPanic()));
   }
   private *doPanic(): Routine {
     if (!this.up) return;
@@ -245,7 +249,7 @@ export class MicCardDriver {
     yield this.io.write8(this.dpMic + BOOTPARAM.h2c_shutdown_db, 0xff);
     yield this.io.write8(this.dpMic + BOOTPARAM.shutdown_status, MIC_CRASHED);
     const db = s8(yield this.io.read8(this.dpMic + BOOTPARAM.c2h_shutdown_db));
-    yield* this.ringHost(db);
+    yield call(this.ringHost(db));
   }
 
   /** h2c_shutdown_db: if the host set shutdown_card, power off in order. */

@@ -32,7 +32,7 @@ export {
   VIRTIO_BLK_S_UNSUPP,
   VIRTIO_BLK_ID_BYTES,
 } from '../virtio/virtioBlk.ts';
-import { frame, waitOn, WaitQueue, type Routine } from '../sim/scheduler.ts';
+import { call, frame, type Routine, waitOn, WaitQueue } from '../sim/scheduler.ts';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
@@ -80,6 +80,38 @@ interface Pending {
   usedLen: number;
   /** 0, or −errno when the device went away before completing the chain. */
   error: number;
+}
+
+/**
+ * virtio_blk_outhdr {u32 type, u32 ioprio = 0, u64 sector}, stored byte-wise (a DataView would
+ * move the small array off the V8 heap); the same bytes DataView setters give, BigInt included.
+ */
+function outhdr(type: number, sector: number): Uint8Array {
+  const b = new Uint8Array(16);
+  const s = Math.max(0, Math.floor(sector));
+  if (!(s <= Number.MAX_SAFE_INTEGER)) {
+    // Rare: let BigInt say what it says about huge or non-finite sectors (it throws for ∞).
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, type >>> 0, true);
+    dv.setBigUint64(8, BigInt(s), true);
+    return b;
+  }
+  const t = type >>> 0;
+  b[0] = t;
+  b[1] = t >>> 8;
+  b[2] = t >>> 16;
+  b[3] = t >>> 24;
+  const lo = s % 0x1_0000_0000;
+  const hi = Math.floor(s / 0x1_0000_0000);
+  b[8] = lo;
+  b[9] = lo >>> 8;
+  b[10] = lo >>> 16;
+  b[11] = lo >>> 24;
+  b[12] = hi;
+  b[13] = hi >>> 8;
+  b[14] = hi >>> 16;
+  b[15] = hi >>> 24;
+  return b;
 }
 
 /** Linux string_get_size(): 3 significant digits, "67.1 MB" / "64.0 MiB". */
@@ -167,22 +199,22 @@ export class VirtioBlock implements VirtioDriver {
   }
 
   *probe(): Routine<number> {
-    return yield* frame(this.sched, 'virtblk_probe', undefined, this.doProbe());
+    return yield call(frame(this.sched, 'virtblk_probe', undefined, this.doProbe()));
   }
 
   private *doProbe(): Routine<number> {
     const v = this.vdev;
-    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
-    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-    const host: number = yield* v.readHostFeatures();
+    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE));
+    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER));
+    const host: number = yield call(v.readHostFeatures());
     const accepted = host & ((1 << VIRTIO_BLK_F_SEG_MAX) | (1 << VIRTIO_BLK_F_RO));
-    yield* v.writeGuestFeatures(accepted);
-    const rc: number = yield* v.findVqs();
+    yield call(v.writeGuestFeatures(accepted));
+    const rc: number = yield call(v.findVqs());
     if (rc < 0) return rc;
-    const cap: Uint8Array = yield* v.readConfig(0, 8);
+    const cap: Uint8Array = yield call(v.readConfig(0, 8));
     this.capacity = Number(new DataView(cap.buffer, cap.byteOffset, 8).getBigUint64(0, true));
     if (accepted & (1 << VIRTIO_BLK_F_SEG_MAX)) {
-      const sm: Uint8Array = yield* v.readConfig(12, 4);
+      const sm: Uint8Array = yield call(v.readConfig(12, 4));
       const n = new DataView(sm.buffer, sm.byteOffset, 4).getUint32(0, true);
       // Two descriptors of every chain are the header and the status byte.
       this.segMax = Math.max(1, Math.min(n, v.vqs[0].num - 2));
@@ -191,7 +223,7 @@ export class VirtioBlock implements VirtioDriver {
     const others = registry.get(this.os)?.filter((b) => b.ready && b.owner === this.owner) ?? [];
     this.diskName = `vd${String.fromCharCode(0x61 + others.length)}`;
     this.busIndex = Math.max(0, this.owner?.vdevs.indexOf(v) ?? 0);
-    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK);
+    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK));
     this.ready = true;
     this.register();
     const bytes = this.capacity * SECTOR_SIZE;
@@ -218,7 +250,7 @@ export class VirtioBlock implements VirtioDriver {
   /** virtblk_done: take every used chain, wake its waiter. */
   *interrupt(): Routine {
     if (!this.ready) return;
-    yield* frame(this.sched, 'virtblk_done', undefined, this.doInterrupt());
+    yield call(frame(this.sched, 'virtblk_done', undefined, this.doInterrupt()));
   }
 
   private *doInterrupt(): Routine {
@@ -226,7 +258,7 @@ export class VirtioBlock implements VirtioDriver {
     if (!vq) return;
     let n = 0;
     for (;;) {
-      const got: { token: Pending; len: number } | null = yield* vq.getBuf();
+      const got: { token: Pending; len: number } | null = yield call(vq.getBuf());
       if (!got) break;
       got.token.done = true;
       got.token.usedLen = got.len;
@@ -239,7 +271,7 @@ export class VirtioBlock implements VirtioDriver {
   }
 
   *remove(): Routine {
-    yield* frame(this.sched, 'virtblk_remove', undefined, this.doRemove());
+    yield call(frame(this.sched, 'virtblk_remove', undefined, this.doRemove()));
   }
 
   // A routine like every driver hook, though removal only fails the waiters.
@@ -260,8 +292,9 @@ export class VirtioBlock implements VirtioDriver {
    * Returns the device's answer, or −errno if the chain could not be issued (−ENODEV device
    * gone, −EINVAL more than seg_max segments, −ENOMEM no GDDR).
    */
-  *submit(r: BlkRequest): Routine<BlkResult | number> {
-    return yield* frame(this.sched, 'virtio_queue_rq', { type: r.type, sector: r.sector }, this.doSubmit(r));
+  submit(r: BlkRequest): Routine<BlkResult | number> {
+    // The frame routine itself, not a generator around it (one level less per step).
+    return frame(this.sched, 'virtio_queue_rq', { type: r.type, sector: r.sector }, this.doSubmit(r));
   }
 
   private *doSubmit(r: BlkRequest): Routine<BlkResult | number> {
@@ -280,12 +313,7 @@ export class VirtioBlock implements VirtioDriver {
     const base = gddr.alloc(bytes);
     if (base < 0) return -ENOMEM;
     try {
-      const hdr = new Uint8Array(16);
-      const hv = new DataView(hdr.buffer);
-      hv.setUint32(0, r.type >>> 0, true);
-      hv.setUint32(4, 0, true);
-      hv.setBigUint64(8, BigInt(Math.max(0, Math.floor(r.sector))), true);
-      yield this.io.write(base, hdr);
+      yield this.io.write(base, outhdr(r.type, r.sector));
       yield this.io.write8(base + 64, 0xff);
       if (r.out && dataLen > 0) yield this.io.write(base + BLK_SEGMENT_SIZE, r.out);
       const sgs: Sg[] = [{ addr: base, len: 16, write: false }];
@@ -298,11 +326,11 @@ export class VirtioBlock implements VirtioDriver {
       }
       sgs.push({ addr: base + 64, len: 1, write: true });
       const p: Pending = { done: false, usedLen: 0, error: 0 };
-      const head: number = yield* vq.add(sgs, p);
+      const head: number = yield call(vq.add(sgs, p));
       if (head < 0) return -EIO; // the queue is broken
       this.inflight.add(p);
       try {
-        yield* frame(this.sched, 'virtqueue_kick', undefined, vq.kick());
+        yield call(frame(this.sched, 'virtqueue_kick', undefined, vq.kick()));
         while (!p.done) yield waitOn(this.doneQ);
       } finally {
         this.inflight.delete(p);
@@ -334,39 +362,47 @@ export class VirtioBlock implements VirtioDriver {
   }
 
   /** Read `count` sectors from `sector`. Returns the bytes or −errno. */
-  *read(sector: number, count: number): Routine<Uint8Array | number> {
-    return yield* frame(this.sched, 'virtblk_read', { sector, count }, this.doRead(sector, count));
+  read(sector: number, count: number): Routine<Uint8Array | number> {
+    return frame(this.sched, 'virtblk_read', { sector, count }, this.doRead(sector, count));
   }
 
   private *doRead(sector: number, count: number): Routine<Uint8Array | number> {
     if (!this.ready) return -ENODEV;
-    const out = new Uint8Array(Math.max(0, count) * SECTOR_SIZE);
-    if (count <= 0) return out;
+    if (count <= 0) return new Uint8Array(0);
     if (this.beyondEnd(0, sector, count)) return -EIO;
+    // Made only when the read takes more than one request.
+    let out: Uint8Array | null = null;
     const per = this.maxRequestBytes / SECTOR_SIZE;
     for (let done = 0; done < count;) {
       const n = Math.min(per, count - done);
-      const res: BlkResult | number = yield* this.submit({
-        type: VIRTIO_BLK_T_IN,
-        sector: sector + done,
-        inLen: n * SECTOR_SIZE,
-      });
+      const res: BlkResult | number = yield call(
+        this.submit({
+          type: VIRTIO_BLK_T_IN,
+          sector: sector + done,
+          inLen: n * SECTOR_SIZE,
+        }),
+      );
       if (typeof res === 'number') return res;
       const err = this.statusErrno(res.status, '', sector + done);
       if (err) return err;
+      // One request for the whole read: its bytes are the answer (no second copy).
+      if (n === count) return res.data;
+      out ??= new Uint8Array(count * SECTOR_SIZE);
       out.set(res.data, done * SECTOR_SIZE);
       done += n;
     }
-    return out;
+    return out ?? new Uint8Array(count * SECTOR_SIZE);
   }
 
   /** Write whole sectors at `sector`. Returns 0 or −errno (−EROFS on a read-only disk). */
   *write(sector: number, data: Uint8Array): Routine<number> {
-    return yield* frame(
-      this.sched,
-      'virtblk_write',
-      { sector, count: data.length / SECTOR_SIZE },
-      this.doWrite(sector, data),
+    return yield call(
+      frame(
+        this.sched,
+        'virtblk_write',
+        { sector, count: data.length / SECTOR_SIZE },
+        this.doWrite(sector, data),
+      ),
     );
   }
 
@@ -380,11 +416,13 @@ export class VirtioBlock implements VirtioDriver {
     const per = this.maxRequestBytes / SECTOR_SIZE;
     for (let done = 0; done < count;) {
       const n = Math.min(per, count - done);
-      const res: BlkResult | number = yield* this.submit({
-        type: VIRTIO_BLK_T_OUT,
-        sector: sector + done,
-        out: data.subarray(done * SECTOR_SIZE, (done + n) * SECTOR_SIZE),
-      });
+      const res: BlkResult | number = yield call(
+        this.submit({
+          type: VIRTIO_BLK_T_OUT,
+          sector: sector + done,
+          out: data.subarray(done * SECTOR_SIZE, (done + n) * SECTOR_SIZE),
+        }),
+      );
       if (typeof res === 'number') return res;
       const err = this.statusErrno(res.status, '', sector + done);
       if (err) return err;
@@ -395,26 +433,28 @@ export class VirtioBlock implements VirtioDriver {
 
   /** Cache flush (what `sync` and conv=fsync issue). 0 or −errno. */
   *flush(): Routine<number> {
-    return yield* frame(this.sched, 'virtblk_flush', undefined, this.doFlush());
+    return yield call(frame(this.sched, 'virtblk_flush', undefined, this.doFlush()));
   }
 
   private *doFlush(): Routine<number> {
-    const res: BlkResult | number = yield* this.submit({ type: VIRTIO_BLK_T_FLUSH, sector: 0 });
+    const res: BlkResult | number = yield call(this.submit({ type: VIRTIO_BLK_T_FLUSH, sector: 0 }));
     if (typeof res === 'number') return res;
     return this.statusErrno(res.status, 'flush', 0);
   }
 
   /** The device serial (GET_ID, 20 bytes, up to the first NUL). Returns it or −errno. */
   *getId(): Routine<string | number> {
-    return yield* frame(this.sched, 'virtblk_get_id', undefined, this.doGetId());
+    return yield call(frame(this.sched, 'virtblk_get_id', undefined, this.doGetId()));
   }
 
   private *doGetId(): Routine<string | number> {
-    const res: BlkResult | number = yield* this.submit({
-      type: VIRTIO_BLK_T_GET_ID,
-      sector: 0,
-      inLen: VIRTIO_BLK_ID_BYTES,
-    });
+    const res: BlkResult | number = yield call(
+      this.submit({
+        type: VIRTIO_BLK_T_GET_ID,
+        sector: 0,
+        inLen: VIRTIO_BLK_ID_BYTES,
+      }),
+    );
     if (typeof res === 'number') return res;
     if (res.status === VIRTIO_BLK_S_UNSUPP) return -EOPNOTSUPP;
     if (res.status !== VIRTIO_BLK_S_OK) return -EIO;

@@ -2,7 +2,7 @@
 // receiveq filled with 4 KiB GDDR buffers, queue 1 transmitq for put_chars. Received bytes go to
 // the tty (the shell); the tty writer calls putChars.
 
-import { frame, sleep, type Routine } from '../sim/scheduler.ts';
+import { call, frame, type Routine, sleep } from '../sim/scheduler.ts';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
@@ -35,20 +35,20 @@ export class VirtioConsole implements VirtioDriver {
   }
 
   *probe(): Routine<number> {
-    return yield* frame(this.sched, 'virtcons_probe', undefined, this.doProbe());
+    return yield call(frame(this.sched, 'virtcons_probe', undefined, this.doProbe()));
   }
 
   private *doProbe(): Routine<number> {
     const v = this.vdev;
-    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
-    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-    const host: number = yield* v.readHostFeatures();
+    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE));
+    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER));
+    const host: number = yield call(v.readHostFeatures());
     // Single-port console: we use none of the offered features (mpssd offers none).
-    yield* v.writeGuestFeatures(host & 0);
-    const rc: number = yield* v.findVqs();
+    yield call(v.writeGuestFeatures(host & 0));
+    const rc: number = yield call(v.findVqs());
     if (rc < 0) return rc;
-    yield* frame(this.sched, 'fill_queue', undefined, this.fillRx());
-    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK);
+    yield call(frame(this.sched, 'fill_queue', undefined, this.fillRx()));
+    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK));
     this.ready = true;
     return 0;
   }
@@ -58,43 +58,43 @@ export class VirtioConsole implements VirtioDriver {
     while (rx.numFree > 0) {
       const buf = this.vdev.p.gddr.alloc(BUF);
       if (buf < 0) break;
-      const head: number = yield* rx.add([{ addr: buf, len: BUF, write: true }], buf);
+      const head: number = yield call(rx.add([{ addr: buf, len: BUF, write: true }], buf));
       if (head < 0) {
         this.vdev.p.gddr.release(buf, BUF);
         break;
       }
       this.rxCount++;
     }
-    yield* rx.kick();
+    yield call(rx.kick());
   }
 
   /** vring_interrupt for both queues. */
   *interrupt(): Routine {
     if (!this.ready) return;
-    yield* frame(this.sched, 'virtcons_intr', undefined, this.doInterrupt());
+    yield call(frame(this.sched, 'virtcons_intr', undefined, this.doInterrupt()));
   }
 
   private *doInterrupt(): Routine {
     const [rx] = this.vdev.vqs;
     let readded = false;
     for (;;) {
-      const got: { token: number; len: number } | null = yield* rx.getBuf();
+      const got: { token: number; len: number } | null = yield call(rx.getBuf());
       if (!got) break;
       if (got.len > 0) {
         const data: Uint8Array = yield this.io.read(got.token, Math.min(got.len, BUF));
         this.tty.receive(data);
       }
-      yield* rx.add([{ addr: got.token, len: BUF, write: true }], got.token);
+      yield call(rx.add([{ addr: got.token, len: BUF, write: true }], got.token));
       readded = true;
     }
-    if (readded) yield* rx.kick();
-    yield* this.reclaimTx();
+    if (readded) yield call(rx.kick());
+    yield call(this.reclaimTx());
   }
 
   private *reclaimTx(): Routine {
     const tx = this.vdev.vqs[1];
     for (;;) {
-      const got: { token: number } | null = yield* tx.getBuf();
+      const got: { token: number } | null = yield call(tx.getBuf());
       if (!got) return;
       this.txFree.push(got.token);
     }
@@ -108,7 +108,9 @@ export class VirtioConsole implements VirtioDriver {
 
   /** put_chars: copy into a GDDR buffer, add to transmitq, kick. */
   *putChars(bytes: Uint8Array): Routine<number> {
-    return yield* frame(this.sched, 'virtio_console.put_chars', { len: bytes.length }, this.doPut(bytes));
+    return yield call(
+      frame(this.sched, 'virtio_console.put_chars', { len: bytes.length }, this.doPut(bytes)),
+    );
   }
 
   private *doPut(bytes: Uint8Array): Routine<number> {
@@ -117,7 +119,7 @@ export class VirtioConsole implements VirtioDriver {
     let done = 0;
     while (done < bytes.length) {
       if (tx.numFree === 0) {
-        yield* this.reclaimTx();
+        yield call(this.reclaimTx());
         if (tx.numFree === 0) {
           // Like __send_to_port, wait for the host to give buffers back.
           yield sleep(10_000);
@@ -129,8 +131,8 @@ export class VirtioConsole implements VirtioDriver {
       if (buf < 0) return -12;
       const n = Math.min(BUF, bytes.length - done);
       yield this.io.write(buf, bytes.subarray(done, done + n));
-      yield* tx.add([{ addr: buf, len: n, write: false }], buf);
-      yield* tx.kick();
+      yield call(tx.add([{ addr: buf, len: n, write: false }], buf));
+      yield call(tx.kick());
       done += n;
     }
     return done;

@@ -15,7 +15,7 @@
 // chains are [hdr R, frame R]. Like Linux, transmit completions do not interrupt (avail flags
 // NO_INTERRUPT on the transmitq): used transmit buffers are reclaimed at the next xmit.
 
-import { frame, sleep, waitOn, WaitQueue, type Routine } from '../sim/scheduler.ts';
+import { call, frame, type Routine, sleep, waitOn, WaitQueue } from '../sim/scheduler.ts';
 import { writeAvailFlags } from '../virtio/vring.ts';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
@@ -105,22 +105,22 @@ export class VirtioNet implements VirtioDriver, NetLink {
   }
 
   *probe(): Routine<number> {
-    return yield* frame(this.sched, 'virtnet_probe', undefined, this.doProbe());
+    return yield call(frame(this.sched, 'virtnet_probe', undefined, this.doProbe()));
   }
 
   private *doProbe(): Routine<number> {
     const v = this.vdev;
-    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
-    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-    const host: number = yield* v.readHostFeatures();
-    yield* v.writeGuestFeatures(host & VIRTIO_NET_DRIVER_FEATURES);
+    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE));
+    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER));
+    const host: number = yield call(v.readHostFeatures());
+    yield call(v.writeGuestFeatures(host & VIRTIO_NET_DRIVER_FEATURES));
     this.csumOffload = (v.features & (1 << VIRTIO_NET_F_CSUM)) !== 0;
-    const rc: number = yield* v.findVqs();
+    const rc: number = yield call(v.findVqs());
     if (rc < 0) return rc;
     // virtqueue_disable_cb on the transmitq: no interrupt per sent frame.
-    yield* writeAvailFlags(this.io, v.vqs[1].addrs, VRING_AVAIL_F_NO_INTERRUPT);
-    yield* frame(this.sched, 'try_fill_recv', undefined, this.fillRx());
-    yield* v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK);
+    yield call(writeAvailFlags(this.io, v.vqs[1].addrs, VRING_AVAIL_F_NO_INTERRUPT));
+    yield call(frame(this.sched, 'try_fill_recv', undefined, this.fillRx()));
+    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK));
     this.ready = true;
     this.stack.link = this;
     return 0;
@@ -131,22 +131,24 @@ export class VirtioNet implements VirtioDriver, NetLink {
     while (rx.numFree >= 2) {
       const buf = this.vdev.p.gddr.alloc(NET_BUF_SIZE, NET_BUF_DATA);
       if (buf < 0) break;
-      const head: number = yield* this.postRx(buf);
+      const head: number = yield call(this.postRx(buf));
       if (head < 0) {
         this.vdev.p.gddr.release(buf, NET_BUF_SIZE);
         break;
       }
     }
-    yield* rx.kick();
+    yield call(rx.kick());
   }
 
   private *postRx(buf: number): Routine<number> {
-    return yield* this.vdev.vqs[0].add(
-      [
-        { addr: buf, len: VIRTIO_NET_HDR.SIZE, write: true },
-        { addr: buf + NET_BUF_DATA, len: ETH_FRAME_MAX, write: true },
-      ],
-      buf,
+    return yield call(
+      this.vdev.vqs[0].add(
+        [
+          { addr: buf, len: VIRTIO_NET_HDR.SIZE, write: true },
+          { addr: buf + NET_BUF_DATA, len: ETH_FRAME_MAX, write: true },
+        ],
+        buf,
+      ),
     );
   }
 
@@ -162,7 +164,7 @@ export class VirtioNet implements VirtioDriver, NetLink {
     try {
       do {
         this.pollAgain = false;
-        yield* frame(this.sched, 'virtnet_poll', undefined, this.poll());
+        yield call(frame(this.sched, 'virtnet_poll', undefined, this.poll()));
       } while (this.pollAgain && this.ready);
     } finally {
       this.inPoll = false;
@@ -174,7 +176,7 @@ export class VirtioNet implements VirtioDriver, NetLink {
     const got: { frame: Uint8Array; dataValid: boolean }[] = [];
     let reposted = false;
     for (;;) {
-      const u: { token: number; len: number } | null = yield* rx.getBuf();
+      const u: { token: number; len: number } | null = yield call(rx.getBuf());
       if (!u) break;
       const buf = u.token;
       const len = u.len - VIRTIO_NET_HDR.SIZE;
@@ -189,12 +191,12 @@ export class VirtioNet implements VirtioDriver, NetLink {
         this.stats.rxFrames++;
       }
       if (!this.ready) return;
-      yield* this.postRx(buf);
+      yield call(this.postRx(buf));
       reposted = true;
     }
-    if (reposted) yield* rx.kick();
+    if (reposted) yield call(rx.kick());
     for (const g of got)
-      yield* frame(this.sched, 'netif_receive_skb', undefined, this.stack.input(g.frame, g.dataValid));
+      yield call(frame(this.sched, 'netif_receive_skb', undefined, this.stack.input(g.frame, g.dataValid)));
     // Transmit buffers are reclaimed in xmit, under the transmit lock (getBuf is not reentrant).
   }
 
@@ -202,7 +204,7 @@ export class VirtioNet implements VirtioDriver, NetLink {
   private *reclaimTx(): Routine {
     const tx = this.vdev.vqs[1];
     for (;;) {
-      const u: { token: number } | null = yield* tx.getBuf();
+      const u: { token: number } | null = yield call(tx.getBuf());
       if (!u) return;
       this.txFree.push(u.token);
     }
@@ -210,7 +212,7 @@ export class VirtioNet implements VirtioDriver, NetLink {
 
   /** start_xmit: [hdr, frame] as two readable descriptors, then kick. 0 or −errno. */
   *xmit(f: Uint8Array, partial: { start: number; offset: number } | null = null): Routine<number> {
-    return yield* frame(this.sched, 'start_xmit', { len: f.length }, this.doXmit(f, partial));
+    return yield call(frame(this.sched, 'start_xmit', { len: f.length }, this.doXmit(f, partial)));
   }
 
   private *doXmit(f: Uint8Array, partial: { start: number; offset: number } | null): Routine<number> {
@@ -220,14 +222,14 @@ export class VirtioNet implements VirtioDriver, NetLink {
     this.txLocked = true;
     try {
       const tx = this.vdev.vqs[1];
-      yield* this.reclaimTx();
+      yield call(this.reclaimTx());
       for (let i = 0; tx.numFree < 2; i++) {
         if (i >= TX_WAIT_STEPS || !this.ready) {
           this.stats.txBusy++;
           return -EBUSY;
         }
         yield sleep(TX_WAIT_STEP_NS);
-        yield* this.reclaimTx();
+        yield call(this.reclaimTx());
       }
       let buf = this.txFree.pop();
       if (buf === undefined) buf = this.vdev.p.gddr.alloc(NET_BUF_SIZE, NET_BUF_DATA);
@@ -241,19 +243,21 @@ export class VirtioNet implements VirtioDriver, NetLink {
         : encodeNetHdr();
       yield this.io.write(buf, hdr);
       yield this.io.write(buf + NET_BUF_DATA, f);
-      const head: number = yield* tx.add(
-        [
-          { addr: buf, len: VIRTIO_NET_HDR.SIZE, write: false },
-          { addr: buf + NET_BUF_DATA, len: f.length, write: false },
-        ],
-        buf,
+      const head: number = yield call(
+        tx.add(
+          [
+            { addr: buf, len: VIRTIO_NET_HDR.SIZE, write: false },
+            { addr: buf + NET_BUF_DATA, len: f.length, write: false },
+          ],
+          buf,
+        ),
       );
       if (head < 0) {
         this.txFree.push(buf);
         return -EBUSY;
       }
       this.stats.txFrames++;
-      yield* tx.kick();
+      yield call(tx.kick());
       return 0;
     } finally {
       this.txLocked = false;
@@ -304,7 +308,7 @@ export class CardNet {
   }
 
   private *afterProbe(d: VirtioNet, probe: Routine<number>): Routine<number> {
-    const rc: number = yield* probe;
+    const rc: number = yield call(probe);
     if (rc < 0) return rc;
     const s = d.stack;
     this.os.printk(

@@ -5,13 +5,13 @@
 import type { HostSpace } from '../bus/hostSpace.ts';
 import type { X100Card } from '../card/x100Card.ts';
 import { CFG } from '../card/pciConfig.ts';
-import { frame, type Routine, type Scheduler } from '../sim/scheduler.ts';
+import { call, frame, type Routine, type Scheduler } from '../sim/scheduler.ts';
 
 export const BAR0_WINDOW_BASE = 0x380_0000_0000;
 export const BAR4_WINDOW_BASE = 0xde00_0000;
 
 export function* enumerate(sched: Scheduler, io: HostSpace, cards: readonly X100Card[]): Routine {
-  yield* frame(sched, 'pci_scan_bus', undefined, doEnumerate(io, cards));
+  yield call(frame(sched, 'pci_scan_bus', undefined, doEnumerate(io, cards)));
 }
 
 function* sizeBar(io: HostSpace, card: X100Card, reg: number): Routine<number> {
@@ -29,12 +29,12 @@ function* doEnumerate(io: HostSpace, cards: readonly X100Card[]): Routine {
   for (const card of cards) {
     const vendor: number = yield io.cfgRead32(card, CFG.VENDOR_ID);
     if ((vendor & 0xffff) === 0xffff) continue;
-    const size0: number = yield* sizeBar(io, card, CFG.BAR0);
+    const size0: number = yield call(sizeBar(io, card, CFG.BAR0));
     high = Math.ceil(high / size0) * size0;
     yield io.cfgWrite32(card, CFG.BAR0, high % 2 ** 32);
     yield io.cfgWrite32(card, CFG.BAR1, Math.floor(high / 2 ** 32));
     high += size0;
-    const size4: number = yield* sizeBar(io, card, CFG.BAR4);
+    const size4: number = yield call(sizeBar(io, card, CFG.BAR4));
     low = Math.ceil(low / size4) * size4;
     yield io.cfgWrite32(card, CFG.BAR4, low);
     yield io.cfgWrite32(card, CFG.BAR5, 0);

@@ -71,12 +71,21 @@ interface RangeEntry<T> {
 interface SpaceRanges<T> {
   pages: Map<number, RangeEntry<T>[]>;
   wide: RangeEntry<T>[];
+  /** Lowest start and highest end of every entry: an access outside them finds nothing. */
+  lo: number;
+  hi: number;
 }
 
 interface KindBucket<T> {
   buckets: Map<number, T[]>;
   byCard: boolean;
   byValue: boolean;
+}
+
+/** Everything armed for one event kind: one map lookup per event finds both. */
+interface KindEntry<T> {
+  bucket: KindBucket<T> | null;
+  spaces: Map<string, SpaceRanges<T>> | null;
 }
 
 const ANY = -1;
@@ -88,8 +97,13 @@ function bucketKey(card: number, value: number): number {
 }
 
 export class EventIndex<T> {
-  private readonly kinds = new Map<EventKind, KindBucket<T>>();
-  private readonly ranges = new Map<EventKind, Map<string, SpaceRanges<T>>>();
+  private readonly byKind = new Map<EventKind, KindEntry<T>>();
+  // The last kind and space looked up (events come in runs of one kind on one space).
+  private lastKind: string | null = null;
+  private lastEntry: KindEntry<T> | undefined = undefined;
+  private lastSpaceOf: KindEntry<T> | undefined = undefined;
+  private lastSpace: string | null = null;
+  private lastRanges: SpaceRanges<T> | undefined = undefined;
   private readonly scratch: T[] = [];
   private stamp = 0;
   private busy = false;
@@ -106,29 +120,41 @@ export class EventIndex<T> {
 
   /** Event kinds with at least one entry. */
   get armedKinds(): EventKind[] {
-    const out = new Set<EventKind>([...this.kinds.keys(), ...this.ranges.keys()]);
-    return [...out];
+    return [...this.byKind.keys()];
   }
 
   clear(): void {
-    this.kinds.clear();
-    this.ranges.clear();
+    this.byKind.clear();
     this.count = 0;
+    this.forget();
+  }
+
+  /** Drop the last-lookup cache (after any change to the entries). */
+  private forget(): void {
+    this.lastKind = null;
+    this.lastEntry = undefined;
+    this.lastSpaceOf = undefined;
+    this.lastSpace = null;
+    this.lastRanges = undefined;
+  }
+
+  private entry(kind: EventKind): KindEntry<T> {
+    this.forget();
+    let k = this.byKind.get(kind);
+    if (!k) this.byKind.set(kind, (k = { bucket: null, spaces: null }));
+    return k;
   }
 
   addKind(key: KindKey, item: T): void {
     const card = key.card ?? ANY;
     const value = key.value ?? ANY;
-    let b = this.kinds.get(key.kind);
-    if (!b) {
-      b = { buckets: new Map(), byCard: false, byValue: false };
-      this.kinds.set(key.kind, b);
-    }
+    const k = this.entry(key.kind);
+    const b = (k.bucket ??= { buckets: new Map(), byCard: false, byValue: false });
     if (card !== ANY) b.byCard = true;
     if (value !== ANY) b.byValue = true;
-    const k = bucketKey(card, value >>> 0 === value ? value : ANY);
-    let list = b.buckets.get(k);
-    if (!list) b.buckets.set(k, (list = []));
+    const bk = bucketKey(card, value >>> 0 === value ? value : ANY);
+    let list = b.buckets.get(bk);
+    if (!list) b.buckets.set(bk, (list = []));
     list.push(item);
     this.count++;
   }
@@ -137,11 +163,13 @@ export class EventIndex<T> {
   addRange(kinds: readonly EventKind[], space: string, start: number, length: number, item: T): void {
     const len = Math.max(1, length);
     for (const kind of kinds) {
-      let bySpace = this.ranges.get(kind);
-      if (!bySpace) this.ranges.set(kind, (bySpace = new Map()));
+      const k = this.entry(kind);
+      const bySpace = (k.spaces ??= new Map());
       let sr = bySpace.get(space);
-      if (!sr) bySpace.set(space, (sr = { pages: new Map(), wide: [] }));
+      if (!sr) bySpace.set(space, (sr = { pages: new Map(), wide: [], lo: Infinity, hi: -Infinity }));
       const entry: RangeEntry<T> = { item, start, end: start + len, stamp: 0 };
+      sr.lo = Math.min(sr.lo, entry.start);
+      sr.hi = Math.max(sr.hi, entry.end);
       const first = Math.floor(start / PAGE_SIZE);
       const last = Math.floor((start + len - 1) / PAGE_SIZE);
       if (last - first + 1 > MAX_PAGES_PER_RANGE) sr.wide.push(entry);
@@ -162,10 +190,18 @@ export class EventIndex<T> {
    */
   candidates(e: BusEvent): readonly T[] {
     const out = this.busy ? [] : this.scratch;
-    out.length = 0;
+    if (out.length !== 0) out.length = 0;
+    let k: KindEntry<T> | undefined;
+    if (e.kind === this.lastKind) k = this.lastEntry;
+    else {
+      k = this.byKind.get(e.kind);
+      this.lastKind = e.kind;
+      this.lastEntry = k;
+    }
+    if (k === undefined) return out;
     this.busy = true;
-    const b = this.kinds.get(e.kind);
-    if (b) {
+    const b = k.bucket;
+    if (b !== null) {
       const card = b.byCard ? this.cardOf(e) : ANY;
       const value = b.byValue ? e.value : ANY;
       this.take(b.buckets.get(bucketKey(ANY, ANY)), out);
@@ -175,10 +211,19 @@ export class EventIndex<T> {
         if (b.byValue) this.take(b.buckets.get(bucketKey(card, value)), out);
       }
     }
-    const r = this.ranges.get(e.kind);
-    if (r) {
-      const sr = r.get(e.space);
-      if (sr) this.rangeCandidates(sr, e.address, e.address + Math.max(1, e.size), out);
+    if (k.spaces !== null) {
+      let sr: SpaceRanges<T> | undefined;
+      if (k === this.lastSpaceOf && e.space === this.lastSpace) sr = this.lastRanges;
+      else {
+        sr = k.spaces.get(e.space);
+        this.lastSpaceOf = k;
+        this.lastSpace = e.space;
+        this.lastRanges = sr;
+      }
+      if (sr !== undefined) {
+        const end = e.address + Math.max(1, e.size);
+        if (e.address < sr.hi && sr.lo < end) this.rangeCandidates(sr, e.address, end, out);
+      }
     }
     this.busy = false;
     return out;
@@ -194,23 +239,26 @@ export class EventIndex<T> {
     const stamp = ++this.stamp;
     const first = Math.floor(start / PAGE_SIZE);
     const last = Math.floor((end - 1) / PAGE_SIZE);
-    const check = (list: RangeEntry<T>[]) => {
-      this.examined += list.length;
-      for (const en of list) {
-        if (en.stamp === stamp) continue;
-        en.stamp = stamp;
-        if (en.start < end && start < en.end) out.push(en.item);
-      }
-    };
     if (last - first + 1 <= sr.pages.size) {
       for (let p = first; p <= last; p++) {
         const list = sr.pages.get(p);
-        if (list) check(list);
+        if (list) this.check(list, stamp, start, end, out);
       }
     } else {
       // A bulk access wider than the armed pages of this space: visit the armed pages instead.
-      for (const [p, list] of sr.pages) if (p >= first && p <= last) check(list);
+      for (const [p, list] of sr.pages) if (p >= first && p <= last) this.check(list, stamp, start, end, out);
     }
-    if (sr.wide.length) check(sr.wide);
+    if (sr.wide.length) this.check(sr.wide, stamp, start, end, out);
+  }
+
+  /** Entries of `list` overlapping [start, end), each once per candidates() call. */
+  private check(list: RangeEntry<T>[], stamp: number, start: number, end: number, out: T[]): void {
+    this.examined += list.length;
+    for (let i = 0; i < list.length; i++) {
+      const en = list[i];
+      if (en.stamp === stamp) continue;
+      en.stamp = stamp;
+      if (en.start < end && start < en.end) out.push(en.item);
+    }
   }
 }

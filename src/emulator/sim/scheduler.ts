@@ -11,9 +11,12 @@ export class Wait {
   queue: WaitQueue | null = null;
   timeoutNs = -1;
 }
+export class Call {
+  routine: Routine<unknown> | null = null;
+}
 
 /** After an access a routine yields its result (a number or the bytes read), else a command. */
-export type Yielded = number | void | undefined | Uint8Array | Sleep | Wait;
+export type Yielded = number | void | undefined | Uint8Array | Sleep | Wait | Call;
 /** A software routine. `yield` gives back the value of the access just made (or a wait result). */
 export type Routine<T = void> = Generator<Yielded, T, any>;
 
@@ -21,10 +24,23 @@ export type Routine<T = void> = Generator<Yielded, T, any>;
 // object of each kind is enough (no allocation per sleep on the hot path).
 const SLEEP = new Sleep();
 const WAIT = new Wait();
+const CALL = new Call();
 
 export function sleep(ns: number): Sleep {
   SLEEP.ns = ns;
   return SLEEP;
+}
+
+/**
+ * `const v = yield call(r)` runs routine r as part of the calling task, exactly as
+ * `const v = yield* r` does: in the same step, with the same values, exceptions and returns
+ * passing between them. The difference is speed: with `yield*` every step of r resumes each
+ * generator between the task's root and r; with call() the scheduler keeps the task's routines
+ * on a stack and resumes only the innermost.
+ */
+export function call(routine: Routine<unknown>): Call {
+  CALL.routine = routine;
+  return CALL;
 }
 
 /** Block until the queue is signalled (resumes with true) or the time-out passes (false). */
@@ -46,6 +62,8 @@ export class Task {
   onDone: ((t: Task, error?: unknown) => void) | null = null;
   /** What the routine returned. */
   result: unknown = undefined;
+  /** Routines entered with `yield call(…)` above `gen`, innermost last. */
+  readonly stack: Routine<unknown>[] = [];
   constructor(
     readonly id: number,
     readonly name: string,
@@ -103,29 +121,32 @@ class TimerHeap {
     let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!less(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
+      const ap = a[p];
+      if (!less(t, ap)) break;
+      a[i] = ap;
       i = p;
     }
+    a[i] = t;
   }
   pop(): Timer | undefined {
     const a = this.a;
     if (a.length === 0) return undefined;
     const top = a[0];
     const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
+    const n = a.length;
+    if (n > 0) {
+      // Sift `last` down from the root.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < a.length && less(a[l], a[m])) m = l;
-        if (r < a.length && less(a[r], a[m])) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
+        const m = r < n && less(a[r], a[l]) ? r : l;
+        if (!less(a[m], last)) break;
+        a[i] = a[m];
         i = m;
       }
+      a[i] = last;
     }
     return top;
   }
@@ -145,6 +166,8 @@ export class Scheduler {
   private ready: Task[] = [];
   private readyHead = 0;
   private timers = new TimerHeap();
+  /** Timers that fired or went stale, reused by the next sleep (no allocation per sleep). */
+  private spare: Timer[] = [];
   private order = 0;
   private nextId = 1;
   readonly tasks = new Set<Task>();
@@ -161,7 +184,24 @@ export class Scheduler {
 
   /** Run `fn` (a hardware action, not a task) at now + delay. */
   at(delayNs: number, fn: () => void): void {
-    this.timers.push({ time: this.now + delayNs, order: this.order++, task: null, token: 0, fn });
+    this.timers.push(this.timer(this.now + delayNs, null, 0, fn));
+  }
+
+  private timer(time: number, task: Task | null, token: number, fn: (() => void) | null): Timer {
+    const t = this.spare.pop();
+    if (t === undefined) return { time, order: this.order++, task, token, fn };
+    t.time = time;
+    t.order = this.order++;
+    t.task = task;
+    t.token = token;
+    t.fn = fn;
+    return t;
+  }
+
+  private release(t: Timer): void {
+    t.task = null;
+    t.fn = null;
+    this.spare.push(t);
   }
 
   wake(t: Task, value: unknown): void {
@@ -181,11 +221,28 @@ export class Scheduler {
     t.state = 'done';
     t.waitToken++;
     this.tasks.delete(t);
-    try {
-      t.gen.return(undefined);
-    } catch {
-      // a finally block that fails while being cancelled has nothing left to report to
+    // A task that kills itself is in the middle of its step: as with `yield*`, where the root
+    // generator is then still running and refuses return(), nothing is unwound now.
+    if (this.current === t) return;
+    // Unwind innermost first, as return() on the root would through `yield*`: a routine's
+    // finally runs, then its caller's; an exception from one goes to the caller as a throw.
+    const stack = t.stack;
+    let failed = false;
+    let error: unknown;
+    for (let i = stack.length; i >= 0; i--) {
+      const g = i > 0 ? stack[i - 1] : t.gen;
+      try {
+        if (failed) {
+          failed = false;
+          g.throw(error);
+        } else g.return(undefined);
+      } catch (e) {
+        failed = true;
+        error = e;
+      }
     }
+    stack.length = 0;
+    // An error left over had nothing left to report to (a finally that failed while cancelled).
   }
 
   get idle(): boolean {
@@ -218,16 +275,18 @@ export class Scheduler {
     let next = this.timers.peek();
     // A time-out whose waiter was already woken is dropped without moving the clock.
     while (next && next.task && next.task.waitToken !== next.token) {
-      this.timers.pop();
+      this.release(this.timers.pop()!);
       next = this.timers.peek();
     }
     if (!next || next.time > limitTime) return false;
     this.timers.pop();
-    if (next.time > this.now) this.now = next.time;
-    if (next.fn) {
-      next.fn();
-    } else if (next.task && next.task.waitToken === next.token) {
-      this.wake(next.task, false);
+    const { time, fn, task, token } = next;
+    this.release(next);
+    if (time > this.now) this.now = time;
+    if (fn) {
+      fn();
+    } else if (task && task.waitToken === token) {
+      this.wake(task, false);
     }
     return true;
   }
@@ -235,14 +294,47 @@ export class Scheduler {
   private resumeTask(t: Task): void {
     this.current = t;
     let r: IteratorResult<Yielded, unknown>;
-    const v = t.resume;
+    let v = t.resume;
     t.resume = undefined;
-    try {
-      r = t.gen.next(v);
-    } catch (err) {
-      this.current = null;
-      this.finish(t, err);
-      return;
+    const stack = t.stack;
+    let g = stack.length > 0 ? stack[stack.length - 1] : t.gen;
+    let throwing = false;
+    let error: unknown = undefined;
+    // One step: resume the innermost routine; a routine that returns or throws hands over to its
+    // caller, and a call() starts the callee, all within this step (as `yield*` would).
+    for (;;) {
+      try {
+        if (throwing) {
+          throwing = false;
+          r = g.throw(error);
+        } else r = g.next(v);
+      } catch (err) {
+        if (stack.length === 0) {
+          this.current = null;
+          this.finish(t, err);
+          return;
+        }
+        stack.pop();
+        g = stack.length > 0 ? stack[stack.length - 1] : t.gen;
+        throwing = true;
+        error = err;
+        continue;
+      }
+      if (r.done) {
+        if (stack.length === 0) break;
+        stack.pop();
+        g = stack.length > 0 ? stack[stack.length - 1] : t.gen;
+        v = r.value;
+        continue;
+      }
+      if (r.value === CALL) {
+        g = CALL.routine!;
+        CALL.routine = null;
+        stack.push(g);
+        v = undefined;
+        continue;
+      }
+      break;
     }
     this.current = null;
     if (r.done) {
@@ -251,28 +343,15 @@ export class Scheduler {
       return;
     }
     const y = r.value;
-    if (y instanceof Sleep) {
+    if (y === SLEEP || y instanceof Sleep) {
       t.state = 'sleeping';
-      this.timers.push({
-        time: this.now + Math.max(0, y.ns),
-        order: this.order++,
-        task: t,
-        token: t.waitToken,
-        fn: null,
-      });
-    } else if (y instanceof Wait) {
+      this.timers.push(this.timer(this.now + Math.max(0, (y as Sleep).ns), t, t.waitToken, null));
+    } else if (y === WAIT || y instanceof Wait) {
+      const w = y as Wait;
       t.state = 'waiting';
-      t.waitingOn = y.queue;
-      y.queue!.add(t);
-      if (y.timeoutNs >= 0) {
-        this.timers.push({
-          time: this.now + y.timeoutNs,
-          order: this.order++,
-          task: t,
-          token: t.waitToken,
-          fn: null,
-        });
-      }
+      t.waitingOn = w.queue;
+      w.queue!.add(t);
+      if (w.timeoutNs >= 0) this.timers.push(this.timer(this.now + w.timeoutNs, t, t.waitToken, null));
     } else {
       // An access happened; hand its value back on the next resume.
       t.resume = y;
@@ -293,22 +372,121 @@ export class Scheduler {
     this.ready = [];
     this.readyHead = 0;
     this.timers.clear();
+    this.spare = [];
   }
 }
 
+/**
+ * `frame()` as an iterator rather than a generator: the same protocol (a routine the caller
+ * delegates to with `yield*`), one plain method call per step instead of one more generator to
+ * resume. The frame is pushed when the routine first runs and popped when it returns, throws or
+ * is cancelled, exactly as `try { return yield* body } finally { restore }` would.
+ */
+class FrameRoutine<T> implements Generator<Yielded, T, any> {
+  /** 0 not started, 1 running (frame pushed), 2 finished (frame popped). */
+  private phase = 0;
+  private task: Task | null = null;
+  private saved: Frame | null = null;
+
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly fn: string,
+    private readonly args: Record<string, string | number> | undefined,
+    private readonly body: Routine<T>,
+  ) {}
+
+  private enter(): void {
+    const t = this.sched.current!;
+    this.task = t;
+    this.saved = t.frames;
+    t.frames = { fn: this.fn, args: this.args, parent: this.saved };
+    this.phase = 1;
+  }
+
+  private leave(): void {
+    this.phase = 2;
+    this.task!.frames = this.saved;
+  }
+
+  next(v?: any): IteratorResult<Yielded, T> {
+    if (this.phase !== 1) {
+      if (this.phase === 2) return { value: undefined as T, done: true };
+      this.enter();
+    }
+    let r: IteratorResult<Yielded, T>;
+    try {
+      r = this.body.next(v);
+    } catch (e) {
+      this.leave();
+      throw e;
+    }
+    if (r.done) this.leave();
+    return r;
+  }
+
+  return(value?: any): IteratorResult<Yielded, T> {
+    if (this.phase !== 1) {
+      this.phase = 2;
+      return { value, done: true };
+    }
+    let r: IteratorResult<Yielded, T>;
+    try {
+      r = this.body.return(value);
+    } catch (e) {
+      this.leave();
+      throw e;
+    }
+    if (r.done) this.leave();
+    return r;
+  }
+
+  throw(e: any): IteratorResult<Yielded, T> {
+    if (this.phase !== 1) {
+      this.phase = 2;
+      throw e;
+    }
+    let r: IteratorResult<Yielded, T>;
+    try {
+      r = this.body.throw(e);
+    } catch (err) {
+      this.leave();
+      throw err;
+    }
+    if (r.done) this.leave();
+    return r;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+/**
+ * Push a logical frame on task t's chain and return the chain to restore. Hot routines use it
+ * in place of `yield* frame(…)` to save a level of delegation per step:
+ *
+ *   const t = sched.current!;
+ *   const saved = enterFrame(t, 'mic_dma_memcpy_sync', { ch });
+ *   try { … } finally { t.frames = saved; }
+ *
+ * which pushes and pops at the same moments as `yield* frame(sched, 'mic_dma_memcpy_sync', …)`.
+ */
+export function enterFrame(
+  t: Task,
+  fn: string,
+  args: Record<string, string | number> | undefined,
+): Frame | null {
+  const saved = t.frames;
+  t.frames = { fn, args, parent: saved };
+  return saved;
+}
+
 /** Run `body` with a logical frame pushed on the running task's frame chain. */
-export function* frame<T>(
+export function frame<T>(
   sched: Scheduler,
   fn: string,
   args: Record<string, string | number> | undefined,
   body: Routine<T>,
 ): Routine<T> {
-  const t = sched.current!;
-  const saved = t.frames;
-  t.frames = { fn, args, parent: saved };
-  try {
-    return yield* body;
-  } finally {
-    t.frames = saved;
-  }
+  return new FrameRoutine(sched, fn, args, body);
 }

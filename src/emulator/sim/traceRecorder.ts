@@ -1,29 +1,108 @@
 // `--trace FILE`: every event as one JSON line, frames outermost first.
+//
+// The line is assembled by hand rather than with JSON.stringify of a fresh object: the strings
+// that repeat (initiators, kinds, spaces) are escaped once, and a frame chain's JSON is made once
+// per Frame object (chains are immutable and shared by every event their routine causes).
+// The text is exactly what JSON.stringify gives for the same object.
 
-import type { BusEvent } from './busEvent.ts';
+import type { BusEvent, Frame } from './busEvent.ts';
 import type { Observer } from './spine.ts';
 
-export function eventToJson(e: BusEvent): string {
-  const frames: string[] = [];
-  for (let f = e.frames; f; f = f.parent) {
-    const args = f.args
-      ? Object.entries(f.args).map(([k, v]) => `${k}=${typeof v === 'number' ? '0x' + v.toString(16) : v}`)
-      : [];
-    frames.push(args.length ? `${f.fn}(${args.join(', ')})` : f.fn);
+/** `fn(k=0x10, name=text)` as the trace and the stack view write a frame. */
+function frameText(f: Frame): string {
+  const a = f.args;
+  if (!a) return f.fn;
+  // Object.entries order (own enumerable string keys), joined by ', '.
+  let s = '';
+  for (const k of Object.keys(a)) {
+    const v = a[k];
+    s += `${s ? ', ' : ''}${k}=${typeof v === 'number' ? '0x' + v.toString(16) : v}`;
   }
-  frames.reverse();
-  return JSON.stringify({
-    seq: e.seq,
-    time: e.time,
-    initiator: e.initiator,
-    kind: e.kind,
-    space: e.space,
-    address: '0x' + e.address.toString(16),
-    size: e.size,
-    value: '0x' + (e.value >>> 0).toString(16),
-    ...(e.detail ? { detail: e.detail } : {}),
-    frames,
-  });
+  return s ? `${f.fn}(${s})` : f.fn;
+}
+
+/** JSON array text of a chain, outermost first, per innermost Frame. */
+const chainJson = new WeakMap<Frame, string>();
+// Consecutive events mostly come from the same routine: the last chain is kept at hand.
+let lastFrame: Frame | null = null;
+let lastFrameJson = '[]';
+
+function framesJson(f: Frame | null): string {
+  if (f === lastFrame) return lastFrameJson;
+  if (f === null) return '[]';
+  let s = chainJson.get(f);
+  if (s === undefined) {
+    const outer = framesJson(f.parent);
+    const me = JSON.stringify(frameText(f));
+    s = outer === '[]' ? `[${me}]` : `${outer.slice(0, -1)},${me}]`;
+    chainJson.set(f, s);
+  }
+  lastFrame = f;
+  lastFrameJson = s;
+  return s;
+}
+
+/** JSON string literals of the strings that come back on every event. */
+const quoted = new Map<string, string>();
+
+function q(s: string): string {
+  let r = quoted.get(s);
+  if (r === undefined) {
+    r = JSON.stringify(s);
+    if (quoted.size < 4096) quoted.set(s, r);
+  }
+  return r;
+}
+
+// One-entry caches in front of q() for the three fields that repeat most.
+let lastInitiator = '';
+let lastInitiatorJson = '""';
+let lastSpace = '';
+let lastSpaceJson = '""';
+let lastKind = '';
+let lastKindJson = '""';
+
+/**
+ * A number as JSON writes it (non-finite numbers become null). Integers past 2^31 are not small
+ * integers to V8 and format slowly; split in two decimal halves they format fast, to the same text.
+ */
+function num(n: number): string {
+  if (n >= 0x8000_0000 && n <= Number.MAX_SAFE_INTEGER && Number.isInteger(n)) {
+    const hi = Math.floor(n / 1e9);
+    const lo = n - hi * 1e9;
+    return String(hi) + String(lo).padStart(9, '0');
+  }
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
+/** n.toString(16) for a non-negative integer, by 32-bit halves when it is past 2^31. */
+function hex(n: number): string {
+  if (n < 0x8000_0000 || n > Number.MAX_SAFE_INTEGER || !Number.isInteger(n)) return n.toString(16);
+  if (n < 0x1_0000_0000) return (n >>> 16).toString(16) + ((n & 0xffff) | 0x1_0000).toString(16).slice(1);
+  const hi = Math.floor(n / 0x1_0000_0000);
+  const lo = n - hi * 0x1_0000_0000;
+  return hex(hi) + (hex(lo) as string).padStart(8, '0');
+}
+
+export function eventToJson(e: BusEvent): string {
+  if (e.initiator !== lastInitiator) {
+    lastInitiator = e.initiator;
+    lastInitiatorJson = q(e.initiator);
+  }
+  if (e.space !== lastSpace) {
+    lastSpace = e.space;
+    lastSpaceJson = q(e.space);
+  }
+  if (e.kind !== lastKind) {
+    lastKind = e.kind;
+    lastKindJson = q(e.kind);
+  }
+  return (
+    `{"seq":${num(e.seq)},"time":${num(e.time)},"initiator":${lastInitiatorJson},"kind":${lastKindJson},` +
+    `"space":${lastSpaceJson},"address":"0x${hex(e.address)}","size":${num(e.size)},` +
+    `"value":"0x${hex(e.value >>> 0)}"${e.detail ? `,"detail":${JSON.stringify(e.detail)}` : ''},` +
+    `"frames":${framesJson(e.frames)}}`
+  );
 }
 
 /** An observer that hands each event's JSON line to `write` (which may buffer). */

@@ -81,66 +81,128 @@ export function decodeDesc(b: Uint8Array): VringDesc {
   };
 }
 
-export function encodeDesc(d: VringDesc): Uint8Array {
-  const b = new Uint8Array(16);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, d.addr % 0x100000000, true);
-  dv.setUint32(4, Math.floor(d.addr / 0x100000000), true);
-  dv.setUint32(8, d.len, true);
-  dv.setUint16(12, d.flags, true);
-  dv.setUint16(14, d.next, true);
+// Byte stores, not a DataView: asking a small typed array for its ArrayBuffer moves it off the
+// V8 heap, an allocation per descriptor on the hot path.
+function put16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+}
+function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  b[o + 2] = v >>> 16;
+  b[o + 3] = v >>> 24;
+}
+
+/** Encode into b (16 bytes): {u64 addr, u32 len, u16 flags, u16 next}, as DataView setters would. */
+function encodeDescInto(b: Uint8Array, addr: number, len: number, flags: number, next: number): Uint8Array {
+  // DataView.setUint32 takes its value modulo 2^32, like these stores.
+  put32(b, 0, addr % 0x100000000);
+  put32(b, 4, Math.floor(addr / 0x100000000) % 0x100000000);
+  put32(b, 8, len % 0x100000000);
+  put16(b, 12, flags);
+  put16(b, 14, next);
   return b;
 }
 
+export function encodeDesc(d: VringDesc): Uint8Array {
+  return encodeDescInto(new Uint8Array(16), d.addr, d.len, d.flags, d.next);
+}
+
+/** Scratch for the writers below: the bus copies it before the routine yields. */
+const scratch16 = new Uint8Array(16);
+const scratch8 = new Uint8Array(8);
+
+// One bus access each. `load*`/`store*` perform the access now and return what the routine
+// yields (`const idx: number = yield loadAvailIdx(io, r)`): the machine may stop right after,
+// and no generator is made for a single access. The `read*`/`write*` routines wrap them.
+
+export function loadDesc(io: Io, r: VringAddrs, i: number): Uint8Array {
+  return io.read(r.desc + 16 * i, 16);
+}
+export function storeDesc(io: Io, r: VringAddrs, i: number, d: VringDesc): number {
+  return io.write(r.desc + 16 * i, encodeDescInto(scratch16, d.addr, d.len, d.flags, d.next));
+}
+export function loadAvailFlags(io: Io, r: VringAddrs): number {
+  return io.read16(r.avail);
+}
+export function loadAvailIdx(io: Io, r: VringAddrs): number {
+  return io.read16(r.avail + 2);
+}
+export function loadAvailRing(io: Io, r: VringAddrs, slot: number): number {
+  return io.read16(r.avail + 4 + 2 * (slot % r.num));
+}
+/** Driver side: put head in avail.ring[idx % num]; the caller publishes idx separately. */
+export function storeAvailRing(io: Io, r: VringAddrs, slot: number, head: number): number {
+  return io.write16(r.avail + 4 + 2 * (slot % r.num), head);
+}
+export function storeAvailIdx(io: Io, r: VringAddrs, idx: number): number {
+  return io.write16(r.avail + 2, idx & 0xffff);
+}
+export function loadUsedIdx(io: Io, r: VringAddrs): number {
+  return io.read16(r.used + 2);
+}
+/** The 8 bytes of used.ring[slot % num]: decode with usedElemId / usedElemLen. */
+export function loadUsedElem(io: Io, r: VringAddrs, slot: number): Uint8Array {
+  return io.read(r.used + 4 + 8 * (slot % r.num), 8);
+}
+export function usedElemId(b: Uint8Array): number {
+  return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+}
+export function usedElemLen(b: Uint8Array): number {
+  return (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0;
+}
+export function storeUsedElem(io: Io, r: VringAddrs, slot: number, id: number, len: number): number {
+  put32(scratch8, 0, id % 0x100000000);
+  put32(scratch8, 4, len % 0x100000000);
+  return io.write(r.used + 4 + 8 * (slot % r.num), scratch8);
+}
+export function storeUsedIdx(io: Io, r: VringAddrs, idx: number): number {
+  return io.write16(r.used + 2, idx & 0xffff);
+}
+
 export function* readDesc(io: Io, r: VringAddrs, i: number): Routine<VringDesc> {
-  const b: Uint8Array = yield io.read(r.desc + 16 * i, 16);
+  const b: Uint8Array = yield loadDesc(io, r, i);
   return decodeDesc(b);
 }
 
 export function* writeDesc(io: Io, r: VringAddrs, i: number, d: VringDesc): Routine {
-  yield io.write(r.desc + 16 * i, encodeDesc(d));
+  yield storeDesc(io, r, i, d);
 }
 
 export function* readAvailFlags(io: Io, r: VringAddrs): Routine<number> {
-  return yield io.read16(r.avail);
+  return yield loadAvailFlags(io, r);
 }
 export function* writeAvailFlags(io: Io, r: VringAddrs, flags: number): Routine {
   yield io.write16(r.avail, flags);
 }
 export function* readAvailIdx(io: Io, r: VringAddrs): Routine<number> {
-  return yield io.read16(r.avail + 2);
+  return yield loadAvailIdx(io, r);
 }
 export function* readAvailRing(io: Io, r: VringAddrs, slot: number): Routine<number> {
-  return yield io.read16(r.avail + 4 + 2 * (slot % r.num));
+  return yield loadAvailRing(io, r, slot);
 }
 /** Driver side: put head in avail.ring[idx % num]; the caller publishes idx separately. */
 export function* writeAvailRing(io: Io, r: VringAddrs, slot: number, head: number): Routine {
-  yield io.write16(r.avail + 4 + 2 * (slot % r.num), head);
+  yield storeAvailRing(io, r, slot, head);
 }
 export function* writeAvailIdx(io: Io, r: VringAddrs, idx: number): Routine {
-  yield io.write16(r.avail + 2, idx & 0xffff);
+  yield storeAvailIdx(io, r, idx);
 }
 
 export function* readUsedIdx(io: Io, r: VringAddrs): Routine<number> {
-  return yield io.read16(r.used + 2);
+  return yield loadUsedIdx(io, r);
 }
 export function* readUsedFlags(io: Io, r: VringAddrs): Routine<number> {
   return yield io.read16(r.used);
 }
 export function* readUsedElem(io: Io, r: VringAddrs, slot: number): Routine<{ id: number; len: number }> {
-  const b: Uint8Array = yield io.read(r.used + 4 + 8 * (slot % r.num), 8);
-  return {
-    id: (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0,
-    len: (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0,
-  };
+  const b: Uint8Array = yield loadUsedElem(io, r, slot);
+  return { id: usedElemId(b), len: usedElemLen(b) };
 }
 export function* writeUsedElem(io: Io, r: VringAddrs, slot: number, id: number, len: number): Routine {
-  const b = new Uint8Array(8);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, id, true);
-  dv.setUint32(4, len, true);
-  yield io.write(r.used + 4 + 8 * (slot % r.num), b);
+  yield storeUsedElem(io, r, slot, id, len);
 }
 export function* writeUsedIdx(io: Io, r: VringAddrs, idx: number): Routine {
-  yield io.write16(r.used + 2, idx & 0xffff);
+  yield storeUsedIdx(io, r, idx);
 }

@@ -121,13 +121,22 @@ const TWO32 = 0x1_0000_0000;
 const lo32 = (a: number) => (a % TWO32) >>> 0;
 const hi8 = (a: number) => Math.floor(a / TWO32) & 0xff;
 
+/** Store a u32 little-endian at b[o…o+3]. */
+function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  b[o + 2] = v >>> 16;
+  b[o + 3] = v >>> 24;
+}
+
+// Byte stores rather than a DataView: a DataView needs the array's ArrayBuffer, and asking a
+// small typed array for it moves its bytes off the V8 heap (an allocation per descriptor).
 function pack(lo0: number, hi0: number, lo1: number, hi1: number): Uint8Array {
   const b = new Uint8Array(MIC_DMA_DESC_SIZE);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, lo0 >>> 0, true);
-  v.setUint32(4, hi0 >>> 0, true);
-  v.setUint32(8, lo1 >>> 0, true);
-  v.setUint32(12, hi1 >>> 0, true);
+  put32(b, 0, lo0);
+  put32(b, 4, hi0);
+  put32(b, 8, lo1);
+  put32(b, 12, hi1);
   return b;
 }
 
@@ -235,8 +244,9 @@ export function decodeDescriptor(bytes: Uint8Array): DmaDescriptor {
   if (bytes.length < MIC_DMA_DESC_SIZE) {
     throw new RangeError(`a DMA descriptor is ${MIC_DMA_DESC_SIZE} bytes, got ${bytes.length}`);
   }
-  const v = new DataView(bytes.buffer, bytes.byteOffset, MIC_DMA_DESC_SIZE);
-  return decodeWords(v.getUint32(0, true), v.getUint32(4, true), v.getUint32(8, true), v.getUint32(12, true));
+  const w = (o: number) =>
+    (bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24)) >>> 0;
+  return decodeWords(w(0), w(4), w(8), w(12));
 }
 
 export function copyDescriptor(d: DmaDescriptor): DmaDescriptor {

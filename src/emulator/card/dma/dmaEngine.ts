@@ -114,6 +114,8 @@ class Channel {
   /** Value of the previous DHPR write since reset, −1 if none (§9 #18). */
   lastDhpr = -1;
   task: Task | null = null;
+  /** Task name and initiator, 'mic0.dma0' (made at the first kick). */
+  who: string | null = null;
   /** Bumped on reset so a stale task ends at its next step. */
   epoch = 0;
   readonly recent: RecentSlot[] = Array.from({ length: DMA_RECENT }, () => ({
@@ -242,7 +244,7 @@ export class DmaEngine {
   private kick(n: number): void {
     const c = this.ch[n];
     if (c.task !== null || c.tail === c.head || !this.runnable(c)) return;
-    const who = `${this.ports.name}.dma${n}`;
+    const who = (c.who ??= `${this.ports.name}.dma${n}`);
     c.task = this.ports.sched.spawn(who, who, this.run(c, c.epoch));
   }
 
@@ -492,6 +494,15 @@ export class DmaEngine {
 
   /** §7.4 limits. Returns false after reporting the first rule broken. */
   private checkMemcpy(n: number, index: number, src: number, dst: number, len: number): boolean {
+    // The usual case first, without building the list of complaints.
+    if (
+      src % MIC_DMA_ALIGN === 0 &&
+      dst % MIC_DMA_ALIGN === 0 &&
+      len % MIC_DMA_ALIGN === 0 &&
+      len <= (this.hostOwned(n) ? MAX_XFER_HOST : MAX_XFER_CARD) &&
+      !(src >= SMPT_WINDOW_BASE && dst >= SMPT_WINDOW_BASE)
+    )
+      return true;
     const bad: string[] = [];
     if (src % MIC_DMA_ALIGN !== 0) bad.push(`source ${hexAddr(src)}`);
     if (dst % MIC_DMA_ALIGN !== 0) bad.push(`destination ${hexAddr(dst)}`);

@@ -6,7 +6,7 @@
 // checksums are left to the device (NEEDS_CSUM) when it offers VIRTIO_NET_F_CSUM.
 // Everything runs as card routines: sending yields through the driver's bus accesses.
 
-import { sleep, waitOn, WaitQueue, type Routine, type Scheduler } from '../../sim/scheduler.ts';
+import { call, type Routine, type Scheduler, sleep, waitOn, WaitQueue } from '../../sim/scheduler.ts';
 import {
   ARPOP_REPLY,
   ARPOP_REQUEST,
@@ -205,8 +205,8 @@ export class NetStack {
     }
     const type = ethType(f);
     const p = f.subarray(ETH_HLEN);
-    if (type === ETH_P_ARP) yield* this.arpInput(p);
-    else if (type === ETH_P_IP) yield* this.ipInput(p, dataValid, f.subarray(6, 12));
+    if (type === ETH_P_ARP) yield call(this.arpInput(p));
+    else if (type === ETH_P_IP) yield call(this.ipInput(p, dataValid, f.subarray(6, 12)));
     else this.eth0.rxDropped++;
   }
 
@@ -222,7 +222,7 @@ export class NetStack {
     if (n || a.tpa === this.address) this.resolve(a.spa, a.sha);
     if (a.op === ARPOP_REQUEST && a.tpa === this.address) {
       const reply = buildArp({ op: ARPOP_REPLY, sha: link.mac, spa: this.address, tha: a.sha, tpa: a.spa });
-      yield* this.xmit(buildEth(a.sha, link.mac, ETH_P_ARP, reply));
+      yield call(this.xmit(buildEth(a.sha, link.mac, ETH_P_ARP, reply)));
     }
   }
 
@@ -253,7 +253,7 @@ export class NetStack {
     }
     // A frame from a neighbour we know refreshes it (cheap confirmation).
     if (srcMac && this.neigh.get(ip.src)?.state === 'REACHABLE') this.resolve(ip.src, srcMac);
-    if (ip.proto === IPPROTO_ICMP) yield* this.icmpInput(ip.src, ip.dst, ip.ttl, ip.payload, dataValid);
+    if (ip.proto === IPPROTO_ICMP) yield call(this.icmpInput(ip.src, ip.dst, ip.ttl, ip.payload, dataValid));
     else if (ip.proto === IPPROTO_UDP) this.udpInput(ip.src, ip.dst, ip.payload, dataValid);
     else this.eth0.rxDropped++;
   }
@@ -267,7 +267,7 @@ export class NetStack {
     if (ic.type === ICMP_ECHO) {
       // icmp_echo: same id, sequence and data back to the sender.
       const reply = buildIcmp(ICMP_ECHOREPLY, 0, ic.id, ic.seq, ic.data);
-      yield* this.sendIp(src, IPPROTO_ICMP, reply, { from: this.isLocal(dst) ? dst : this.address });
+      yield call(this.sendIp(src, IPPROTO_ICMP, reply, { from: this.isLocal(dst) ? dst : this.address }));
       return;
     }
     if (ic.type === ICMP_ECHOREPLY) {
@@ -344,10 +344,10 @@ export class NetStack {
     const partial =
       opts.partial && link.csumOffload ? { start: ETH_HLEN + IPV4_HLEN, offset: opts.partial.offset } : null;
     if (dst === this.broadcast || dst === 0xffffffff)
-      return yield* this.xmit(buildEth(BROADCAST_MAC, link.mac, ETH_P_IP, pkt), partial);
+      return yield call(this.xmit(buildEth(BROADCAST_MAC, link.mac, ETH_P_IP, pkt), partial));
     const n = this.neigh.get(dst);
     if (n && n.state === 'REACHABLE' && n.mac)
-      return yield* this.xmit(buildEth(n.mac, link.mac, ETH_P_IP, pkt), partial);
+      return yield call(this.xmit(buildEth(n.mac, link.mac, ETH_P_IP, pkt), partial));
     // Unresolved: queue (the oldest goes when the queue is full) and make sure a probe runs.
     if (partial) fixPartialInSoftware(pkt, proto); // queued packets are checksummed here
     if (n && n.state === 'INCOMPLETE') {
@@ -371,7 +371,7 @@ export class NetStack {
     yield sleep(LOOPBACK_DELAY_NS);
     this.lo.rxPackets++;
     this.lo.rxBytes += pkt.length;
-    yield* this.ipInput(pkt, true, null);
+    yield call(this.ipInput(pkt, true, null));
   }
 
   /** Send ARP requests until the neighbour answers or ARP_TRIES are used up. */
@@ -380,14 +380,14 @@ export class NetStack {
       const link = this.link;
       if (!link) break;
       const req = buildArp({ op: ARPOP_REQUEST, sha: link.mac, spa: this.address, tha: ZERO_MAC, tpa: n.ip });
-      yield* this.xmit(buildEth(BROADCAST_MAC, link.mac, ETH_P_ARP, req));
+      yield call(this.xmit(buildEth(BROADCAST_MAC, link.mac, ETH_P_ARP, req)));
       if (n.state !== 'INCOMPLETE') break;
       yield waitOn(n.resolved, ARP_RETRANS_NS);
     }
     if (n.state === 'REACHABLE' && n.mac && this.link) {
       const link = this.link;
       const mac = n.mac;
-      while (n.queue.length > 0) yield* this.xmit(buildEth(mac, link.mac, ETH_P_IP, n.queue.shift()!));
+      while (n.queue.length > 0) yield call(this.xmit(buildEth(mac, link.mac, ETH_P_IP, n.queue.shift()!)));
       return;
     }
     // FAILED: every queued packet gets its "Destination Host Unreachable"; the entry goes so
@@ -416,7 +416,7 @@ export class NetStack {
   private *xmit(f: Uint8Array, partial: { start: number; offset: number } | null = null): Routine<number> {
     const link = this.link;
     if (!link) return -ENETDOWN;
-    const rc: number = yield* link.xmit(f, partial);
+    const rc: number = yield call(link.xmit(f, partial));
     if (rc < 0) {
       this.eth0.txErrors++;
       return rc;
@@ -432,7 +432,7 @@ export class NetStack {
     const offload = !local && this.link?.csumOffload === true;
     const src = local && dst >>> 24 === 127 ? dst : this.address;
     const u = buildUdp(src, dst, sock.port, dport, data, offload ? 'partial' : 'full');
-    return yield* this.sendIp(dst, IPPROTO_UDP, u, { partial: offload ? { offset: 6 } : null });
+    return yield call(this.sendIp(dst, IPPROTO_UDP, u, { partial: offload ? { offset: 6 } : null }));
   }
 
   /** `ip neigh` lines. */

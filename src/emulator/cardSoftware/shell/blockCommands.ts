@@ -7,7 +7,7 @@
 // sectors, a write that does not cover whole sectors is a read-modify-write, a write at or past
 // the end of the device fails with ENOSPC after what fits was written.
 
-import { sleep, type Routine } from '../../sim/scheduler.ts';
+import { call, type Routine, sleep } from '../../sim/scheduler.ts';
 import type { CardOs } from '../cardOs.ts';
 import {
   EINVAL,
@@ -203,7 +203,7 @@ export class BlockFile {
     const n = Math.min(len, this.size - pos);
     const first = Math.floor(pos / SECTOR_SIZE);
     const last = Math.ceil((pos + n) / SECTOR_SIZE);
-    const got: Uint8Array | number = yield* this.dev.read(first, last - first);
+    const got: Uint8Array | number = yield call(this.dev.read(first, last - first));
     if (typeof got === 'number') return got;
     const off = pos - first * SECTOR_SIZE;
     return got.subarray(off, off + n);
@@ -216,17 +216,17 @@ export class BlockFile {
     const n = Math.min(data.length, this.size - pos);
     const chunk = data.subarray(0, n);
     if (pos % SECTOR_SIZE === 0 && n % SECTOR_SIZE === 0) {
-      const rc: number = yield* this.dev.write(pos / SECTOR_SIZE, chunk);
+      const rc: number = yield call(this.dev.write(pos / SECTOR_SIZE, chunk));
       return rc < 0 ? rc : n;
     }
     if (this.dev.readOnly) return -EROFS;
     const first = Math.floor(pos / SECTOR_SIZE);
     const last = Math.ceil((pos + n) / SECTOR_SIZE);
-    const old: Uint8Array | number = yield* this.dev.read(first, last - first);
+    const old: Uint8Array | number = yield call(this.dev.read(first, last - first));
     if (typeof old === 'number') return old;
     const buf = new Uint8Array(old);
     buf.set(chunk, pos - first * SECTOR_SIZE);
-    const rc: number = yield* this.dev.write(first, buf);
+    const rc: number = yield call(this.dev.write(first, buf));
     return rc < 0 ? rc : n;
   }
 }
@@ -426,7 +426,7 @@ export class BlockCommands {
       return {
         name: path,
         *read(n) {
-          const got: Uint8Array | number = yield* f.pread(pos, n);
+          const got: Uint8Array | number = yield call(f.pread(pos, n));
           if (typeof got !== 'number') pos += got.length;
           return got;
         },
@@ -505,7 +505,7 @@ export class BlockCommands {
         *write(data) {
           let written = 0;
           while (written < data.length) {
-            const rc: number = yield* f.pwrite(pos, data.subarray(written));
+            const rc: number = yield call(f.pwrite(pos, data.subarray(written)));
             if (rc < 0) return { written, error: rc };
             if (rc === 0) return { written, error: -ENOSPC };
             written += rc;
@@ -593,7 +593,7 @@ export class BlockCommands {
      * full reblocked block (write_output), 'rest': the last partial reblocked block.
      */
     const writeBlock = function* (block: Uint8Array, kind: 'block' | 'obs' | 'rest'): Routine<boolean> {
-      const r: { written: number; error: number } = yield* sink.write(block);
+      const r: { written: number; error: number } = yield call(sink.write(block));
       st.bytes += r.written;
       if (kind !== 'block' && r.error && r.written > 0) st.wPartial++;
       if (r.error) {
@@ -611,7 +611,7 @@ export class BlockCommands {
         interrupted = true;
         break;
       }
-      const got: Uint8Array | number = yield* src.read(o.ibs);
+      const got: Uint8Array | number = yield call(src.read(o.ibs));
       if (typeof got === 'number') {
         sh.print(`dd: error reading ${quote(src.name)}: ${strerror(got)}\n`);
         exit = 1;
@@ -629,7 +629,7 @@ export class BlockCommands {
         block.set(got);
       }
       if (!reblock) {
-        if (!(yield* writeBlock(block, 'block'))) {
+        if (!(yield call(writeBlock(block, 'block')))) {
           failed = true;
           break;
         }
@@ -641,7 +641,7 @@ export class BlockCommands {
       obuf = merged;
       let off = 0;
       while (obuf.length - off >= o.obs) {
-        if (!(yield* writeBlock(obuf.subarray(off, off + o.obs), 'obs'))) {
+        if (!(yield call(writeBlock(obuf.subarray(off, off + o.obs), 'obs')))) {
           failed = true;
           break;
         }
@@ -651,11 +651,11 @@ export class BlockCommands {
       if (failed) break;
     }
     if (!failed && reblock && obuf.length > 0 && !interrupted) {
-      if (!(yield* writeBlock(obuf, 'rest'))) failed = true;
+      if (!(yield call(writeBlock(obuf, 'rest')))) failed = true;
     }
     if (failed) exit = 1;
     if (!failed && exit === 0 && (o.conv.has('fsync') || o.conv.has('fdatasync'))) {
-      const rc: number = yield* sink.fsync();
+      const rc: number = yield call(sink.fsync());
       if (rc < 0) {
         sh.print(`dd: fsync failed for ${quote(sink.name)}: ${strerror(rc)}\n`);
         exit = 1;
@@ -718,7 +718,7 @@ export class BlockCommands {
     for (let pos = start; pos < end;) {
       if (sh.interrupted) return 130;
       const n = Math.min(end - pos, 64 * 1024);
-      const got: Uint8Array | number = yield* f.pread(pos, n);
+      const got: Uint8Array | number = yield call(f.pread(pos, n));
       if (typeof got === 'number') {
         const text = fmt.text();
         sh.print(`${text}hexdump: ${path}: ${strerror(got)}\n`);
@@ -753,7 +753,7 @@ export class BlockCommands {
   private *syncRun(devs: { path: string; dev: VirtioBlock }[], sh: Shell, named: boolean): Routine<number> {
     let exit = 0;
     for (const { path, dev } of devs) {
-      const rc: number = yield* dev.flush();
+      const rc: number = yield call(dev.flush());
       if (rc < 0) {
         // sync(2) reports nothing; `sync FILE` (fsync) does.
         if (named) sh.print(`sync: error syncing ${quote(path)}: ${strerror(rc)}\n`);

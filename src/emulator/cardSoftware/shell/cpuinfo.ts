@@ -87,6 +87,10 @@ export function cpuinfoText(cpu: Partial<CpuDescription> = X100_DEFAULT_CPU): st
   const mhz = positive(cpu.mhz, X100_DEFAULT_CPU.mhz);
   const bogomips = positive(cpu.bogomips, mhz * 2);
   const stepping = steppingNumber(cpu.stepping ?? X100_DEFAULT_CPU.stepping);
+  // The text is a pure function of these five: `cat /proc/cpuinfo` builds it once.
+  const key = `${cores},${threads},${mhz},${bogomips},${stepping}`;
+  const known = cpuinfoCache.get(key);
+  if (known !== undefined) return known;
   const siblings = cores * threads;
   const blocks: string[] = [];
   for (let p = 0; p < siblings; p++) {
@@ -118,5 +122,10 @@ export function cpuinfoText(cpu: Partial<CpuDescription> = X100_DEFAULT_CPU): st
         `power management:\n\n`,
     );
   }
-  return blocks.join('');
+  const text = blocks.join('');
+  if (cpuinfoCache.size >= 8) cpuinfoCache.clear();
+  cpuinfoCache.set(key, text);
+  return text;
 }
+
+const cpuinfoCache = new Map<string, string>();

@@ -10,7 +10,7 @@
 //   stack does not fragment.
 // - Only numeric addresses and `localhost` are understood (no resolver on the card).
 
-import { waitOn, WaitQueue, type Routine } from '../../sim/scheduler.ts';
+import { call, type Routine, waitOn, WaitQueue } from '../../sim/scheduler.ts';
 import type { CardNet } from '../virtioNet.ts';
 import type { IcmpSocket, NetStack, UdpSocket } from '../net/netStack.ts';
 import { ENETUNREACH } from '../net/netStack.ts';
@@ -319,7 +319,7 @@ function* pingRoutine(net: CardNet, s: NetStack, o: PingOpts, sh: Shell): Routin
         sentAt.set(seq, sched.now);
         last = sched.now;
         transmitted++;
-        const rc: number = yield* s.sendIp(o.dst, IPPROTO_ICMP, msg);
+        const rc: number = yield call(s.sendIp(o.dst, IPPROTO_ICMP, msg));
         if (rc < 0) {
           errors++;
           sh.print(`ping: sendmsg: ${errText(rc)}\n`);
@@ -420,7 +420,7 @@ function* udpEchoRoutine(
   }
   const sock: UdpSocket = bound;
   try {
-    const rc: number = yield* s.sendUdp(sock, dst, port, data);
+    const rc: number = yield call(s.sendUdp(sock, dst, port, data));
     if (rc < 0) {
       sh.print(`udp-echo: sendto: ${errText(rc)}\n`);
       return 1;

@@ -80,8 +80,17 @@ type FsNode =
 
 /** '\n' (not already preceded by '\r') becomes '\r\n', as the tty's ONLCR would do. */
 export function toCrlf(text: string): string {
-  return text.replace(/\r?\n/g, '\r\n');
+  // The same long text (a cat of /proc/cpuinfo) comes again and again: remember the last one.
+  if (text === crlfIn) return crlfOut;
+  const out = text.replace(/\r?\n/g, '\r\n');
+  if (text.length >= 4096) {
+    crlfIn = text;
+    crlfOut = out;
+  }
+  return out;
 }
+let crlfIn = '';
+let crlfOut = '';
 
 type Parsed = { ok: true; words: string[] } | { ok: false; error: string };
 

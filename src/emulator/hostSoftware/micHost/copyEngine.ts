@@ -5,7 +5,7 @@
 // destination is unaligned or the rounded length would overrun the descriptor.
 
 import type { HostSpace } from '../../bus/hostSpace.ts';
-import type { Routine } from '../../sim/scheduler.ts';
+import { call, type Routine } from '../../sim/scheduler.ts';
 import type { HostDmaChannel } from './hostDmaChannel.ts';
 
 export const VOP_BOUNCE_SIZE = 64 * 1024;
@@ -40,10 +40,11 @@ export class CopyEngine {
       const alignedLen = Math.ceil((lead + chunk) / ALIGN) * ALIGN;
       // A failed DMA copy (DCHERR, time-out) leaves the channel unready; the same piece is then
       // copied by the CPU through BAR0, so no data is lost.
-      const rc: number = this.dma.ready ? yield* this.dma.memcpySync(alignedSrc, bounce.mic, alignedLen) : -1;
+      const rc: number = this.dma.ready
+        ? yield call(this.dma.memcpySync(alignedSrc, bounce.mic, alignedLen))
+        : -1;
       if (rc === 0) {
-        const bytes: Uint8Array = yield this.io.read(bounce.host + lead, chunk);
-        dst.set(bytes, dstOff + done);
+        yield this.io.readInto(bounce.host + lead, dst, dstOff + done, chunk);
         this.stats.dmaBytes += chunk;
       } else {
         const bytes: Uint8Array = yield this.io.read(this.bar0() + s, chunk);
@@ -68,7 +69,9 @@ export class CopyEngine {
     while (done < len) {
       const chunk = Math.min(len - done, VOP_BOUNCE_SIZE);
       yield this.io.write(bounce.host, src.subarray(done, done + chunk));
-      const rc: number = yield* this.dma.memcpySync(bounce.mic, dst + done, Math.ceil(chunk / ALIGN) * ALIGN);
+      const rc: number = yield call(
+        this.dma.memcpySync(bounce.mic, dst + done, Math.ceil(chunk / ALIGN) * ALIGN),
+      );
       if (rc < 0) {
         // The DMA copy failed: finish the rest by CPU through BAR0.
         yield this.io.write(this.bar0() + dst + done, src.subarray(done));

@@ -11,7 +11,16 @@ import {
   encodeMemcpy,
   encodeStatus,
 } from '../../card/dma/descriptors.ts';
-import { frame, sleep, waitOn, WaitQueue, type Routine, type Scheduler } from '../../sim/scheduler.ts';
+import {
+  call,
+  enterFrame,
+  frame,
+  type Routine,
+  type Scheduler,
+  sleep,
+  waitOn,
+  WaitQueue,
+} from '../../sim/scheduler.ts';
 import type { HostKernel } from '../hostKernel.ts';
 import { E } from '../hostKernel.ts';
 import type { SmptAllocator } from './smptAllocator.ts';
@@ -37,6 +46,10 @@ export class HostDmaChannel {
    */
   private busy = false;
   private idle: WaitQueue | null = null;
+  /** BAR4 offsets of this channel's DHPR, DSTAT and DCHERR. */
+  private readonly rDHPR: number;
+  private readonly rDSTAT: number;
+  private readonly rDCHERR: number;
 
   constructor(
     readonly ch: number,
@@ -47,7 +60,11 @@ export class HostDmaChannel {
     private readonly smpt: SmptAllocator,
     private readonly cardName: string,
     private readonly syncSmpt: () => Routine = function* () {},
-  ) {}
+  ) {
+    this.rDHPR = R.DHPR(ch);
+    this.rDSTAT = R.DSTAT(ch);
+    this.rDCHERR = R.DCHERR(ch);
+  }
 
   private r(off: number): number {
     return this.bar4() + off;
@@ -55,7 +72,7 @@ export class HostDmaChannel {
 
   /** Allocate and map the ring once; program the channel (setup sequence of §7.3). */
   *setup(): Routine<number> {
-    return yield* frame(this.sched, 'mic_dma_chan_setup', { ch: this.ch }, this.doSetup());
+    return yield call(frame(this.sched, 'mic_dma_chan_setup', { ch: this.ch }, this.doSetup()));
   }
 
   private *doSetup(): Routine<number> {
@@ -67,7 +84,7 @@ export class HostDmaChannel {
       this.ringMic = this.smpt.map(this.ringHost, ringBytes);
       this.statusMic = this.smpt.map(this.statusHost, 64);
       if (this.ringMic === 0 || this.statusMic === 0) return -E.ENOMEM;
-      yield* this.syncSmpt();
+      yield call(this.syncSmpt());
     }
     const ch = this.ch;
     // 2. disable the channel and mask its interrupt
@@ -115,74 +132,69 @@ export class HostDmaChannel {
     return (this.lastTail - this.head - 1 + n) % n;
   }
 
-  private *putDesc(bytes: Uint8Array): Routine {
-    yield this.io.write(this.ringHost + this.head * 16, bytes);
-    this.head = (this.head + 1) % MIC_DMA_DESC_RX_SIZE;
-  }
-
   /**
    * Copy len bytes (all multiples of 64) between two MIC addresses and wait for completion.
-   * Returns 0 or a negative errno.
+   * Returns 0 or a negative errno. (The frame is pushed in place rather than with
+   * `yield* frame(…)`: every step of a copy resumes through here, so one level less counts.)
    */
   *memcpySync(src: number, dst: number, len: number): Routine<number> {
     while (this.busy)
       yield waitOn((this.idle ??= new WaitQueue(this.sched, `${this.cardName} dma ch${this.ch}`)));
     this.busy = true;
+    const t = this.sched.current!;
+    const saved = enterFrame(t, 'mic_dma_memcpy_sync', { ch: this.ch, src, dst, len });
     try {
-      return yield* frame(
-        this.sched,
-        'mic_dma_memcpy_sync',
-        { ch: this.ch, src, dst, len },
-        this.doMemcpy(src, dst, len),
+      if (!this.ready) return -E.ENODEV;
+      const need = Math.ceil(len / MAX_XFER_HOST) + 3;
+      if (this.free() < need) {
+        yield call(this.reap());
+        if (this.free() < need) {
+          this.kernel.printk(`${this.cardName}: dma ch${this.ch}: Not enough desc space`);
+          return -E.ENOMEM;
+        }
+      }
+      for (let done = 0; done < len; done += MAX_XFER_HOST) {
+        const n = Math.min(MAX_XFER_HOST, len - done);
+        yield this.io.write(this.ringHost + this.head * 16, encodeMemcpy(src + done, dst + done, n));
+        this.head = (this.head + 1) % MIC_DMA_DESC_RX_SIZE;
+      }
+      // Fence: a STATUS writing a cookie to the channel's scratch location, no interrupt; the
+      // synchronous path polls DSTAT instead of taking the completion interrupt.
+      this.cookie = (this.cookie + 1) >>> 0;
+      yield this.io.write(
+        this.ringHost + this.head * 16,
+        encodeStatus(this.cookie, 0, this.statusMic, false),
       );
+      this.head = (this.head + 1) % MIC_DMA_DESC_RX_SIZE;
+      const target = this.head;
+      yield this.io.write32(this.bar4() + this.rDHPR, target);
+      // Spin on DSTAT, first after the time the copy needs at about 4 GB/s.
+      const deadline = this.sched.now + DMA_TIMEOUT_NS;
+      yield sleep(100 + len / 4);
+      for (;;) {
+        const dstat: number = yield this.io.read32(this.bar4() + this.rDSTAT);
+        const tail = dstat & 0x1ffff;
+        if (tail === target) {
+          this.lastTail = tail;
+          return 0;
+        }
+        const err: number = yield this.io.read32(this.bar4() + this.rDCHERR);
+        if (err !== 0) {
+          this.lastTail = tail;
+          this.ready = false;
+          this.kernel.printk(`${this.cardName}: dma ch${this.ch}: DCHERR 0x${err.toString(16)}: copy failed`);
+          return -E.EIO;
+        }
+        if (this.sched.now >= deadline) {
+          this.kernel.printk(`${this.cardName}: dma ch${this.ch}: timeout after 5 s`);
+          return -E.ETIMEDOUT;
+        }
+        yield sleep(500);
+      }
     } finally {
+      t.frames = saved;
       this.busy = false;
       this.idle?.signal();
-    }
-  }
-
-  private *doMemcpy(src: number, dst: number, len: number): Routine<number> {
-    if (!this.ready) return -E.ENODEV;
-    const need = Math.ceil(len / MAX_XFER_HOST) + 3;
-    if (this.free() < need) {
-      yield* this.reap();
-      if (this.free() < need) {
-        this.kernel.printk(`${this.cardName}: dma ch${this.ch}: Not enough desc space`);
-        return -E.ENOMEM;
-      }
-    }
-    for (let done = 0; done < len; done += MAX_XFER_HOST) {
-      const n = Math.min(MAX_XFER_HOST, len - done);
-      yield* this.putDesc(encodeMemcpy(src + done, dst + done, n));
-    }
-    // Fence: a STATUS writing a cookie to the channel's scratch location, no interrupt; the
-    // synchronous path polls DSTAT instead of taking the completion interrupt.
-    this.cookie = (this.cookie + 1) >>> 0;
-    yield* this.putDesc(encodeStatus(this.cookie, 0, this.statusMic, false));
-    const target = this.head;
-    yield this.io.write32(this.r(R.DHPR(this.ch)), target);
-    // Spin on DSTAT, first after the time the copy needs at about 4 GB/s.
-    const deadline = this.sched.now + DMA_TIMEOUT_NS;
-    yield sleep(100 + len / 4);
-    for (;;) {
-      const dstat: number = yield this.io.read32(this.r(R.DSTAT(this.ch)));
-      const tail = dstat & 0x1ffff;
-      if (tail === target) {
-        this.lastTail = tail;
-        return 0;
-      }
-      const err: number = yield this.io.read32(this.r(R.DCHERR(this.ch)));
-      if (err !== 0) {
-        this.lastTail = tail;
-        this.ready = false;
-        this.kernel.printk(`${this.cardName}: dma ch${this.ch}: DCHERR 0x${err.toString(16)}: copy failed`);
-        return -E.EIO;
-      }
-      if (this.sched.now >= deadline) {
-        this.kernel.printk(`${this.cardName}: dma ch${this.ch}: timeout after 5 s`);
-        return -E.ETIMEDOUT;
-      }
-      yield sleep(500);
     }
   }
 

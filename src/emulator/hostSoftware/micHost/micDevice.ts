@@ -8,7 +8,7 @@ import type { X100Card } from '../../card/x100Card.ts';
 import { R } from '../../card/sboxRegisters.ts';
 import { CFG, CMD_BUS_MASTER, CMD_MEMORY, steppingName } from '../../card/pciConfig.ts';
 import { SMPT_SLOTS, smptEntry } from '../../card/smpt.ts';
-import { frame, sleep, WaitQueue, type Routine, type Scheduler } from '../../sim/scheduler.ts';
+import { call, frame, type Routine, type Scheduler, sleep, WaitQueue } from '../../sim/scheduler.ts';
 import type { Spine } from '../../sim/spine.ts';
 import { BOOTPARAM, MIC_DP_SIZE, MIC_MAGIC, SHUTDOWN_STATUS, s8 } from '../../virtio/devicePage.ts';
 import type { HostKernel } from '../hostKernel.ts';
@@ -174,7 +174,7 @@ export class MicDevice {
   // ---- probe --------------------------------------------------------------------------
 
   *probe(): Routine<number> {
-    return yield* frame(this.sched, 'mic_probe', { card: this.name }, this.doProbe());
+    return yield call(frame(this.sched, 'mic_probe', { card: this.name }, this.doProbe()));
   }
 
   private *doProbe(): Routine<number> {
@@ -195,13 +195,13 @@ export class MicDevice {
     this.dpMic = dp.mic;
     yield this.io.write(this.dpHost, new Uint8Array(MIC_DP_SIZE));
     this.c2hShutdownDb = this.nextDb();
-    yield* this.initBootparam();
-    const rc: number = yield* this.intr.request('mic_shutdown_db', this.c2hShutdownDb, () =>
-      this.shutdownDbHandler(),
+    yield call(this.initBootparam());
+    const rc: number = yield call(
+      this.intr.request('mic_shutdown_db', this.c2hShutdownDb, () => this.shutdownDbHandler()),
     );
     if (rc < 0) return rc;
-    yield* this.programSmpt();
-    yield* this.intr.enable();
+    yield call(this.programSmpt());
+    yield call(this.intr.enable());
     k.printk(
       `${this.name}: device page at host 0x${this.dpHost.toString(16)}, MIC 0x${this.dpMic.toString(16)}; BAR0 0x${this.bar0.toString(16)} (${this.bar0Size / 2 ** 20} MiB), BAR4 0x${this.bar4.toString(16)}`,
     );
@@ -248,7 +248,7 @@ export class MicDevice {
   /** Ring host→card doorbell db: APICICR read/set bit 13/write for 0–7, RDMASR write for 8–15. */
   *ringCard(db: number): Routine {
     if (db < 0) return; // −1: the card is not listening (§2.4)
-    yield* frame(this.sched, 'mic_send_intr', { db }, this.doRing(db));
+    yield call(frame(this.sched, 'mic_send_intr', { db }, this.doRing(db)));
   }
   private *doRing(db: number): Routine {
     if (db < 8) {
@@ -264,11 +264,12 @@ export class MicDevice {
 
   /** MSI-X vector v fired: run the handlers bound to it (threaded, as the kernel does). */
   *isr(vector: number): Routine {
-    yield* frame(this.sched, 'mic_interrupt', { vector }, this.doIsr(vector));
+    yield call(frame(this.sched, 'mic_interrupt', { vector }, this.doIsr(vector)));
   }
   private *doIsr(vector: number): Routine {
-    yield* this.intr.ack();
-    for (const r of this.intr.handlersFor(vector)) yield* frame(this.sched, r.name, undefined, r.handler());
+    yield call(this.intr.ack());
+    for (const r of this.intr.handlersFor(vector))
+      yield call(frame(this.sched, r.name, undefined, r.handler()));
   }
 
   /** c2h_shutdown_db: the card reports a shutdown or a crash in shutdown_status (§4.5). */
@@ -287,7 +288,7 @@ export class MicDevice {
 
   /** `echo CMD > /sys/class/mic/micN/state`. Returns 0 or −errno, like the write(2). */
   *writeState(cmd: string): Routine<number> {
-    return yield* frame(this.sched, 'mic_sysfs_state_store', { cmd }, this.doWriteState(cmd.trim()));
+    return yield call(frame(this.sched, 'mic_sysfs_state_store', { cmd }, this.doWriteState(cmd.trim())));
   }
 
   private *doWriteState(cmd: string): Routine<number> {
@@ -304,7 +305,7 @@ export class MicDevice {
           );
           return -E.EINVAL;
         }
-        return yield* this.boot();
+        return yield call(this.boot());
       case 'reset':
         if (this.state === 'offline') {
           this.spine.protocolError(
@@ -314,13 +315,13 @@ export class MicDevice {
           );
           return -E.EINVAL;
         }
-        yield* this.reset();
+        yield call(this.reset());
         return 0;
       case 'shutdown':
-        yield* this.shutdown('shutting_down');
+        yield call(this.shutdown('shutting_down'));
         return 0;
       case 'suspend':
-        if (this.state === 'suspending') yield* this.shutdown('suspended');
+        if (this.state === 'suspending') yield call(this.shutdown('suspended'));
         return 0;
       default:
         return -E.EINVAL;
@@ -333,13 +334,13 @@ export class MicDevice {
     const db = s8(yield this.io.read8(this.dpHost + BOOTPARAM.h2c_shutdown_db));
     if (db === -1) return;
     yield this.io.write8(this.dpHost + BOOTPARAM.shutdown_card, 1);
-    yield* this.ringCard(db);
+    yield call(this.ringCard(db));
     this.setState(next);
   }
 
   /** The reset flow of §4.2 (and the "reset" state command of §4.5). */
   *reset(): Routine<number> {
-    return yield* frame(this.sched, 'mic_reset', { card: this.name }, this.doReset());
+    return yield call(frame(this.sched, 'mic_reset', { card: this.name }, this.doReset()));
   }
 
   private *doReset(): Routine<number> {
@@ -349,8 +350,8 @@ export class MicDevice {
     const wasSuspended = this.state === 'suspended';
     this.resetting = true;
     try {
-      yield* this.vop.resetAll();
-      yield* this.initBootparam();
+      yield call(this.vop.resetAll());
+      yield call(this.initBootparam());
       this.shutdownStatus = 0;
       yield this.io.write32(this.bar4 + R.SPAD(2), 0);
       this.dma.ready = false;
@@ -383,7 +384,7 @@ export class MicDevice {
 
   /** The host is going to sleep: shut the card down through mpssd, wait for the reset. Returns 0. */
   *pmSuspend(): Routine<number> {
-    yield* frame(this.sched, 'mic_suspend', { card: this.name }, this.doPmSuspend());
+    yield call(frame(this.sched, 'mic_suspend', { card: this.name }, this.doPmSuspend()));
     return 0;
   }
 
@@ -403,12 +404,12 @@ export class MicDevice {
     }
     this.kernel.printk(`${this.name}: suspend: no completed reset within 60 s, forcing one`);
     this.setState('suspended');
-    yield* this.reset();
+    yield call(this.reset());
   }
 
   /** The host woke up: a suspended card becomes offline (reset first if firmware isn't ready). Returns 0. */
   *pmResume(): Routine<number> {
-    yield* frame(this.sched, 'mic_resume', { card: this.name }, this.doPmResume());
+    yield call(frame(this.sched, 'mic_resume', { card: this.name }, this.doPmResume()));
     return 0;
   }
 
@@ -417,20 +418,20 @@ export class MicDevice {
     const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
     // mic_complete_resume: the reset runs while the card is still suspended, so mpssd (which
     // boots on offline) sees offline only once the firmware is ready.
-    if (!(spad2 & SPAD2_READY)) yield* this.reset();
+    if (!(spad2 & SPAD2_READY)) yield call(this.reset());
     this.setState('offline');
   }
 
   /** Download the card OS and kick the bootstrap (§4.3). */
   private *boot(): Routine<number> {
-    return yield* frame(this.sched, 'mic_start', { card: this.name }, this.doBoot());
+    return yield call(frame(this.sched, 'mic_start', { card: this.name }, this.doBoot()));
   }
 
   private *doBoot(): Routine<number> {
     const k = this.kernel;
     let spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
     if (!(spad2 & SPAD2_READY)) {
-      const rc: number = yield* this.reset();
+      const rc: number = yield call(this.reset());
       if (rc < 0) return rc;
       if (this.state !== 'offline') return -E.EINVAL;
       spad2 = yield this.io.read32(this.bar4 + R.SPAD(2));
@@ -489,11 +490,11 @@ export class MicDevice {
       yield this.io.write32(this.bar0 + bootaddr + 0x218, rdAddr);
       yield this.io.write32(this.bar0 + bootaddr + 0x21c, ramdisk.length);
     }
-    yield* this.programSmpt();
-    yield* this.intr.restoreMxar();
-    yield* this.intr.enable();
+    yield call(this.programSmpt());
+    yield call(this.intr.restoreMxar());
+    yield call(this.intr.enable());
     // Host DMA channel 0 for VOP copies: registered at every start, since a reset clears it.
-    const drc: number = yield* this.dma.setup();
+    const drc: number = yield call(this.dma.setup());
     if (drc < 0)
       k.printk(`${this.name}: DMA channel 0 unavailable (${drc}): VOP falls back to CPU copies through BAR0`);
     yield this.io.write32(this.bar4 + R.SPAD(14), this.dpMic % 2 ** 32);

@@ -5,7 +5,7 @@
 
 import type { HostSpace } from '../../bus/hostSpace.ts';
 import { R } from '../../card/sboxRegisters.ts';
-import type { Routine } from '../../sim/scheduler.ts';
+import { call, type Routine } from '../../sim/scheduler.ts';
 import { E } from '../hostKernel.ts';
 
 export const MIC_MIN_MSIX = 4;
@@ -85,7 +85,7 @@ export class MicInterrupts {
   /** The per-interrupt stepping workaround. */
   *ack(): Routine {
     if (this.stepping === 'A0') yield this.io.write32(this.bar4() + R.MSIXPBACR, 1);
-    else yield* this.enable();
+    else yield call(this.enable());
   }
 
   handlersFor(vector: number): IrqRequest[] {

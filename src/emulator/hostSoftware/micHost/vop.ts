@@ -3,7 +3,15 @@
 // relocation and device reset in the bottom half, and the poll wake-ups mpssd waits on.
 
 import type { HostSpace } from '../../bus/hostSpace.ts';
-import { frame, sleep, WaitQueue, type Routine, type Scheduler } from '../../sim/scheduler.ts';
+import {
+  call,
+  enterFrame,
+  frame,
+  type Routine,
+  type Scheduler,
+  sleep,
+  WaitQueue,
+} from '../../sim/scheduler.ts';
 import type { Spine } from '../../sim/spine.ts';
 import {
   BOOTPARAM,
@@ -24,15 +32,16 @@ import {
   MIC_VRING_ENTRIES,
   isPowerOfTwo,
   micRingBlockSize,
-  readAvailFlags,
-  readAvailIdx,
-  readAvailRing,
-  readDesc,
+  decodeDesc,
+  loadAvailFlags,
+  loadAvailIdx,
+  loadAvailRing,
+  loadDesc,
   vringAddrs,
   vringInfoMagic,
   vringInfoOffset,
-  writeUsedElem,
-  writeUsedIdx,
+  storeUsedElem,
+  storeUsedIdx,
   type VringAddrs,
   type VringDesc,
 } from '../../virtio/vring.ts';
@@ -171,11 +180,8 @@ export class Vop {
 
   /** MIC_VIRTIO_ADD_DEVICE. Returns the device or −errno. */
   *addDevice(d: DeviceDescImage): Routine<HostVdev | number> {
-    return yield* frame(
-      this.p.sched,
-      'mic_virtio_add_device',
-      { type: d.type, num_vq: d.numVq },
-      this.doAdd(d),
+    return yield call(
+      frame(this.p.sched, 'mic_virtio_add_device', { type: d.type, num_vq: d.numVq }, this.doAdd(d)),
     );
   }
 
@@ -269,9 +275,11 @@ export class Vop {
       yield this.io.write64(dp + l.vq + i * VQCONFIG.SIZE + VQCONFIG.address, ring.mic);
       vdev.vrings.push(new HostVring(i, d.num[i], ring.host, ring.mic, bounce));
     }
-    yield* p.syncSmpt();
+    yield call(p.syncSmpt());
     vdev.c2hDb = p.nextC2hDb();
-    const rc: number = yield* p.requestDbIrq(`${name}-${found}`, vdev.c2hDb, () => this.bottomHalf(vdev));
+    const rc: number = yield call(
+      p.requestDbIrq(`${name}-${found}`, vdev.c2hDb, () => this.bottomHalf(vdev)),
+    );
     if (rc < 0) {
       p.printk(`${p.cardName}: ${name}: No MSIx vectors available for use: ${rc}`);
       // As the driver's error path: unmap and free the rings allocated above.
@@ -284,7 +292,7 @@ export class Vop {
     this.vdevs.push(vdev);
     p.printk(`${p.cardName}: ${name} added at dp offset 0x${found.toString(16)}, c2h_vdev_db ${vdev.c2hDb}`);
     const configDb = s8(yield this.io.read8(dp + BOOTPARAM.h2c_config_db));
-    if (configDb !== -1) yield* p.ringCard(configDb);
+    if (configDb !== -1) yield call(p.ringCard(configDb));
     return vdev;
   }
 
@@ -311,11 +319,8 @@ export class Vop {
 
   /** MIC_VIRTIO_CONFIG_CHANGE: new config bytes, config_change = 2, ring, wait for guest_ack. */
   *configChange(vdev: HostVdev, config: Uint8Array): Routine<number> {
-    return yield* frame(
-      this.p.sched,
-      'mic_virtio_config_change',
-      { dev: vdev.name },
-      this.doConfigChange(vdev, config),
+    return yield call(
+      frame(this.p.sched, 'mic_virtio_config_change', { dev: vdev.name }, this.doConfigChange(vdev, config)),
     );
   }
 
@@ -330,8 +335,8 @@ export class Vop {
     bytes.set(config.subarray(0, vdev.desc.configLen));
     yield this.io.write(dp + l.config, bytes);
     yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.config_change, MIC_VIRTIO_PARAM_CONFIG_CHANGED);
-    yield* p.ringCard(db);
-    yield* this.waitGuestAck(vdev, 'a config change');
+    yield call(p.ringCard(db));
+    yield call(this.waitGuestAck(vdev, 'a config change'));
     yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.config_change, 0);
     yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.guest_ack, 0);
     vdev.desc.config.set(bytes.subarray(0, Math.min(bytes.length, vdev.desc.config.length)));
@@ -343,7 +348,7 @@ export class Vop {
    * listens, wait for guest_ack, clear; free the doorbell and rings; publish type = −1.
    */
   *removeDevice(vdev: HostVdev): Routine {
-    yield* frame(this.p.sched, 'mic_virtio_del_device', { dev: vdev.name }, this.doRemove(vdev));
+    yield call(frame(this.p.sched, 'mic_virtio_del_device', { dev: vdev.name }, this.doRemove(vdev)));
   }
 
   private *doRemove(vdev: HostVdev): Routine {
@@ -354,12 +359,12 @@ export class Vop {
     const db = s8(yield this.io.read8(dp + BOOTPARAM.h2c_config_db));
     if (db !== -1) {
       yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.config_change, MIC_VIRTIO_PARAM_DEV_REMOVE);
-      yield* p.ringCard(db);
-      yield* this.waitGuestAck(vdev, 'a hot remove');
+      yield call(p.ringCard(db));
+      yield call(this.waitGuestAck(vdev, 'a hot remove'));
       yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.config_change, 0);
       yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.guest_ack, 0);
     }
-    yield* p.freeDbIrq(`${vdev.name}-${vdev.dpOffset}`);
+    yield call(p.freeDbIrq(`${vdev.name}-${vdev.dpOffset}`));
     for (const vr of vdev.vrings) this.freeVring(vr);
     // wmb(); then the slot is free for reuse.
     yield this.io.write8(dp + vdev.dpOffset + DEVICE_DESC.type, 0xff);
@@ -376,7 +381,7 @@ export class Vop {
    * reset, then wake pollers (§5.5).
    */
   *bottomHalf(vdev: HostVdev): Routine {
-    yield* frame(this.p.sched, 'mic_virtio_bh', { dev: vdev.name }, this.doBottomHalf(vdev));
+    yield call(frame(this.p.sched, 'mic_virtio_bh', { dev: vdev.name }, this.doBottomHalf(vdev)));
   }
 
   private *doBottomHalf(vdev: HostVdev): Routine {
@@ -384,7 +389,7 @@ export class Vop {
     const dp = this.p.dpHost();
     const l = vdev.layout;
     const reset: number = yield this.io.read8(dp + l.ctrl + DEVICE_CTRL.vdev_reset);
-    if (reset) yield* this.hostResetDevice(vdev);
+    if (reset) yield call(this.hostResetDevice(vdev));
     const updated: number = yield this.io.read8(dp + l.ctrl + DEVICE_CTRL.used_address_updated);
     if (updated) {
       for (const vr of vdev.vrings) {
@@ -419,13 +424,13 @@ export class Vop {
   }
 
   *resetAll(): Routine {
-    for (const v of this.vdevs) if (!v.removed) yield* this.hostResetDevice(v);
+    for (const v of this.vdevs) if (!v.removed) yield call(this.hostResetDevice(v));
   }
 
   /** Fetch and validate the next available chain, vringh style. Returns null if none, or −errno. */
   private *getChain(vdev: HostVdev, vr: HostVring): Routine<ChainState | null | number> {
     const io = this.io;
-    const availIdx: number = yield* readAvailIdx(io, vr.addrs);
+    const availIdx: number = yield loadAvailIdx(io, vr.addrs);
     const pending = (availIdx - vr.lastAvailIdx) & 0xffff;
     if (pending === 0) return null;
     const where = `${this.p.cardName} ${vdev.name} queue ${vr.index}`;
@@ -436,7 +441,7 @@ export class Vop {
         `${where}: avail.idx jumped from ${vr.lastAvailIdx} to ${availIdx}, ${pending} entries at once but the ring has only ${vr.num}. vringh does not check this; the emulator flags it and goes on with the next head.`,
       );
     }
-    const head: number = yield* readAvailRing(io, vr.addrs, vr.lastAvailIdx);
+    const head: number = yield loadAvailRing(io, vr.addrs, vr.lastAvailIdx);
     if (head >= vr.num) {
       this.p.spine.protocolError(
         12,
@@ -457,7 +462,7 @@ export class Vop {
         );
         return -E.ELOOP;
       }
-      const d: VringDesc = yield* readDesc(io, vr.addrs, i);
+      const d: VringDesc = decodeDesc(yield loadDesc(io, vr.addrs, i));
       if (d.flags & VRING_DESC_F_INDIRECT) {
         this.p.spine.protocolError(
           12,
@@ -510,95 +515,94 @@ export class Vop {
 
   /**
    * MIC_VIRTIO_COPY_DESC: move data between the back-end's iovecs and the current chain.
-   * Returns out_len (≥ 0) or −errno.
+   * Returns out_len (≥ 0) or −errno. (Frame pushed in place: every step of a copy resumes
+   * through here.)
    */
   *copyDesc(vdev: HostVdev, iov: CopyIov[], vrIdx: number, updateUsed: boolean): Routine<number> {
-    return yield* frame(
-      this.p.sched,
-      'mic_virtio_copy_desc',
-      { dev: vdev.name, vr_idx: vrIdx, update_used: updateUsed ? 1 : 0 },
-      this.doCopyDesc(vdev, iov, vrIdx, updateUsed),
-    );
-  }
-
-  private *doCopyDesc(vdev: HostVdev, iov: CopyIov[], vrIdx: number, updateUsed: boolean): Routine<number> {
-    const p = this.p;
-    if (vrIdx >= vdev.desc.numVq) return -E.EINVAL;
-    if (vdev.removed) return -E.ENODEV;
-    const status: number = yield this.io.read8(p.dpHost() + vdev.dpOffset + DEVICE_DESC.status);
-    if (status === 0) return -E.ENODEV;
-    const vr = vdev.vrings[vrIdx];
-    if (!vr.chain) {
-      const c: ChainState | null | number = yield* this.getChain(vdev, vr);
-      if (typeof c === 'number') return c;
-      if (c === null) return 0;
-      vr.chain = c;
-      p.spine.emit(
-        'vring.avail',
-        'host',
-        vr.addrs.avail + 2,
-        2,
-        c.head,
-        `${p.cardName} ${vdev.queueName(vrIdx)} head ${c.head} taken by host`,
-      );
-    }
-    const c = vr.chain;
-    let out = 0;
-    for (const v of iov) {
-      let pos = 0;
-      // card → user from the readable descriptors
-      while (pos < v.len && c.rIdx < c.descs.length && !(c.descs[c.rIdx].flags & VRING_DESC_F_WRITE)) {
-        const d = c.descs[c.rIdx];
-        const n = Math.min(d.len - c.rOff, v.len - pos);
-        if (n > 0) {
-          const rc: number = yield* p.copy.cardToUser(vr.bounce, d.addr + c.rOff, v.buf, pos, n);
-          if (rc < 0) return rc;
+    const t = this.p.sched.current!;
+    const saved = enterFrame(t, 'mic_virtio_copy_desc', {
+      dev: vdev.name,
+      vr_idx: vrIdx,
+      update_used: updateUsed ? 1 : 0,
+    });
+    try {
+      const p = this.p;
+      if (vrIdx >= vdev.desc.numVq) return -E.EINVAL;
+      if (vdev.removed) return -E.ENODEV;
+      const status: number = yield this.io.read8(p.dpHost() + vdev.dpOffset + DEVICE_DESC.status);
+      if (status === 0) return -E.ENODEV;
+      const vr = vdev.vrings[vrIdx];
+      if (!vr.chain) {
+        const c: ChainState | null | number = yield call(this.getChain(vdev, vr));
+        if (typeof c === 'number') return c;
+        if (c === null) return 0;
+        vr.chain = c;
+        p.spine.emit(
+          'vring.avail',
+          'host',
+          vr.addrs.avail + 2,
+          2,
+          c.head,
+          p.spine.observed ? `${p.cardName} ${vdev.queueName(vrIdx)} head ${c.head} taken by host` : '',
+        );
+      }
+      const c = vr.chain;
+      let out = 0;
+      for (const v of iov) {
+        let pos = 0;
+        // card → user from the readable descriptors
+        while (pos < v.len && c.rIdx < c.descs.length && !(c.descs[c.rIdx].flags & VRING_DESC_F_WRITE)) {
+          const d = c.descs[c.rIdx];
+          const n = Math.min(d.len - c.rOff, v.len - pos);
+          if (n > 0) {
+            const rc: number = yield call(p.copy.cardToUser(vr.bounce, d.addr + c.rOff, v.buf, pos, n));
+            if (rc < 0) return rc;
+          }
+          pos += n;
+          c.rOff += n;
+          out += n;
+          c.consumed += n;
+          if (c.rOff >= d.len) {
+            c.rIdx++;
+            c.rOff = 0;
+          }
         }
-        pos += n;
-        c.rOff += n;
-        out += n;
-        c.consumed += n;
-        if (c.rOff >= d.len) {
-          c.rIdx++;
-          c.rOff = 0;
+        // user → card into the writable descriptors
+        while (pos < v.len && c.wIdx < c.descs.length) {
+          const d = c.descs[c.wIdx];
+          const n = Math.min(d.len - c.wOff, v.len - pos);
+          if (n > 0) {
+            // The whole iovec as it is (a status byte, a header): no view to make.
+            const src = pos === 0 && n === v.buf.length ? v.buf : v.buf.subarray(pos, pos + n);
+            const rc: number = yield call(p.copy.userToCard(vr.bounce, src, d.addr + c.wOff, d.len - c.wOff));
+            if (rc < 0) return rc;
+          }
+          pos += n;
+          c.wOff += n;
+          out += n;
+          c.consumed += n;
+          if (c.wOff >= d.len) {
+            c.wIdx++;
+            c.wOff = 0;
+          }
         }
       }
-      // user → card into the writable descriptors
-      while (pos < v.len && c.wIdx < c.descs.length) {
-        const d = c.descs[c.wIdx];
-        const n = Math.min(d.len - c.wOff, v.len - pos);
-        if (n > 0) {
-          const rc: number = yield* p.copy.userToCard(
-            vr.bounce,
-            v.buf.subarray(pos, pos + n),
-            d.addr + c.wOff,
-            d.len - c.wOff,
-          );
-          if (rc < 0) return rc;
-        }
-        pos += n;
-        c.wOff += n;
-        out += n;
-        c.consumed += n;
-        if (c.wOff >= d.len) {
-          c.wIdx++;
-          c.wOff = 0;
-        }
-      }
+      if (vrIdx === 0) vdev.inBytes += out;
+      else vdev.outBytes += out;
+      if (out > 0 && updateUsed) yield call(this.complete(vdev, vr));
+      return out;
+    } finally {
+      t.frames = saved;
     }
-    if (vrIdx === 0) vdev.inBytes += out;
-    else vdev.outBytes += out;
-    if (out > 0 && updateUsed) yield* this.complete(vdev, vr);
-    return out;
   }
 
   /** Write the used element (len = everything consumed), publish used.idx, notify the card. */
   private *complete(vdev: HostVdev, vr: HostVring): Routine {
     const c = vr.chain!;
     const p = this.p;
-    yield* writeUsedElem(this.io, vr.addrs, vr.lastUsedIdx, c.head, c.consumed);
+    yield storeUsedElem(this.io, vr.addrs, vr.lastUsedIdx, c.head, c.consumed);
     vr.lastUsedIdx = (vr.lastUsedIdx + 1) & 0xffff;
-    yield* writeUsedIdx(this.io, vr.addrs, vr.lastUsedIdx);
+    yield storeUsedIdx(this.io, vr.addrs, vr.lastUsedIdx);
     vr.completed++;
     p.spine.emit(
       'vring.used',
@@ -606,14 +610,16 @@ export class Vop {
       vr.addrs.used + 2,
       2,
       c.head,
-      `${p.cardName} ${vdev.queueName(vr.index)} head ${c.head} used, len ${c.consumed}`,
+      p.spine.observed
+        ? `${p.cardName} ${vdev.queueName(vr.index)} head ${c.head} used, len ${c.consumed}`
+        : '',
     );
     vr.chain = null;
     yield this.io.write16(vr.infoHost, vr.lastAvailIdx);
-    const flags: number = yield* readAvailFlags(this.io, vr.addrs);
+    const flags: number = yield loadAvailFlags(this.io, vr.addrs);
     if (!(flags & VRING_AVAIL_F_NO_INTERRUPT)) {
       const db = s8(yield this.io.read8(p.dpHost() + vdev.layout.ctrl + DEVICE_CTRL.h2c_vdev_db));
-      if (db !== -1) yield* p.ringCard(db);
+      if (db !== -1) yield call(p.ringCard(db));
     }
   }
 }

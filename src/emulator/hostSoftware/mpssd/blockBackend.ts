@@ -49,7 +49,7 @@ export {
 } from '../../virtio/virtioBlk.ts';
 import * as fs from 'node:fs';
 
-import { frame, waitOn, WaitQueue, type Routine } from '../../sim/scheduler.ts';
+import { call, frame, type Routine, waitOn, WaitQueue } from '../../sim/scheduler.ts';
 import { DEVICE_DESC } from '../../virtio/devicePage.ts';
 import {
   VIRTIO_CONFIG_S_DRIVER_OK,
@@ -57,7 +57,8 @@ import {
   VRING_DESC_F_NEXT,
   VRING_DESC_F_WRITE,
 } from '../../virtio/virtioIds.ts';
-import { readAvailIdx, readAvailRing, readDesc, type VringDesc } from '../../virtio/vring.ts';
+import { uninitBytes } from '../../bus/bytes.ts';
+import { decodeDesc, loadAvailIdx, loadAvailRing, loadDesc, type VringDesc } from '../../virtio/vring.ts';
 import type { DiskConfig } from '../../machine.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
 import type { CopyIov, DeviceDescImage, HostVdev, HostVring } from '../micHost/vop.ts';
@@ -234,7 +235,7 @@ export class BlockBackend implements VirtioBackend {
       this.dirty = false;
       const status: number = yield this.dev.io.read8(this.dev.dpHost + v.dpOffset + DEVICE_DESC.status);
       if (!(status & VIRTIO_CONFIG_S_DRIVER_OK)) continue;
-      yield* frame(this.dev.sched, 'mpssd.virtio_block', undefined, this.serve(v));
+      yield call(frame(this.dev.sched, 'mpssd.virtio_block', undefined, this.serve(v)));
     }
   }
 
@@ -245,9 +246,9 @@ export class BlockBackend implements VirtioBackend {
     for (;;) {
       if (v.removed) return;
       const infoAvail: number = yield io.read16(vr.infoHost);
-      const availIdx: number = yield* readAvailIdx(io, vr.addrs);
+      const availIdx: number = yield loadAvailIdx(io, vr.addrs);
       if (infoAvail === availIdx) return;
-      const ok: boolean = yield* this.serveOne(v, vr, infoAvail);
+      const ok: boolean = yield call(this.serveOne(v, vr, infoAvail));
       if (!ok) return; // wait for the next poll wake-up
     }
   }
@@ -255,13 +256,13 @@ export class BlockBackend implements VirtioBackend {
   /** Walk the chain at avail.ring[info.avail_idx] in the ring mapping. null: malformed. */
   private *walkChain(vr: HostVring, slot: number): Routine<VringDesc[] | null> {
     const io = this.dev.io;
-    const head: number = yield* readAvailRing(io, vr.addrs, slot);
+    const head: number = yield loadAvailRing(io, vr.addrs, slot);
     if (head >= vr.num) return null;
     const descs: VringDesc[] = [];
     let i = head;
     for (;;) {
       if (descs.length >= vr.num) return null;
-      const d: VringDesc = yield* readDesc(io, vr.addrs, i);
+      const d: VringDesc = decodeDesc(yield loadDesc(io, vr.addrs, i));
       descs.push(d);
       if (!(d.flags & VRING_DESC_F_NEXT)) return descs;
       if (d.next >= vr.num) return null;
@@ -269,17 +270,18 @@ export class BlockBackend implements VirtioBackend {
     }
   }
 
-  private *copy(v: HostVdev, iov: CopyIov[], updateUsed: boolean): Routine<number> {
-    return yield* this.dev.vop.copyDesc(v, iov, 0, updateUsed);
+  /** COPY_DESC on queue 0 (the routine itself, not a wrapper around it: one level less per step). */
+  private copy(v: HostVdev, iov: CopyIov[], updateUsed: boolean): Routine<number> {
+    return this.dev.vop.copyDesc(v, iov, 0, updateUsed);
   }
 
   /** One request in mpssd's three COPY_DESC calls. Returns false when serving must stop. */
   private *serveOne(v: HostVdev, vr: HostVring, slot: number): Routine<boolean> {
-    const descs: VringDesc[] | null = yield* this.walkChain(vr, slot);
+    const descs: VringDesc[] | null = yield call(this.walkChain(vr, slot));
     const hdr = new Uint8Array(VIRTIO_BLK_OUTHDR_SIZE);
     if (!descs) {
       // A broken ring: let COPY_DESC run vringh's checks and report (it fails with −errno).
-      const rc: number = yield* this.copy(v, [{ buf: hdr, len: hdr.length }], false);
+      const rc: number = yield call(this.copy(v, [{ buf: hdr, len: hdr.length }], false));
       return rc > 0;
     }
     const h = descs[0];
@@ -293,28 +295,32 @@ export class BlockBackend implements VirtioBackend {
       this.log(
         `virtio-block: malformed request (header ${h.len} bytes flags ${h.flags}, ${descs.length} descriptors); failing it with IOERR`,
       );
-      return yield* this.failChain(v, descs);
+      return yield call(this.failChain(v, descs));
     }
     this.stats.requests++;
     // 1. the header
-    const rc: number = yield* this.copy(v, [{ buf: hdr, len: hdr.length }], false);
+    const rc: number = yield call(this.copy(v, [{ buf: hdr, len: hdr.length }], false));
     if (rc <= 0) return false;
-    const hv = new DataView(hdr.buffer);
-    const type = hv.getUint32(0, true);
-    const sector = Number(hv.getBigUint64(8, true));
+    // virtio_blk_outhdr read byte-wise (a DataView would move the small array off the V8 heap).
+    const u32 = (o: number) => (hdr[o] | (hdr[o + 1] << 8) | (hdr[o + 2] << 16) | (hdr[o + 3] << 24)) >>> 0;
+    const type = u32(0);
+    // The u64 as the nearest double, as Number(getBigUint64()) gives it.
+    const sector = u32(12) * 0x1_0000_0000 + u32(8);
     // The data descriptors: those with NEXT after the header.
     const data = descs.slice(1, -1);
     const dataLen = data.reduce((n, d) => n + d.len, 0);
     if (dataLen > MAX_REQUEST_DATA) {
       this.log(`virtio-block: request of ${dataLen} data bytes is larger than we serve; IOERR`);
-      return yield* this.discardAndFinish(v, data, VIRTIO_BLK_S_IOERR);
+      return yield call(this.discardAndFinish(v, data, VIRTIO_BLK_S_IOERR));
     }
     const name = TYPE_NAMES[type] ?? 'unsupported';
-    return yield* frame(
-      this.dev.sched,
-      `virtio_blk_${name}`,
-      { type, sector, len: dataLen },
-      this.handle(v, type, sector, data),
+    return yield call(
+      frame(
+        this.dev.sched,
+        `virtio_blk_${name}`,
+        { type, sector, len: dataLen },
+        this.handle(v, type, sector, data),
+      ),
     );
   }
 
@@ -323,7 +329,8 @@ export class BlockBackend implements VirtioBackend {
     const dataLen = data.reduce((n, d) => n + d.len, 0);
     const allWrite = data.every((d) => (d.flags & VRING_DESC_F_WRITE) !== 0);
     const allRead = data.every((d) => !(d.flags & VRING_DESC_F_WRITE));
-    const buf = new Uint8Array(dataLen);
+    // An IN buffer is filled by readImage, every byte of it; others start as zeros.
+    const buf = type === VIRTIO_BLK_T_IN && allWrite ? uninitBytes(dataLen) : new Uint8Array(dataLen);
     let status: number = VIRTIO_BLK_S_OK;
     // Before the copy: fill what goes to the card (IN, GET_ID).
     if (type === VIRTIO_BLK_T_IN) {
@@ -343,13 +350,13 @@ export class BlockBackend implements VirtioBackend {
       iov.push({ buf: buf.subarray(off, off + d.len), len: d.len });
       off += d.len;
     }
-    let rc: number = yield* this.copy(v, iov, false);
+    let rc: number = yield call(this.copy(v, iov, false));
     if (rc < 0) return false;
     // After the copy: consume what came from the card (OUT), or flush.
     if (type === VIRTIO_BLK_T_OUT) status = allRead ? this.writeImage(sector, buf) : VIRTIO_BLK_S_IOERR;
     else if (type === VIRTIO_BLK_T_FLUSH) status = this.flushImage();
     // 3. the status byte, completing the chain
-    rc = yield* this.copy(v, [{ buf: Uint8Array.of(status), len: 1 }], true);
+    rc = yield call(this.copy(v, [{ buf: Uint8Array.of(status), len: 1 }], true));
     return rc > 0;
   }
 
@@ -359,13 +366,13 @@ export class BlockBackend implements VirtioBackend {
     const writable = descs.filter((d) => (d.flags & VRING_DESC_F_WRITE) !== 0).reduce((n, d) => n + d.len, 0);
     if (readable + writable > MAX_REQUEST_DATA || readable + writable === 0) return false;
     if (writable === 0) {
-      const rc: number = yield* this.copy(v, [{ buf: new Uint8Array(readable), len: readable }], true);
+      const rc: number = yield call(this.copy(v, [{ buf: new Uint8Array(readable), len: readable }], true));
       return rc > 0;
     }
     const rest = new Uint8Array(readable + writable - 1);
-    let rc: number = yield* this.copy(v, [{ buf: rest, len: rest.length }], false);
+    let rc: number = yield call(this.copy(v, [{ buf: rest, len: rest.length }], false));
     if (rc < 0) return false;
-    rc = yield* this.copy(v, [{ buf: Uint8Array.of(VIRTIO_BLK_S_IOERR), len: 1 }], true);
+    rc = yield call(this.copy(v, [{ buf: Uint8Array.of(VIRTIO_BLK_S_IOERR), len: 1 }], true));
     return rc > 0;
   }
 
@@ -375,11 +382,11 @@ export class BlockBackend implements VirtioBackend {
     const scratch = new Uint8Array(DISCARD_CHUNK);
     while (left > 0) {
       const n = Math.min(left, DISCARD_CHUNK);
-      const rc: number = yield* this.copy(v, [{ buf: scratch.subarray(0, n), len: n }], false);
+      const rc: number = yield call(this.copy(v, [{ buf: scratch.subarray(0, n), len: n }], false));
       if (rc <= 0) return false;
       left -= rc;
     }
-    const rc: number = yield* this.copy(v, [{ buf: Uint8Array.of(status), len: 1 }], true);
+    const rc: number = yield call(this.copy(v, [{ buf: Uint8Array.of(status), len: 1 }], true));
     return rc > 0;
   }
 
@@ -413,19 +420,25 @@ export class BlockBackend implements VirtioBackend {
     return VIRTIO_BLK_S_OK;
   }
 
+  /** Fill buf (whatever it held) from the image: file bytes, zeros where there are none. */
   private readImage(sector: number, buf: Uint8Array): number {
     const st = this.check('read', sector, buf.length);
-    if (st !== VIRTIO_BLK_S_OK) return st;
+    if (st !== VIRTIO_BLK_S_OK) {
+      buf.fill(0);
+      return st;
+    }
+    let done = 0;
     try {
-      let done = 0;
       while (done < buf.length) {
         const n = fs.readSync(this.fd, buf, done, buf.length - done, sector * SECTOR_SIZE + done);
         if (n <= 0) break; // the file shrank under us: the rest reads as zeros
         done += n;
       }
+      buf.fill(0, done);
       this.stats.readBytes += buf.length;
       return VIRTIO_BLK_S_OK;
     } catch (e) {
+      buf.fill(0, done);
       return this.fileError('read', e);
     }
   }

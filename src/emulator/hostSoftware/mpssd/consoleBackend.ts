@@ -3,7 +3,7 @@
 // Instead of mpssd's spin on avail.idx we sleep until the device's poll fires or input
 // arrives, so an idle machine has nothing scheduled (documented choice).
 
-import { frame, waitOn, WaitQueue, type Routine, type Scheduler } from '../../sim/scheduler.ts';
+import { call, frame, type Routine, type Scheduler, waitOn, WaitQueue } from '../../sim/scheduler.ts';
 import type { Spine } from '../../sim/spine.ts';
 import { DEVICE_DESC } from '../../virtio/devicePage.ts';
 import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_ID_CONSOLE } from '../../virtio/virtioIds.ts';
@@ -35,6 +35,8 @@ export class ConsoleBackend implements VirtioBackend {
   private readonly pending: Uint8Array[] = [];
   private readonly wake: WaitQueue;
   private dirty = true;
+  /** A transmit buffer that came back unused (kept for the next drain). */
+  private spare: Uint8Array | null = null;
   /** Bytes the card wrote that reached the terminal. */
   bytesOut = 0;
   bytesIn = 0;
@@ -87,15 +89,19 @@ export class ConsoleBackend implements VirtioBackend {
       this.dirty = false;
       const status: number = yield this.dev.io.read8(this.dev.dpHost + v.dpOffset + DEVICE_DESC.status);
       if (!(status & VIRTIO_CONFIG_S_DRIVER_OK)) continue;
-      yield* frame(this.sched, 'mpssd.virtio_console_tx', undefined, this.drainTransmit(v));
-      yield* frame(this.sched, 'mpssd.virtio_console_rx', undefined, this.pushInput(v));
+      yield call(frame(this.sched, 'mpssd.virtio_console_tx', undefined, this.drainTransmit(v)));
+      yield call(frame(this.sched, 'mpssd.virtio_console_rx', undefined, this.pushInput(v)));
     }
   }
 
   private *drainTransmit(v: HostVdev): Routine {
     for (;;) {
-      const buf = new Uint8Array(CONSOLE_BUF);
-      const n: number = yield* this.dev.vop.copyDesc(v, [{ buf, len: CONSOLE_BUF }], 1, true);
+      // A zeroed buffer per chunk (the terminal may keep what it is given); one that came back
+      // untouched (no chain was pending) serves the next pass.
+      const buf = this.spare ?? new Uint8Array(CONSOLE_BUF);
+      this.spare = null;
+      const n: number = yield call(this.dev.vop.copyDesc(v, [{ buf, len: CONSOLE_BUF }], 1, true));
+      if (n === 0) this.spare = buf;
       if (n <= 0) return;
       this.bytesOut += n;
       this.terminal.write(buf.subarray(0, n));
@@ -106,7 +112,7 @@ export class ConsoleBackend implements VirtioBackend {
     while (this.pending.length > 0) {
       const head = this.pending[0];
       const chunk = head.subarray(0, Math.min(head.length, CONSOLE_BUF));
-      const n: number = yield* this.dev.vop.copyDesc(v, [{ buf: chunk, len: chunk.length }], 0, true);
+      const n: number = yield call(this.dev.vop.copyDesc(v, [{ buf: chunk, len: chunk.length }], 0, true));
       if (n <= 0) return; // no receive buffer yet: wait for the card to post some
       this.bytesIn += n;
       if (n >= head.length) this.pending.shift();

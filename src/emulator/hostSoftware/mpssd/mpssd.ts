@@ -3,7 +3,7 @@
 // on shutting_down it waits for shutdown_status, resets the card, and boots it again after a
 // restart (§4.8).
 
-import { frame, sleep, waitOn, type Routine } from '../../sim/scheduler.ts';
+import { call, frame, type Routine, sleep, waitOn } from '../../sim/scheduler.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
 import { errName } from '../hostKernel.ts';
 import { SHUTDOWN_STATUS, MIC_RESTART } from '../../virtio/devicePage.ts';
@@ -51,19 +51,19 @@ export class Mpssd {
 
   /** Daemon start: devices, command line, boot. */
   *start(): Routine {
-    yield* frame(this.dev.sched, 'mpssd.start', { card: this.name }, this.doStart());
+    yield call(frame(this.dev.sched, 'mpssd.start', { card: this.name }, this.doStart()));
   }
 
   private *doStart(): Routine {
     const n = this.dev.card.index + 1;
     this.dev.sysfs.cmdline = `clocksource=tsc highres=off nohz=off cpufreq_on;corec6_off;pc3_off;pc6_off ifcfg=static;address,172.31.${n}.1;netmask,255.255.255.0`;
-    for (const b of this.backends) yield* this.addBackend(b);
-    if (this.opts.autoBoot) yield* this.boot();
+    for (const b of this.backends) yield call(this.addBackend(b));
+    if (this.opts.autoBoot) yield call(this.boot());
   }
 
   /** open() + MIC_VIRTIO_ADD_DEVICE, then the back-end's thread. Returns 0 or −errno. */
   *addBackend(b: VirtioBackend): Routine<number> {
-    const vdev: HostVdev | number = yield* this.dev.vop.addDevice(b.deviceImage());
+    const vdev: HostVdev | number = yield call(this.dev.vop.addDevice(b.deviceImage()));
     if (typeof vdev === 'number') {
       this.log(`adding virtio-${b.kind} failed: ${errName(vdev)}`);
       return vdev;
@@ -81,12 +81,12 @@ export class Mpssd {
     const i = this.backends.findIndex((b) => b.kind === kind);
     const old = i >= 0 ? this.backends[i] : undefined;
     const vdev = old?.vdev && this.dev.vop.vdevs.includes(old.vdev) ? old.vdev : undefined;
-    if (vdev) yield* this.dev.vop.removeDevice(vdev);
+    if (vdev) yield call(this.dev.vop.removeDevice(vdev));
     old?.close();
     if (i >= 0) this.backends.splice(i, 1, next);
     else this.backends.push(next);
     this.log(`${kind}: ${old ? 'replaced' : 'added'} back-end`);
-    return yield* this.addBackend(next);
+    return yield call(this.addBackend(next));
   }
 
   close(): void {
@@ -104,7 +104,7 @@ export class Mpssd {
     this.dev.sysfs.bootmode = 'linux';
     this.dev.sysfs.firmware = 'mic/uos.img';
     this.stoppedOnPurpose = false;
-    const rc: number = yield* this.dev.writeState('boot');
+    const rc: number = yield call(this.dev.writeState('boot'));
     if (rc < 0) this.log(`boot failed: ${errName(rc)}`);
     return rc;
   }
@@ -115,18 +115,18 @@ export class Mpssd {
     for (;;) {
       const st = this.dev.state;
       if (st === 'shutting_down') {
-        yield* frame(this.dev.sched, 'mpssd.mic_handle_shutdown', undefined, this.handleShutdown());
+        yield call(frame(this.dev.sched, 'mpssd.mic_handle_shutdown', undefined, this.handleShutdown()));
       } else if (st === 'suspending') {
         // Gen-1: write "suspend", then handle it like a shutdown; boot again on resume.
         this.bootOnResume = true;
-        yield* this.dev.writeState('suspend');
+        yield call(this.dev.writeState('suspend'));
         if (this.dev.state === 'suspended') {
-          yield* frame(this.dev.sched, 'mpssd.mic_handle_shutdown', undefined, this.handleShutdown());
+          yield call(frame(this.dev.sched, 'mpssd.mic_handle_shutdown', undefined, this.handleShutdown()));
         }
       } else if (st === 'offline' && last === 'suspended' && this.bootOnResume) {
         this.bootOnResume = false;
         this.log('host resumed: booting the card again');
-        yield* this.boot();
+        yield call(this.boot());
       }
       last = st;
       if (this.dev.state === st) yield waitOn(this.dev.stateChanged);
@@ -142,14 +142,14 @@ export class Mpssd {
       yield sleep(100_000_000);
     }
     this.log(`shutdown status ${SHUTDOWN_STATUS[status] ?? status}`);
-    yield* this.dev.writeState('reset');
+    yield call(this.dev.writeState('reset'));
     // The reset completes inside the state write; wait (up to 120 s) in case it was queued.
     const done = () => ['offline', 'reset_failed', 'suspended'].includes(this.dev.state);
     for (let i = 0; i < 1200 && !done(); i++) yield sleep(100_000_000);
     if (this.dev.state === 'suspended') return;
     if (status === MIC_RESTART && this.dev.state === 'offline') {
       this.log('restarting the card');
-      yield* this.boot();
+      yield call(this.boot());
     } else {
       this.stoppedOnPurpose = true;
     }

@@ -18,7 +18,7 @@
 // the pcap (it never crossed the link), but logged in the host kernel log (a 'log' event) and
 // listed in `dropped`.
 
-import { frame, waitOn, WaitQueue, type Routine } from '../../sim/scheduler.ts';
+import { call, frame, type Routine, waitOn, WaitQueue } from '../../sim/scheduler.ts';
 import { DEVICE_DESC } from '../../virtio/devicePage.ts';
 import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_ID_NET } from '../../virtio/virtioIds.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
@@ -225,8 +225,8 @@ export class NetBackend implements VirtioBackend {
         this.toCard.length = 0;
         continue;
       }
-      yield* frame(this.dev.sched, 'mpssd.virtio_net_tx', undefined, this.drainTransmit(v));
-      yield* frame(this.dev.sched, 'mpssd.virtio_net_rx', undefined, this.pushToCard(v));
+      yield call(frame(this.dev.sched, 'mpssd.virtio_net_tx', undefined, this.drainTransmit(v)));
+      yield call(frame(this.dev.sched, 'mpssd.virtio_net_rx', undefined, this.pushToCard(v)));
     }
   }
 
@@ -236,14 +236,16 @@ export class NetBackend implements VirtioBackend {
     for (;;) {
       const hdr = new Uint8Array(VIRTIO_NET_HDR.SIZE);
       const buf = new Uint8Array(NET_RX_BUF);
-      const n: number = yield* this.dev.vop.copyDesc(
-        v,
-        [
-          { buf: hdr, len: hdr.length },
-          { buf, len: NET_RX_BUF },
-        ],
-        1,
-        true,
+      const n: number = yield call(
+        this.dev.vop.copyDesc(
+          v,
+          [
+            { buf: hdr, len: hdr.length },
+            { buf, len: NET_RX_BUF },
+          ],
+          1,
+          true,
+        ),
       );
       if (n <= 0) return;
       if (n <= VIRTIO_NET_HDR.SIZE) {
@@ -407,14 +409,16 @@ export class NetBackend implements VirtioBackend {
     while (this.toCard.length > 0 && this.toCard[0].readyAt <= this.dev.sched.now) {
       const f = this.toCard[0].frame;
       const hdr = encodeNetHdr({ flags: VIRTIO_NET_HDR_F_DATA_VALID });
-      const n: number = yield* this.dev.vop.copyDesc(
-        v,
-        [
-          { buf: hdr, len: hdr.length },
-          { buf: f, len: f.length },
-        ],
-        0,
-        true,
+      const n: number = yield call(
+        this.dev.vop.copyDesc(
+          v,
+          [
+            { buf: hdr, len: hdr.length },
+            { buf: f, len: f.length },
+          ],
+          0,
+          true,
+        ),
       );
       if (n <= 0) return; // no receive buffer posted yet: wait for the card's next kick
       this.toCard.shift();

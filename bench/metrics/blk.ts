@@ -1,0 +1,200 @@
+// Card-side block I/O through the whole path: the card's virtio_blk driver builds a chain in
+// GDDR and publishes it (vring), rings c2h_vdev_db (doorbell → SICR0 → MSI-X), the host bottom
+// half wakes mpssd's block back-end, which reads the chain through BAR0/SMPT, reads or writes the
+// image file, moves the data with host DMA channel 0 (MEMCPY + STATUS descriptors through the
+// bounce buffer), completes the used ring and rings h2c_vdev_db; the card's interrupt handler
+// takes the used chain and wakes the reader. Baselines: plain fs calls on the same bytes of the
+// same file, interleaved with the measured runs.
+
+import * as fs from 'node:fs';
+import { interleave, median, prng, timeMs } from '../lib/stats.ts';
+import type { MetricResult } from '../lib/result.ts';
+import {
+  MiB,
+  cardRead,
+  cardRead512,
+  cardWrite,
+  diskMachine,
+  makeImage,
+  pattern,
+  tmpDir,
+  type DiskMachine,
+} from '../lib/machine.ts';
+
+export interface BlkOptions {
+  reps: number;
+  warmup: number;
+}
+
+const IMAGE_BYTES = 64 * MiB;
+const WINDOW = 8 * MiB;
+const CHUNK = 64 * 1024;
+
+let shared: { dir: string; image: string } | null = null;
+
+/** One 64 MiB image for all block metrics (written once, so it is in the page cache). */
+export function sharedImage(): { dir: string; image: string } {
+  if (!shared) {
+    const dir = tmpDir('blk');
+    shared = { dir, image: makeImage(dir, 'disk.img', IMAGE_BYTES) };
+  }
+  return shared;
+}
+
+/** Byte offset of repetition `rep`'s 8 MiB window (the reads walk through the image). */
+export function windowOf(rep: number): number {
+  return (rep * WINDOW) % IMAGE_BYTES;
+}
+
+/**
+ * The plain-fs baseline for sequential reads: readSync of the same 64 KiB pieces into one
+ * 64 KiB Buffer (reused, so it stays in cache: the fastest plain read, the strictest baseline).
+ */
+export function plainRead(fd: number, start: number, into: Buffer): number {
+  return timeMs(() => {
+    for (let off = 0; off < WINDOW; off += CHUNK) {
+      const n = fs.readSync(fd, into, 0, CHUNK, start + off);
+      if (n !== CHUNK) throw new Error(`short read at ${start + off}`);
+    }
+  });
+}
+
+/** Sequential card reads of one window, in ms. */
+export function cardReadMs(d: DiskMachine, rep: number): number {
+  return timeMs(() => cardRead(d, windowOf(rep), WINDOW, CHUNK));
+}
+
+export const READ_WINDOW = WINDOW;
+
+export function blkRead64k(o: BlkOptions): MetricResult {
+  const { image } = sharedImage();
+  const d = diskMachine(image);
+  // The card must read what the file holds (checked once, outside the timed runs).
+  const check = Buffer.alloc(WINDOW);
+  const fd = fs.openSync(image, 'r');
+  fs.readSync(fd, check, 0, WINDOW, windowOf(0));
+  cardRead(d, windowOf(0), WINDOW, CHUNK, check);
+  const into = Buffer.alloc(CHUNK);
+  const s0 = d.m.spine.seq;
+  const r = interleave(
+    o.reps,
+    o.warmup,
+    (rep) => WINDOW / 1e6 / (cardReadMs(d, rep) / 1e3),
+    (rep) => WINDOW / 1e6 / (plainRead(fd, windowOf(rep), into) / 1e3),
+  );
+  const events = (d.m.spine.seq - s0) / ((o.reps + o.warmup) * (WINDOW / CHUNK));
+  fs.closeSync(fd);
+  d.m.dispose();
+  const ratio = median(r.ratio);
+  return {
+    metric: 'blk-read-64k',
+    what: 'card-side sequential 64 KiB virtio_blk reads, whole path',
+    value: median(r.value),
+    unit: 'MB/s',
+    baseline: median(r.baseline),
+    baselineWhat: 'fs.readSync of the same 64 KiB pieces into a 64 KiB Buffer',
+    ratio,
+    target: 'ratio ≥ 0.25',
+    pass: ratio >= 0.25,
+    notes: {
+      'events per request': Math.round(events),
+      'µs per request': +((CHUNK / 1e6 / median(r.value)) * 1e6).toFixed(1),
+      'bytes per repetition': WINDOW,
+    },
+    samples: r,
+  };
+}
+
+export function blkWrite64k(o: BlkOptions): MetricResult {
+  const { image } = sharedImage();
+  const d = diskMachine(image);
+  const fd = fs.openSync(image, 'r+');
+  // Write back what the image already holds, so every run leaves the same file.
+  const data = Buffer.alloc(WINDOW);
+  const s0 = d.m.spine.seq;
+  const r = interleave(
+    o.reps,
+    o.warmup,
+    (rep) => {
+      fs.readSync(fd, data, 0, WINDOW, windowOf(rep));
+      const ms = timeMs(() => cardWrite(d, windowOf(rep), data, CHUNK));
+      return WINDOW / 1e6 / (ms / 1e3);
+    },
+    (rep) => {
+      fs.readSync(fd, data, 0, WINDOW, windowOf(rep));
+      const ms = timeMs(() => {
+        for (let off = 0; off < WINDOW; off += CHUNK) fs.writeSync(fd, data, off, CHUNK, windowOf(rep) + off);
+        fs.fsyncSync(fd);
+      });
+      return WINDOW / 1e6 / (ms / 1e3);
+    },
+  );
+  const events = (d.m.spine.seq - s0) / ((o.reps + o.warmup) * (WINDOW / CHUNK));
+  fs.closeSync(fd);
+  d.m.dispose();
+  const ratio = median(r.ratio);
+  return {
+    metric: 'blk-write-64k',
+    what: 'card-side sequential 64 KiB virtio_blk writes + one FLUSH, whole path',
+    value: median(r.value),
+    unit: 'MB/s',
+    baseline: median(r.baseline),
+    baselineWhat: 'fs.writeSync of the same 64 KiB pieces + fsync',
+    ratio,
+    target: 'ratio ≥ 0.20',
+    pass: ratio >= 0.2,
+    notes: { 'events per request': Math.round(events), 'bytes per repetition': WINDOW },
+    samples: r,
+  };
+}
+
+const RANDOM_READS = 1000;
+
+export function blk512(o: BlkOptions): MetricResult {
+  const { image } = sharedImage();
+  const d = diskMachine(image);
+  const fd = fs.openSync(image, 'r');
+  const one = Buffer.alloc(512);
+  const sectorsOf = (rep: number) => {
+    const rnd = prng(0x5eed + rep);
+    return Array.from({ length: RANDOM_READS }, () => Math.floor(rnd() * (IMAGE_BYTES / 512)));
+  };
+  const s0 = d.m.spine.seq;
+  const r = interleave(
+    o.reps,
+    o.warmup,
+    (rep) => {
+      const sectors = sectorsOf(rep);
+      return (timeMs(() => cardRead512(d, sectors)) * 1e3) / RANDOM_READS;
+    },
+    (rep) => {
+      const sectors = sectorsOf(rep);
+      return (
+        (timeMs(() => {
+          for (const s of sectors) fs.readSync(fd, one, 0, 512, s * 512);
+        }) *
+          1e3) /
+        RANDOM_READS
+      );
+    },
+  );
+  const events = (d.m.spine.seq - s0) / ((o.reps + o.warmup) * RANDOM_READS);
+  fs.closeSync(fd);
+  d.m.dispose();
+  const ratio = median(r.ratio);
+  return {
+    metric: 'blk-512',
+    what: 'card-side random 512 B virtio_blk reads, time per request',
+    value: median(r.value),
+    unit: 'µs',
+    baseline: median(r.baseline),
+    baselineWhat: 'one fs.readSync of 512 B at the same offset',
+    ratio,
+    target: 'ratio ≤ 5',
+    pass: ratio <= 5,
+    notes: { 'events per request': Math.round(events), 'requests per repetition': RANDOM_READS },
+    samples: r,
+  };
+}
+
+export { pattern };
