@@ -18,6 +18,7 @@ import {
   Event,
   Thread,
   StackFrame,
+  Source,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DebugRuntime, type StopInfo } from './runtime.ts';
@@ -48,6 +49,9 @@ export class MicDebugSession extends DebugSession {
   private consoleToTerminal = false;
   private progressIds = new Map<number, string>();
   private frameIds = new Map<number, { threadId: number; index: number }>();
+  /** Read-only texts behind the stack frames of this stop (sourceReference → text). */
+  private sources = new Map<number, string>();
+  private nextSourceRef = 1;
   private nextFrameId = 1;
 
   constructor() {
@@ -163,6 +167,7 @@ export class MicDebugSession extends DebugSession {
     const rt = this.rt!;
     this.vars.reset();
     this.frameIds.clear();
+    this.sources.clear();
     const threadId = rt.threads.id(info.initiator);
     const ev = new StoppedEvent(
       info.reason,
@@ -226,8 +231,17 @@ export class MicDebugSession extends DebugSession {
     const stackFrames = frames.slice(start, start + levels).map((f, i) => {
       const id = this.nextFrameId++;
       this.frameIds.set(id, { threadId: args.threadId, index: start + i });
-      const sf = new StackFrame(id, f.name);
-      (sf as DebugProtocol.StackFrame).presentationHint = f.event ? 'normal' : 'normal';
+      // Each frame gets a small read-only text (the transaction, or the function and its
+      // arguments): with a source, VS Code focuses the top frame on a stop and shows its scopes.
+      const ref = this.nextSourceRef++;
+      this.sources.set(ref, frameText(this.rt!, f, frames));
+      const sf = new StackFrame(
+        id,
+        f.name,
+        new Source(f.event ? 'transaction' : (f.frame?.fn ?? 'thread'), undefined, ref),
+        1,
+        1,
+      );
       return sf;
     });
     response.body = { stackFrames, totalFrames: frames.length };
@@ -402,6 +416,22 @@ export class MicDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
+  protected override sourceRequest(
+    response: DebugProtocol.SourceResponse,
+    args: DebugProtocol.SourceArguments,
+  ): void {
+    const ref = args.source?.sourceReference ?? args.sourceReference;
+    const text = this.sources.get(ref);
+    if (text === undefined)
+      return this.sendErrorResponse(response, {
+        id: ERR_STATE,
+        format: 'this frame belongs to an earlier stop',
+        showUser: false,
+      });
+    response.body = { content: text, mimeType: 'text/plain' };
+    this.sendResponse(response);
+  }
+
   protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
     const s = this.rt?.stopped;
     response.body = {
@@ -473,6 +503,38 @@ export class MicDebugSession extends DebugSession {
     response.body = r;
     this.sendResponse(response);
   }
+}
+
+/** The text a frame's source shows: the stopped transaction's fields, or a software frame. */
+function frameText(
+  rt: DebugRuntime,
+  f: { name: string; frame: Frame | null; event: boolean },
+  all: { name: string; frame: Frame | null; event: boolean }[],
+): string {
+  const lines = [`// ${f.name}`, ''];
+  const e = rt.stopped?.event;
+  if (f.event && e) {
+    lines.push(
+      `seq        ${e.seq}`,
+      `time       ${(e.time / 1e9).toFixed(9)} s (virtual)`,
+      `initiator  ${e.initiator} (${initiatorName(e.initiator)})`,
+      `kind       ${e.kind}`,
+      `space      ${e.space}`,
+      `address    0x${e.address.toString(16)}`,
+      `size       ${e.size}`,
+      `value      0x${(e.value >>> 0).toString(16)}`,
+    );
+    if (e.detail) lines.push(`detail     ${e.detail}`);
+  } else if (f.frame?.args) {
+    for (const [k, v] of Object.entries(f.frame.args))
+      lines.push(`${k.padEnd(10)} ${typeof v === 'number' ? '0x' + v.toString(16) : v}`);
+  }
+  lines.push(
+    '',
+    'call path (innermost first):',
+    ...all.map((x, i) => `${x === f ? '→' : ' '} #${i} ${x.name}`),
+  );
+  return lines.join('\n') + '\n';
 }
 
 function frameName(f: Frame): string {

@@ -49,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): void {
     breakpoints,
     memory,
     registerCardCommands(sessions, consoles),
-    registerRowCommands(breakpoints, memory, refresher),
+    registerRowCommands(breakpoints, memory, refresher, () => views.map((v) => v.selectedRow).find((r) => r)),
     registerExportTrace(sessions),
     registerStatusBar(sessions),
   );

@@ -11,19 +11,31 @@ export function registerRowCommands(
   breakpoints: RowBreakpoints,
   memory: MemoryView,
   refresher: ViewRefresher,
+  selected: () => MicNode | undefined,
 ): vscode.Disposable {
+  // A menu opened just as a live refresh redraws its row can arrive without the row; then the
+  // command acts on the selected row, or says that it needs one.
+  const pick = (row?: MicNode): MicNode | undefined => {
+    const r = row ?? selected();
+    if (!r) void vscode.window.showInformationMessage('Select a row in the MIC views first.');
+    return r;
+  };
   return vscode.Disposable.from(
     vscode.commands.registerCommand('mic.breakOnWrite', (row?: MicNode) =>
-      breakpoints.breakOn(row?.model, 'write'),
+      breakpoints.breakOn(pick(row)?.model, 'write'),
     ),
     vscode.commands.registerCommand('mic.breakOnAccess', (row?: MicNode) =>
-      breakpoints.breakOn(row?.model, 'readWrite'),
+      breakpoints.breakOn(pick(row)?.model, 'readWrite'),
     ),
     vscode.commands.registerCommand('mic.removeDataBreakpoint', (row?: MicNode) =>
-      breakpoints.remove(row?.model),
+      breakpoints.remove(pick(row)?.model),
     ),
-    vscode.commands.registerCommand('mic.showInMemory', (row?: MicNode) => memory.show(row?.model)),
-    vscode.commands.registerCommand('mic.copyValue', async (row?: MicNode) => {
+    vscode.commands.registerCommand('mic.showInMemory', (row?: MicNode) => {
+      const r = pick(row);
+      if (r) return memory.show(r.model);
+    }),
+    vscode.commands.registerCommand('mic.copyValue', async (arg?: MicNode) => {
+      const row = pick(arg);
       if (!row) return;
       const m = row.model;
       await vscode.env.clipboard.writeText(m.value ?? m.label);

@@ -55,7 +55,7 @@ export class MemoryView implements vscode.TextDocumentContentProvider, vscode.Di
         path: `/${encodeURIComponent(mem.reference)}/${encodeURIComponent(mem.name)}.bin`,
       });
       await vscode.commands.executeCommand('vscode.openWith', uri, HEX_EDITOR, {
-        viewColumn: vscode.ViewColumn.Beside,
+        viewColumn: vscode.ViewColumn.Active,
         preview: false,
       });
       return;
@@ -66,7 +66,7 @@ export class MemoryView implements vscode.TextDocumentContentProvider, vscode.Di
       query: new URLSearchParams({ session: s.id, ref: mem.reference, bytes: String(mem.bytes) }).toString(),
     });
     const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: false });
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Active, preview: false });
     this.offerHexEditor();
   }
 

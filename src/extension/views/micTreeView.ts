@@ -47,6 +47,11 @@ export abstract class MicTreeView implements vscode.TreeDataProvider<MicNode>, v
     );
   }
 
+  /** The row selected in this view, if any (context-menu commands fall back to it). */
+  get selectedRow(): MicNode | undefined {
+    return this.tree.selection[0];
+  }
+
   /** Fetch and build the rows for session `s` (read-only requests only). */
   protected abstract load(s: MicSession): Promise<NodeModel[]>;
 
