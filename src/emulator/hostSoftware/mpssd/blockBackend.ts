@@ -35,18 +35,7 @@ import {
   VIRTIO_BLK_S_UNSUPP,
   VIRTIO_BLK_ID_BYTES,
 } from '../../virtio/virtioBlk.ts';
-export {
-  VIRTIO_BLK_F_SEG_MAX,
-  VIRTIO_BLK_F_RO,
-  VIRTIO_BLK_T_IN,
-  VIRTIO_BLK_T_OUT,
-  VIRTIO_BLK_T_FLUSH,
-  VIRTIO_BLK_T_GET_ID,
-  VIRTIO_BLK_S_OK,
-  VIRTIO_BLK_S_IOERR,
-  VIRTIO_BLK_S_UNSUPP,
-  VIRTIO_BLK_ID_BYTES,
-} from '../../virtio/virtioBlk.ts';
+export * from '../../virtio/virtioBlk.ts';
 import * as fs from 'node:fs';
 
 import { call, frame, type Routine, waitOn, WaitQueue } from '../../sim/scheduler.ts';
