@@ -38,20 +38,14 @@ import {
 export * from '../../virtio/virtioBlk.ts';
 import * as fs from 'node:fs';
 
-import { call, frame, type Routine, waitOn, WaitQueue } from '../../sim/scheduler.ts';
-import { DEVICE_DESC } from '../../virtio/devicePage.ts';
-import {
-  VIRTIO_CONFIG_S_DRIVER_OK,
-  VIRTIO_ID_BLOCK,
-  VRING_DESC_F_NEXT,
-  VRING_DESC_F_WRITE,
-} from '../../virtio/virtioIds.ts';
+import { call, frame, type Routine } from '../../sim/scheduler.ts';
+import { VIRTIO_ID_BLOCK, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../../virtio/virtioIds.ts';
 import { uninitBytes } from '../../bus/bytes.ts';
 import { decodeDesc, loadAvailIdx, loadAvailRing, loadDesc, type VringDesc } from '../../virtio/vring.ts';
 import type { DiskConfig } from '../../machine.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
 import type { CopyIov, DeviceDescImage, HostVdev, HostVring } from '../micHost/vop.ts';
-import type { VirtioBackend } from './backend.ts';
+import { BackendPoll, type VirtioBackend } from './backend.ts';
 
 /** virtio_blk_outhdr: u32 type, u32 ioprio, u64 sector. */
 export const VIRTIO_BLK_OUTHDR_SIZE = 16;
@@ -101,14 +95,13 @@ export class BlockBackend implements VirtioBackend {
     unsupported: 0,
   };
   private fd = -1;
-  private readonly wake: WaitQueue;
-  private dirty = true;
+  private readonly poll: BackendPoll;
 
   constructor(
     readonly dev: MicDevice,
     readonly disk: DiskConfig,
   ) {
-    this.wake = new WaitQueue(dev.sched, `${dev.name} block back-end`);
+    this.poll = new BackendPoll(dev.sched, `${dev.name} block back-end`);
     try {
       if (!fs.existsSync(disk.path)) {
         // A new image: sparse, sizeBytes long.
@@ -182,7 +175,7 @@ export class BlockBackend implements VirtioBackend {
 
   attach(vdev: HostVdev): void {
     this.vdev = vdev;
-    vdev.onPoll = () => this.kick();
+    this.poll.watch(vdev);
     if (this.openError) this.log(`cannot open ${this.disk.path}: ${this.openError}; every request fails`);
     else
       this.log(
@@ -211,19 +204,12 @@ export class BlockBackend implements VirtioBackend {
     this.dev.kernel.printk(`mpssd: ${this.dev.name}: ${text}`);
   }
 
-  private kick(): void {
-    this.dirty = true;
-    this.wake.signal();
-  }
-
   *run(): Routine {
     for (;;) {
       const v = this.vdev;
       if (!v || v.removed) return;
-      if (!this.dirty) yield waitOn(this.wake);
-      this.dirty = false;
-      const status: number = yield this.dev.io.read8(this.dev.dpHost + v.dpOffset + DEVICE_DESC.status);
-      if (!(status & VIRTIO_CONFIG_S_DRIVER_OK)) continue;
+      const ready: boolean = yield call(this.poll.next(this.dev, v));
+      if (!ready) continue;
       yield call(frame(this.dev.sched, 'mpssd.virtio_block', undefined, this.serve(v)));
     }
   }

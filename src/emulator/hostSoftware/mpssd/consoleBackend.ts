@@ -3,13 +3,12 @@
 // Instead of mpssd's spin on avail.idx we sleep until the device's poll fires or input
 // arrives, so an idle machine has nothing scheduled (documented choice).
 
-import { call, frame, type Routine, type Scheduler, waitOn, WaitQueue } from '../../sim/scheduler.ts';
+import { call, frame, type Routine, type Scheduler } from '../../sim/scheduler.ts';
 import type { Spine } from '../../sim/spine.ts';
-import { DEVICE_DESC } from '../../virtio/devicePage.ts';
-import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_ID_CONSOLE } from '../../virtio/virtioIds.ts';
+import { VIRTIO_ID_CONSOLE } from '../../virtio/virtioIds.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
 import type { DeviceDescImage, HostVdev } from '../micHost/vop.ts';
-import type { VirtioBackend } from './backend.ts';
+import { BackendPoll, type VirtioBackend } from './backend.ts';
 
 export interface TerminalSink {
   write(bytes: Uint8Array): void;
@@ -33,8 +32,7 @@ export class ConsoleBackend implements VirtioBackend {
   readonly kind = 'console';
   vdev: HostVdev | null = null;
   private readonly pending: Uint8Array[] = [];
-  private readonly wake: WaitQueue;
-  private dirty = true;
+  private readonly poll: BackendPoll;
   /** A transmit buffer that came back unused (kept for the next drain). */
   private spare: Uint8Array | null = null;
   /** Bytes the card wrote that reached the terminal. */
@@ -47,7 +45,7 @@ export class ConsoleBackend implements VirtioBackend {
     readonly spine: Spine,
     public terminal: TerminalSink,
   ) {
-    this.wake = new WaitQueue(sched, `${dev.name} console back-end`);
+    this.poll = new BackendPoll(sched, `${dev.name} console back-end`);
   }
 
   get initiator(): string {
@@ -62,33 +60,26 @@ export class ConsoleBackend implements VirtioBackend {
 
   attach(vdev: HostVdev): void {
     this.vdev = vdev;
-    vdev.onPoll = () => this.kick();
+    this.poll.watch(vdev);
   }
 
   /** Bytes typed by the user (an external input: recorded as an event by the machine). */
   input(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     this.pending.push(bytes);
-    this.kick();
+    this.poll.kick();
   }
 
   get pendingInput(): number {
     return this.pending.reduce((n, b) => n + b.length, 0);
   }
 
-  private kick(): void {
-    this.dirty = true;
-    this.wake.signal();
-  }
-
   *run(): Routine {
     for (;;) {
       const v = this.vdev;
       if (!v || v.removed) return;
-      if (!this.dirty) yield waitOn(this.wake);
-      this.dirty = false;
-      const status: number = yield this.dev.io.read8(this.dev.dpHost + v.dpOffset + DEVICE_DESC.status);
-      if (!(status & VIRTIO_CONFIG_S_DRIVER_OK)) continue;
+      const ready: boolean = yield call(this.poll.next(this.dev, v));
+      if (!ready) continue;
       yield call(frame(this.sched, 'mpssd.virtio_console_tx', undefined, this.drainTransmit(v)));
       yield call(frame(this.sched, 'mpssd.virtio_console_rx', undefined, this.pushInput(v)));
     }

@@ -18,13 +18,12 @@
 // the pcap (it never crossed the link), but logged in the host kernel log (a 'log' event) and
 // listed in `dropped`.
 
-import { call, frame, type Routine, waitOn, WaitQueue } from '../../sim/scheduler.ts';
-import { DEVICE_DESC } from '../../virtio/devicePage.ts';
-import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_ID_NET } from '../../virtio/virtioIds.ts';
+import { call, frame, type Routine } from '../../sim/scheduler.ts';
+import { VIRTIO_ID_NET } from '../../virtio/virtioIds.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
 import type { DeviceDescImage, HostVdev } from '../micHost/vop.ts';
 import { PcapWriter } from '../pcap.ts';
-import type { VirtioBackend } from './backend.ts';
+import { BackendPoll, type VirtioBackend } from './backend.ts';
 import {
   ARPOP_REPLY,
   ARPOP_REQUEST,
@@ -155,8 +154,7 @@ export class NetBackend implements VirtioBackend {
   private readonly toCard: { frame: Uint8Array; readyAt: number }[] = [];
   /** IP packets for the card waiting for its MAC (an ARP request is out). */
   private readonly awaitingArp: Uint8Array[] = [];
-  private readonly wake: WaitQueue;
-  private dirty = true;
+  private readonly poll: BackendPoll;
   private ipId = 0;
 
   constructor(
@@ -167,7 +165,7 @@ export class NetBackend implements VirtioBackend {
     const n = dev.card.index;
     this.mac = hostEndpointMac(n);
     this.ip = hostEndpointIp(n);
-    this.wake = new WaitQueue(dev.sched, `${dev.name} net back-end`);
+    this.poll = new BackendPoll(dev.sched, `${dev.name} net back-end`);
     this.pcap = pcapPath ? new PcapWriter(pcapPath, (msg) => this.log(msg)) : null;
   }
 
@@ -186,7 +184,7 @@ export class NetBackend implements VirtioBackend {
 
   attach(vdev: HostVdev): void {
     this.vdev = vdev;
-    vdev.onPoll = () => this.kick();
+    this.poll.watch(vdev);
   }
 
   close(): void {
@@ -202,24 +200,15 @@ export class NetBackend implements VirtioBackend {
     this.dev.kernel.printk(`mpssd: ${this.dev.name}: net: ${text}`);
   }
 
-  private kick(): void {
-    this.dirty = true;
-    this.wake.signal();
-  }
-
   *run(): Routine {
     for (;;) {
       const v = this.vdev;
       if (!v || v.removed) return;
-      if (!this.dirty) {
-        // Sleep until a poll wake-up, or until the next answer is due.
-        const due = this.toCard[0]?.readyAt ?? -1;
-        const now = this.dev.sched.now;
-        yield due > now ? waitOn(this.wake, due - now) : waitOn(this.wake);
-      }
-      this.dirty = false;
-      const status: number = yield this.dev.io.read8(this.dev.dpHost + v.dpOffset + DEVICE_DESC.status);
-      if (!(status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+      // Sleep until a poll wake-up, or until the next answer is due.
+      const due = this.toCard[0]?.readyAt ?? -1;
+      const now = this.dev.sched.now;
+      const ready: boolean = yield call(this.poll.next(this.dev, v, due > now ? due - now : -1));
+      if (!ready) {
         // The card's driver is gone or not up yet: what was on its way is lost, as on a
         // link that went down.
         this.toCard.length = 0;
@@ -374,7 +363,7 @@ export class NetBackend implements VirtioBackend {
     const n = ++this.linkFrames;
     if (this.shouldDrop(n, 'host→card', f)) return;
     this.toCard.push({ frame: f, readyAt: this.dev.sched.now + ENDPOINT_LATENCY_NS });
-    this.kick();
+    this.poll.kick();
   }
 
   /** Send an IP packet to the card; asks for the card's MAC first if the host does not know it. */
