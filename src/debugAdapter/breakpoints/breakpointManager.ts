@@ -10,6 +10,7 @@ import { cloneEvent, type BusEvent, type EventKind } from '../../emulator/sim/bu
 import { EventIndex, eventCard } from '../../emulator/sim/eventIndex.ts';
 import { describeEvent } from '../names.ts';
 import {
+  BASE_FIELD_NAMES,
   compileCondition,
   dmaChannelOf,
   eventFields,
@@ -20,7 +21,7 @@ import {
   type Fields,
 } from './condition.ts';
 import { parseHitCondition, type HitTest } from './hitCondition.ts';
-import { BreakpointSyntaxError, parseFunctionBreakpoint, type IndexKey } from './syntax.ts';
+import { BreakpointSyntaxError, parseFunctionBreakpoint, vringWord, type IndexKey } from './syntax.ts';
 import {
   decodeDataId,
   describeAccess,
@@ -51,7 +52,19 @@ interface Armed {
   /** A new predicate with fresh state (console buffers, crash memory) for a new machine. */
   fresh: () => (e: BusEvent) => boolean;
   condition: CompiledCondition | null;
+  /** The condition names a field beyond BASE_FIELD_NAMES: it needs the per-kind fields. */
+  perKindFields: boolean;
   hitTest: HitTest | null;
+  /**
+   * Function breakpoints: tests of the matcher as data (see FunctionBreakpointSpec.prefilter),
+   * made before calling it; −1 / null: none. Every Armed has all three, so the loop over
+   * candidates reads them from one shape.
+   */
+  dmaChannel: number;
+  vringQueue: string | null;
+  spaceSuffix: string | null;
+  /** False when the tests above are all the matcher makes (it need not be called). */
+  callMatch: boolean;
   /** Function breakpoints: where the index files it. */
   keys?: IndexKey[];
   card?: number;
@@ -183,7 +196,7 @@ export class BreakpointManager {
   private compileOptions(
     condition: string | undefined,
     hitCondition: string | undefined,
-  ): { condition: CompiledCondition | null; hitTest: HitTest | null } {
+  ): { condition: CompiledCondition | null; perKindFields: boolean; hitTest: HitTest | null } {
     let cond: CompiledCondition | null = null;
     if (condition !== undefined && condition.trim() !== '') {
       cond = compileCondition(condition);
@@ -196,7 +209,8 @@ export class BreakpointManager {
     }
     const hitTest =
       hitCondition !== undefined && hitCondition.trim() !== '' ? parseHitCondition(hitCondition) : null;
-    return { condition: cond, hitTest };
+    const perKindFields = cond !== null && cond.names.some((n) => !BASE_FIELD_NAMES.has(n));
+    return { condition: cond, perKindFields, hitTest };
   }
 
   // ---- function breakpoints ---------------------------------------------------------------
@@ -240,6 +254,10 @@ export class BreakpointManager {
         match: spec.matcher(),
         fresh: spec.matcher,
         ...opts,
+        dmaChannel: spec.prefilter?.dmaChannel ?? -1,
+        vringQueue: spec.prefilter?.vringQueue ?? null,
+        spaceSuffix: spec.prefilter?.spaceSuffix ?? null,
+        callMatch: spec.prefilter === undefined,
         keys: spec.keys,
         card: spec.card,
         consoleText: spec.keys[0]?.kind === 'console' ? spec.summary : undefined,
@@ -333,6 +351,10 @@ export class BreakpointManager {
         match: () => true, // the index checks the overlap; the kinds say read or write
         fresh: () => () => true,
         ...opts,
+        dmaChannel: -1,
+        vringQueue: null,
+        spaceSuffix: null,
+        callMatch: true,
         range,
         access,
       });
@@ -380,6 +402,10 @@ export class BreakpointManager {
         match: exceptionMatcher(filter),
         fresh: () => exceptionMatcher(filter),
         ...opts,
+        dmaChannel: -1,
+        vringQueue: null,
+        spaceSuffix: null,
+        callMatch: true,
       });
       out.push({ id: bpId, verified: true });
     }
@@ -425,14 +451,31 @@ export class BreakpointManager {
     if (!rt || !rt.running) return;
     const cands = this.index.candidates(e);
     if (cands.length === 0) return;
-    let fields: Fields | null = null;
+    // Fields are built once per event, and only as far as some condition needs them: the
+    // fields every event has, or (parsing the event's text) its per-kind fields too.
+    let base: Fields | null = null;
+    let full: Fields | null = null;
     let hits: Armed[] | null = null;
     let conditionError: string | null = null;
+    let channel = -2; // the initiator's DMA channel, once a candidate asks
+    let word: string | null | undefined; // a virtqueue event's queue word, likewise
     for (let i = 0; i < cands.length; i++) {
       const a = cands[i];
-      if (!a.match(e)) continue;
+      // What the matcher would reject from plain data, rejected without calling it.
+      if (a.dmaChannel >= 0) {
+        if (channel === -2) channel = dmaChannelOf(e.initiator);
+        if (channel !== a.dmaChannel) continue;
+      }
+      if (a.vringQueue !== null) {
+        if (word === undefined) word = vringWord(e.detail);
+        if (word !== a.vringQueue) continue;
+      }
+      if (a.spaceSuffix !== null && !e.space.endsWith(a.spaceSuffix)) continue;
+      if (a.callMatch && !a.match(e)) continue;
       if (a.condition) {
-        fields ??= eventFields(this.machine, e);
+        const fields = a.perKindFields
+          ? (full ??= eventFields(this.machine, e))
+          : (base ??= full ?? eventFields(this.machine, e, false));
         let ok: boolean;
         try {
           ok = isTrue(a.condition(fields));

@@ -496,13 +496,45 @@ export const FIELD_NAMES: readonly string[] = [
   'dcherr',
 ];
 
+/**
+ * The fields every event has with the same value whatever its kind (`len` is not one: a DMA
+ * descriptor's is the bytes it moves). A condition naming only these needs no per-kind parsing.
+ */
+export const BASE_FIELD_NAMES: ReadonlySet<string> = new Set([
+  'kind',
+  'space',
+  'address',
+  'value',
+  'size',
+  'initiator',
+  'seq',
+  'time',
+  'card',
+  'detail',
+]);
+
 const DMA_CHANNEL_STRIDE = 0x40;
 const DESC_TYPE_NAMES = ['nop', 'memcpy', 'status', 'general', 'keynoncecnt', 'key'];
 
+/** Answers of dmaChannelOf per string (initiators and spaces are a small, fixed set). */
+const dmaChannels = new Map<string, number>();
+
+// The last answer, in front of the map (a run of events has one initiator).
+let lastDmaId = '';
+let lastDmaChannel = -1;
+
 /** `micN.dmaC` → C, otherwise −1. */
 export function dmaChannelOf(id: string): number {
-  const m = /^(?:host\.)?mic\d+\.dma(\d)$/.exec(id);
-  return m ? Number(m[1]) : -1;
+  if (id === lastDmaId) return lastDmaChannel;
+  let ch = dmaChannels.get(id);
+  if (ch === undefined) {
+    const m = /^(?:host\.)?mic\d+\.dma(\d)$/.exec(id);
+    ch = m ? Number(m[1]) : -1;
+    if (dmaChannels.size < 4096) dmaChannels.set(id, ch);
+  }
+  lastDmaId = id;
+  lastDmaChannel = ch;
+  return ch;
 }
 
 /** `key=0x12_3456` pairs of a descriptor description → numbers. */
@@ -522,8 +554,9 @@ function descriptorNumbers(detail: string): Record<string, number> {
  * src, dst, len (bytes moved), data; mem/mmio: register, channel (DMA initiator or DMA register);
  * vring: device, queue, head; irq: vector (and db for card doorbell interrupts); state: state;
  * protocol: rule, text (and channel, dcherr for DMA errors); console and log: text.
+ * With `perKind` false, only the fields every event has (BASE_FIELD_NAMES): no text is parsed.
  */
-export function eventFields(m: Machine | null, e: BusEvent): Fields {
+export function eventFields(m: Machine | null, e: BusEvent, perKind = true): Fields {
   const f: Fields = {
     kind: e.kind,
     space: e.space,
@@ -537,6 +570,7 @@ export function eventFields(m: Machine | null, e: BusEvent): Fields {
     card: eventCard(e),
     detail: e.detail,
   };
+  if (!perKind) return f;
   switch (e.kind) {
     case 'doorbell': {
       f.db = e.value;
@@ -584,8 +618,8 @@ export function eventFields(m: Machine | null, e: BusEvent): Fields {
       if (e.space.endsWith('.msix')) f.vector = e.address;
       else {
         f.vector = e.value;
-        if (/doorbell/.test(e.detail)) f.db = e.address;
-        else if (/^DMA channel/.test(e.detail)) f.channel = e.address;
+        if (e.detail.includes('doorbell')) f.db = e.address;
+        else if (e.detail.startsWith('DMA channel')) f.channel = e.address;
       }
       break;
     case 'state':

@@ -30,6 +30,20 @@ export interface FunctionBreakpointSpec {
   matcher(): (e: BusEvent) => boolean;
   /** In words, for messages: `card→host doorbell 1 on mic0`. */
   summary: string;
+  /**
+   * Tests the matcher makes, as plain data so a caller can reject an event without calling it:
+   * the DMA channel of the initiator (`dma ch N`), the queue word of a virtqueue event's detail
+   * (`vq DEVICE.QUEUE`), the end of the event's space (`irq host|card`). Optional; where given,
+   * the matcher tests exactly this and nothing else (and keeps no state), so a caller that makes
+   * these tests need not call it.
+   */
+  prefilter?: Prefilter;
+}
+
+export interface Prefilter {
+  dmaChannel?: number;
+  vringQueue?: string;
+  spaceSuffix?: string;
 }
 
 interface Form {
@@ -120,6 +134,7 @@ const FORMS: readonly Form[] = [
         keys: [type >= 0 ? { kind: 'dma.desc', value: type } : { kind: 'dma.desc' }],
         matcher: () => (channel < 0 ? () => true : (e) => dmaChannelOf(e.initiator) === channel),
         summary: `${what}${on(card)}`,
+        prefilter: channel < 0 ? undefined : { dmaChannel: channel },
       };
     },
   },
@@ -163,13 +178,10 @@ const FORMS: readonly Form[] = [
         matcher: () =>
           !device
             ? () => true
-            : (e) => {
-                // detail: `mic0 console.tx head 5 …`
-                const sp = e.detail.indexOf(' ');
-                return queue
-                  ? e.detail.startsWith(prefix + ' ', sp + 1)
-                  : e.detail.startsWith(prefix, sp + 1);
-              },
+            : queue
+              ? (e) => vringWord(e.detail) === prefix
+              : (e) => e.detail.startsWith(prefix, vringWordAt(e.detail)),
+        prefilter: device && queue ? { vringQueue: prefix } : undefined,
         summary: `${kinds.length === 2 ? 'a chain made available or used' : kinds[0] === 'vring.avail' ? 'a chain made available' : 'a chain used'} on ${device ? `${device}${queue ? '.' + queue : ''}` : 'any virtqueue'}`,
       };
     },
@@ -190,6 +202,7 @@ const FORMS: readonly Form[] = [
       return {
         keys: [{ kind: 'irq' }],
         matcher: () => (e) => e.space.endsWith(suffix),
+        prefilter: { spaceSuffix: suffix },
         summary: `${w === 'host' ? 'an MSI-X interrupt to the host' : 'a card APIC interrupt'}${on(card)}`,
       };
     },
@@ -232,6 +245,35 @@ const FORMS: readonly Form[] = [
     },
   },
 ];
+
+// A virtqueue event's detail reads `mic0 console.tx head 5 …`: the word after the first space
+// names the queue. Every vq breakpoint looks at the same event's detail, so the last one's word
+// is kept (by identity of the detail string).
+let lastDetail: string | null = null;
+let lastWordAt = 0;
+let lastWord: string | null = null;
+
+function splitVringDetail(detail: string): void {
+  if (detail === lastDetail) return;
+  const at = detail.indexOf(' ') + 1;
+  const end = detail.indexOf(' ', at);
+  lastDetail = detail;
+  lastWordAt = at;
+  // No space after the word: `startsWith(prefix + ' ', at)` could not hold, so no word.
+  lastWord = end < 0 ? null : detail.slice(at, end);
+}
+
+/** Where the queue word of a virtqueue event's detail starts. */
+function vringWordAt(detail: string): number {
+  splitVringDetail(detail);
+  return lastWordAt;
+}
+
+/** The queue word of a virtqueue event's detail (`console.tx`), or null if no space follows it. */
+export function vringWord(detail: string): string | null {
+  splitVringDetail(detail);
+  return lastWord;
+}
 
 /**
  * Console output arrives in chunks: keep the last (length − 1) characters of each card's output

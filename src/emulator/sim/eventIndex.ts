@@ -86,24 +86,34 @@ interface KindBucket<T> {
 interface KindEntry<T> {
   bucket: KindBucket<T> | null;
   spaces: Map<string, SpaceRanges<T>> | null;
+  /** The last space looked up under this kind, and what it found (events come in runs). */
+  lastSpace: string | null;
+  lastRanges: SpaceRanges<T> | undefined;
 }
 
 const ANY = -1;
+/** What candidates() returns when nothing can match (never written to). */
+const NONE: readonly never[] = Object.freeze([]);
 const TWO32 = 0x1_0000_0000;
 
+const SMALL_VALUE = 1 << 20;
+
 function bucketKey(card: number, value: number): number {
-  // card ∈ [−1, 999], value ∈ [−1, 2³²): fits a double exactly.
-  return (card + 1) * 2 * TWO32 + (value + 1);
+  // card ∈ [−1, 999], value ∈ [−1, 2³²). Small values (every value a key names in practice)
+  // give a small-integer key below 2³⁰, which a Map hashes fast; the rest a negative double,
+  // exact, that cannot meet a small key.
+  if (value + 1 < SMALL_VALUE) return (card + 1) * SMALL_VALUE + (value + 1);
+  return -((card + 1) * 2 * TWO32 + (value + 1));
 }
 
 export class EventIndex<T> {
   private readonly byKind = new Map<EventKind, KindEntry<T>>();
-  // The last kind and space looked up (events come in runs of one kind on one space).
+  // The last two kinds looked up (events come in runs of one kind, or of a read and a write,
+  // on one space; each kind entry keeps its last space).
   private lastKind: string | null = null;
   private lastEntry: KindEntry<T> | undefined = undefined;
-  private lastSpaceOf: KindEntry<T> | undefined = undefined;
-  private lastSpace: string | null = null;
-  private lastRanges: SpaceRanges<T> | undefined = undefined;
+  private prevKind: string | null = null;
+  private prevEntry: KindEntry<T> | undefined = undefined;
   private readonly scratch: T[] = [];
   private stamp = 0;
   private busy = false;
@@ -133,15 +143,19 @@ export class EventIndex<T> {
   private forget(): void {
     this.lastKind = null;
     this.lastEntry = undefined;
-    this.lastSpaceOf = undefined;
-    this.lastSpace = null;
-    this.lastRanges = undefined;
+    this.prevKind = null;
+    this.prevEntry = undefined;
+    for (const k of this.byKind.values()) {
+      k.lastSpace = null;
+      k.lastRanges = undefined;
+    }
   }
 
   private entry(kind: EventKind): KindEntry<T> {
     this.forget();
     let k = this.byKind.get(kind);
-    if (!k) this.byKind.set(kind, (k = { bucket: null, spaces: null }));
+    if (!k)
+      this.byKind.set(kind, (k = { bucket: null, spaces: null, lastSpace: null, lastRanges: undefined }));
     return k;
   }
 
@@ -189,42 +203,64 @@ export class EventIndex<T> {
    * that overlap the bytes it touches. The array is reused by the next call: consume it first.
    */
   candidates(e: BusEvent): readonly T[] {
-    const out = this.busy ? [] : this.scratch;
-    if (out.length !== 0) out.length = 0;
     let k: KindEntry<T> | undefined;
-    if (e.kind === this.lastKind) k = this.lastEntry;
+    const kind = e.kind;
+    if (kind === this.lastKind) k = this.lastEntry;
     else {
-      k = this.byKind.get(e.kind);
-      this.lastKind = e.kind;
+      if (kind === this.prevKind) k = this.prevEntry;
+      else k = this.byKind.get(kind);
+      this.prevKind = this.lastKind;
+      this.prevEntry = this.lastEntry;
+      this.lastKind = kind;
       this.lastEntry = k;
     }
-    if (k === undefined) return out;
-    this.busy = true;
+    if (k === undefined) return NONE;
+    // The ranges of its space that the access may touch (none: undefined).
+    let sr: SpaceRanges<T> | undefined;
+    let end = 0;
+    if (k.spaces !== null) {
+      const space = e.space;
+      if (space === k.lastSpace) sr = k.lastRanges;
+      else {
+        sr = k.spaces.get(space);
+        k.lastSpace = space;
+        k.lastRanges = sr;
+      }
+      if (sr !== undefined) {
+        end = e.address + Math.max(1, e.size);
+        if (!(e.address < sr.hi && sr.lo < end)) sr = undefined;
+      }
+    }
     const b = k.bucket;
+    if (b === null && sr === undefined) return NONE;
+    const out = this.busy ? [] : this.scratch;
+    if (out.length !== 0) out.length = 0;
+    this.busy = true;
     if (b !== null) {
       const card = b.byCard ? this.cardOf(e) : ANY;
       const value = b.byValue ? e.value : ANY;
-      this.take(b.buckets.get(bucketKey(ANY, ANY)), out);
-      if (b.byValue) this.take(b.buckets.get(bucketKey(ANY, value)), out);
-      if (card !== ANY) {
-        this.take(b.buckets.get(bucketKey(card, ANY)), out);
-        if (b.byValue) this.take(b.buckets.get(bucketKey(card, value)), out);
+      const buckets = b.buckets;
+      const l0 = buckets.get(bucketKey(ANY, ANY));
+      const l1 = b.byValue ? buckets.get(bucketKey(ANY, value)) : undefined;
+      const l2 = card !== ANY ? buckets.get(bucketKey(card, ANY)) : undefined;
+      const l3 = card !== ANY && b.byValue ? buckets.get(bucketKey(card, value)) : undefined;
+      if (sr === undefined) {
+        // Only kind entries: when one bucket holds them all, hand out that list itself (read-only
+        // to the caller, like the scratch array) instead of copying it.
+        const n = (l0 ? 1 : 0) + (l1 ? 1 : 0) + (l2 ? 1 : 0) + (l3 ? 1 : 0);
+        if (n === 1) {
+          const only = (l0 ?? l1 ?? l2 ?? l3)!;
+          this.examined += only.length;
+          this.busy = false;
+          return only;
+        }
       }
+      this.take(l0, out);
+      this.take(l1, out);
+      this.take(l2, out);
+      this.take(l3, out);
     }
-    if (k.spaces !== null) {
-      let sr: SpaceRanges<T> | undefined;
-      if (k === this.lastSpaceOf && e.space === this.lastSpace) sr = this.lastRanges;
-      else {
-        sr = k.spaces.get(e.space);
-        this.lastSpaceOf = k;
-        this.lastSpace = e.space;
-        this.lastRanges = sr;
-      }
-      if (sr !== undefined) {
-        const end = e.address + Math.max(1, e.size);
-        if (e.address < sr.hi && sr.lo < end) this.rangeCandidates(sr, e.address, end, out);
-      }
-    }
+    if (sr !== undefined) this.rangeCandidates(sr, e.address, end, out);
     this.busy = false;
     return out;
   }

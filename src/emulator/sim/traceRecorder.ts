@@ -16,9 +16,21 @@ function frameText(f: Frame): string {
   let s = '';
   for (const k of Object.keys(a)) {
     const v = a[k];
-    s += `${s ? ', ' : ''}${k}=${typeof v === 'number' ? '0x' + v.toString(16) : v}`;
+    s += `${s ? ', ' : ''}${k}=${typeof v === 'number' ? '0x' + hex(v) : v}`;
   }
   return s ? `${f.fn}(${s})` : f.fn;
+}
+
+/** JSON string literal of a frame without arguments (its text is its name), per name. */
+const fnQuoted = new Map<string, string>();
+
+function fnJson(fn: string): string {
+  let r = fnQuoted.get(fn);
+  if (r === undefined) {
+    r = JSON.stringify(fn);
+    if (fnQuoted.size < 4096) fnQuoted.set(fn, r);
+  }
+  return r;
 }
 
 /** JSON array text of a chain, outermost first, per innermost Frame. */
@@ -33,7 +45,7 @@ function framesJson(f: Frame | null): string {
   let s = chainJson.get(f);
   if (s === undefined) {
     const outer = framesJson(f.parent);
-    const me = JSON.stringify(frameText(f));
+    const me = f.args ? JSON.stringify(frameText(f)) : fnJson(f.fn);
     s = outer === '[]' ? `[${me}]` : `${outer.slice(0, -1)},${me}]`;
     chainJson.set(f, s);
   }
@@ -75,10 +87,26 @@ function num(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
 }
 
-/** n.toString(16) for a non-negative integer, by 32-bit halves when it is past 2^31. */
+// Hex digits of every byte, without (HEX1) and with (HEX2) a leading zero.
+const HEX1: string[] = [];
+const HEX2: string[] = [];
+for (let i = 0; i < 256; i++) {
+  HEX1.push(i.toString(16));
+  HEX2.push(i.toString(16).padStart(2, '0'));
+}
+
+/** n.toString(16) for a 32-bit unsigned integer, from byte tables (toString(16) is slow). */
+function hex32(n: number): string {
+  if (n < 0x100) return HEX1[n];
+  if (n < 0x1_0000) return HEX1[n >>> 8] + HEX2[n & 0xff];
+  if (n < 0x100_0000) return HEX1[n >>> 16] + HEX2[(n >>> 8) & 0xff] + HEX2[n & 0xff];
+  return HEX1[n >>> 24] + HEX2[(n >>> 16) & 0xff] + HEX2[(n >>> 8) & 0xff] + HEX2[n & 0xff];
+}
+
+/** n.toString(16) for a non-negative integer, by 32-bit halves when it is past 2^32. */
 function hex(n: number): string {
+  if (n >>> 0 === n) return hex32(n);
   if (n < 0x8000_0000 || n > Number.MAX_SAFE_INTEGER || !Number.isInteger(n)) return n.toString(16);
-  if (n < 0x1_0000_0000) return (n >>> 16).toString(16) + ((n & 0xffff) | 0x1_0000).toString(16).slice(1);
   const hi = Math.floor(n / 0x1_0000_0000);
   const lo = n - hi * 0x1_0000_0000;
   return hex(hi) + (hex(lo) as string).padStart(8, '0');
