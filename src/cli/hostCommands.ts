@@ -12,6 +12,8 @@ export const HOST_HELP = `Host commands (Ctrl-] then the command, or a line star
   console micN                                    show another card's console (terminal only)
   disk micN PATH [ro]                             swap the card's disk image while it runs
                                                   (hot remove, then add the new image)
+  disk-resize micN SIZE                           grow/shrink the image (e.g. 128M) and send the
+                                                  card a config change with the new capacity
   quit                                            leave the emulator
   help                                            this text`;
 
@@ -63,6 +65,30 @@ export function runHostCommand(ctx: HostCommandContext, line: string): boolean {
       return false;
     }
     ctx.setConsole(c[0]);
+    return true;
+  }
+  if (cmd === 'disk-resize') {
+    const cards = parseCard(m, args[0], ctx.consoleCard);
+    const size = /^(\d+)([KMG]?)$/i.exec(args[1] ?? '');
+    if (typeof cards === 'string' || cards.length !== 1 || !size) {
+      ctx.print(typeof cards === 'string' ? cards : 'usage: disk-resize micN SIZE (e.g. 128M)');
+      return false;
+    }
+    const bytes =
+      Number(size[1]) *
+      ({ '': 1, K: 1024, M: 2 ** 20, G: 2 ** 30 } as Record<string, number>)[size[2].toUpperCase()];
+    if (bytes % 512 !== 0 || bytes === 0) {
+      ctx.print('disk-resize: SIZE must be a positive multiple of 512 bytes');
+      return false;
+    }
+    const t = m.resizeDisk(cards[0], bytes);
+    if (!t) ctx.print(`${m.mics[cards[0]].name} has no disk`);
+    else
+      t.onDone = (task) => {
+        const rc = task.result;
+        if (typeof rc === 'number' && rc < 0)
+          ctx.print(`${m.mics[cards[0]].name}: disk-resize: ${errName(rc)}`);
+      };
     return true;
   }
   if (cmd === 'disk') {

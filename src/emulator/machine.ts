@@ -214,6 +214,15 @@ export class Machine {
     );
   }
 
+  /** Resize card N's disk image while it runs and announce it with a config change. */
+  resizeDisk(card: number, bytes: number): Task | null {
+    const m = this.mpssd[card];
+    const b = m.backend<BlockBackend>('block');
+    if (!b) return null;
+    this.spine.emit('input', m.name, 0, 0, 0, `host: resize disk to ${bytes} bytes`);
+    return this.sched.spawn(`${m.name} disk resize`, 'host.mpssd', b.resize(bytes));
+  }
+
   state(card: number): MicState {
     return this.mics[card].state;
   }

@@ -222,6 +222,19 @@ export class VirtioBlock implements VirtioDriver {
     return 0;
   }
 
+  /** virtblk_config_changed: the host changed the config space; re-read the capacity. */
+  *configChanged(): Routine {
+    const cap: Uint8Array = yield call(this.vdev.readConfig(0, 8));
+    const next = Number(new DataView(cap.buffer, cap.byteOffset, 8).getBigUint64(0, true));
+    if (next === this.capacity) return;
+    const bytes = next * SECTOR_SIZE;
+    this.printk(
+      `virtio_blk virtio${this.busIndex}: new size: ${next} ${SECTOR_SIZE}-byte logical blocks (${stringGetSize(bytes, 1000)}/${stringGetSize(bytes, 1024)})`,
+    );
+    this.printk(`${this.diskName}: detected capacity change from ${this.capacity * SECTOR_SIZE} to ${bytes}`);
+    this.capacity = next;
+  }
+
   private register(): void {
     let list = registry.get(this.os);
     if (!list) {

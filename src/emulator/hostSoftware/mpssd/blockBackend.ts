@@ -81,7 +81,7 @@ export class BlockBackend implements VirtioBackend {
   /** The image is opened read-only (configured so, or the file is not writable). */
   readonly readOnly: boolean = false;
   /** Bytes in the image file when it was opened. */
-  readonly fileSize: number = 0;
+  fileSize = 0;
   /** Inode number of the image (for the GET_ID serial). */
   readonly inode: bigint = 0n;
   /** Why the image could not be opened, or null. The device then has capacity 0 and fails every request. */
@@ -143,6 +143,25 @@ export class BlockBackend implements VirtioBackend {
 
   get initiator(): string {
     return `host.${this.dev.name}.block`;
+  }
+
+  /**
+   * Grow or shrink the image file, then tell the card through MIC_VIRTIO_CONFIG_CHANGE with the
+   * new capacity (config_change = 2, h2c_config_db, guest_ack). Returns 0 or −errno.
+   */
+  *resize(bytes: number): Routine<number> {
+    const v = this.vdev;
+    if (this.fd < 0 || this.readOnly) return -30; // EROFS: a read-only or unopened image stays as it is
+    if (!v || v.removed) return -19;
+    try {
+      fs.ftruncateSync(this.fd, bytes);
+    } catch (e) {
+      this.log(`cannot resize ${this.disk.path}: ${(e as Error).message}`);
+      return -5;
+    }
+    this.fileSize = bytes;
+    this.log(`virtio-block: ${this.disk.path} resized to ${this.capacity} sectors`);
+    return yield call(this.dev.vop.configChange(v, this.deviceImage().config));
   }
 
   /** capacity = ceil(fileSize / 512) (§6.3). */
