@@ -9,22 +9,9 @@ import {
   SYNTAX_HELP,
 } from '../../src/debugAdapter/breakpoints/syntax.ts';
 import type { BusEvent, EventKind } from '../../src/emulator/sim/busEvent.ts';
+import { busEvent } from '../helpers/events.ts';
 
-function ev(kind: EventKind, over: Partial<BusEvent> = {}): BusEvent {
-  return {
-    seq: 1,
-    time: 0,
-    initiator: 'host.driver',
-    kind,
-    space: 'mic0',
-    address: 0,
-    size: 4,
-    value: 0,
-    frames: null,
-    detail: '',
-    ...over,
-  };
-}
+const ev = (kind: EventKind, over: Partial<BusEvent> = {}): BusEvent => busEvent(kind, over);
 
 function matches(text: string, e: BusEvent): boolean {
   const s = parseFunctionBreakpoint(text);

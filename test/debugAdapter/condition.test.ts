@@ -9,20 +9,10 @@ import {
   MissingFieldError,
 } from '../../src/debugAdapter/breakpoints/condition.ts';
 import type { BusEvent, EventKind } from '../../src/emulator/sim/busEvent.ts';
+import { busEvent } from '../helpers/events.ts';
 
-const ev = (kind: EventKind, over: Partial<BusEvent> = {}): BusEvent => ({
-  seq: 7,
-  time: 100,
-  initiator: 'host.driver',
-  kind,
-  space: 'mic0',
-  address: 0,
-  size: 4,
-  value: 0,
-  frames: null,
-  detail: '',
-  ...over,
-});
+const ev = (kind: EventKind, over: Partial<BusEvent> = {}): BusEvent =>
+  busEvent(kind, { seq: 7, time: 100, ...over });
 
 const run = (text: string, fields: Record<string, number | string> = {}) => compileCondition(text)(fields);
 

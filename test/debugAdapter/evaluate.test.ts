@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 
-import { DebugRuntime, type StopInfo } from '../../src/debugAdapter/runtime.ts';
+import { DebugRuntime } from '../../src/debugAdapter/runtime.ts';
+import { stopAt } from '../helpers/runtime.ts';
 import { parseLaunchConfig } from '../../src/debugAdapter/launchConfig.ts';
 import { VariablesProvider } from '../../src/debugAdapter/inspection/variables.ts';
 import { Evaluator, hexdump, type EvaluateResult } from '../../src/debugAdapter/evaluate.ts';
-import { describeEvent } from '../../src/debugAdapter/names.ts';
 import { R } from '../../src/emulator/card/sboxRegisters.ts';
 import { cloneEvent, type BusEvent } from '../../src/emulator/sim/busEvent.ts';
 import { DEBUGFS_FILES, dp, micDmaReg } from '../../src/emulator/inspect/debugfs.ts';
@@ -34,26 +34,6 @@ async function bootedRuntime(cfg: Record<string, unknown> = {}): Promise<DebugRu
   rt.pause();
   await stopped;
   return rt;
-}
-
-async function stopAt(rt: DebugRuntime, pred: (e: BusEvent) => boolean, poke: () => void): Promise<StopInfo> {
-  let armed = true;
-  const off = rt.machine.spine.observe((e) => {
-    if (!armed || !pred(e)) return;
-    armed = false;
-    rt.requestStop({
-      reason: 'breakpoint',
-      description: describeEvent(rt.machine, e),
-      event: cloneEvent(e),
-      initiator: e.initiator,
-    });
-  });
-  const stopped = once(rt, 'stopped');
-  rt.resume();
-  poke();
-  const [info] = (await stopped) as [StopInfo];
-  off();
-  return info;
 }
 
 function console_(rt: DebugRuntime) {

@@ -9,11 +9,11 @@ import { once } from 'node:events';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 
 import { DebugRuntime, type StopInfo } from '../../src/debugAdapter/runtime.ts';
+import { stopAt } from '../helpers/runtime.ts';
 import { parseLaunchConfig } from '../../src/debugAdapter/launchConfig.ts';
 import { VariablesProvider } from '../../src/debugAdapter/inspection/variables.ts';
 import { cardOfInitiator } from '../../src/debugAdapter/inspection/format.ts';
 import { handleCustomRequest } from '../../src/debugAdapter/customRequests.ts';
-import { describeEvent } from '../../src/debugAdapter/names.ts';
 import { R } from '../../src/emulator/card/sboxRegisters.ts';
 import { cloneEvent, type BusEvent } from '../../src/emulator/sim/busEvent.ts';
 import { decodeDevicePage } from '../../src/emulator/virtio/devicePage.ts';
@@ -50,25 +50,6 @@ async function pause(rt: DebugRuntime): Promise<StopInfo> {
 }
 
 /** Resume and stop right after the first event `pred` accepts (as a breakpoint would). */
-async function stopAt(rt: DebugRuntime, pred: (e: BusEvent) => boolean, poke: () => void): Promise<StopInfo> {
-  let armed = true;
-  const off = rt.machine.spine.observe((e) => {
-    if (!armed || !pred(e)) return;
-    armed = false;
-    rt.requestStop({
-      reason: 'breakpoint',
-      description: describeEvent(rt.machine, e),
-      event: cloneEvent(e),
-      initiator: e.initiator,
-    });
-  });
-  const stopped = once(rt, 'stopped');
-  rt.resume();
-  poke();
-  const [info] = (await stopped) as [StopInfo];
-  off();
-  return info;
-}
 
 function scope(scopes: DebugProtocol.Scope[], name: string): number {
   const s = scopes.find((x) => x.name === name || x.name.startsWith(`${name} (`));

@@ -5,21 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventIndex, eventCard, micPrefix, PAGE_SIZE } from '../../src/emulator/sim/eventIndex.ts';
 import type { BusEvent, EventKind } from '../../src/emulator/sim/busEvent.ts';
-import { bootedMachine, typeLine } from '../helpers/machine.ts';
+import { busEvent } from '../helpers/events.ts';
 
-const ev = (kind: EventKind, over: Partial<BusEvent> = {}): BusEvent => ({
-  seq: 1,
-  time: 0,
-  initiator: 'host.driver',
-  kind,
-  space: 'mic0',
-  address: 0,
-  size: 4,
-  value: 0,
-  frames: null,
-  detail: '',
-  ...over,
-});
+const ev = (kind: EventKind, over: Partial<BusEvent> = {}): BusEvent => busEvent(kind, over);
+import { bootedMachine, typeLine } from '../helpers/machine.ts';
 
 test('eventCard reads the card from the space, the initiator or the detail', () => {
   assert.equal(eventCard(ev('doorbell', { space: 'mic1.sbox' })), 1);
