@@ -89,12 +89,24 @@ export function onCard<T>(m: Machine, body: () => Routine<T>): T {
   return box.value as T;
 }
 
+/**
+ * The card reader's buffer, reused from read to read as a program reuses its read(2) buffer
+ * (and as the plain-fs baselines reuse theirs).
+ */
+const readBuffers = new Map<number, Uint8Array>();
+function readBuffer(len: number): Uint8Array {
+  let b = readBuffers.get(len);
+  if (!b) readBuffers.set(len, (b = new Uint8Array(len)));
+  return b;
+}
+
 /** Sequential card-side reads of `bytes` from byte offset `start` in `chunk`-byte requests. */
 export function cardRead(d: DiskMachine, start: number, bytes: number, chunk: number, check?: Buffer): void {
   const { blk } = d;
+  const into = readBuffer(chunk);
   onCard(d.m, function* (): Routine {
     for (let off = 0; off < bytes; off += chunk) {
-      const r: Uint8Array | number = yield* blk.read((start + off) / 512, chunk / 512);
+      const r: Uint8Array | number = yield* blk.read((start + off) / 512, chunk / 512, into);
       if (typeof r === 'number') throw new Error(`virtblk_read at ${start + off}: ${r}`);
       if (check && Buffer.compare(r, check.subarray(off, off + chunk)) !== 0)
         throw new Error(`card read at ${start + off} returned other bytes than the file holds`);
@@ -118,9 +130,10 @@ export function cardWrite(d: DiskMachine, start: number, data: Uint8Array, chunk
 /** Random 512-byte card reads at the given sectors. */
 export function cardRead512(d: DiskMachine, sectors: readonly number[]): void {
   const { blk } = d;
+  const into = readBuffer(512);
   onCard(d.m, function* (): Routine {
     for (const s of sectors) {
-      const r: Uint8Array | number = yield* blk.read(s, 1);
+      const r: Uint8Array | number = yield* blk.read(s, 1, into);
       if (typeof r === 'number') throw new Error(`virtblk_read of sector ${s}: ${r}`);
     }
   });

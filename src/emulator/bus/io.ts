@@ -14,6 +14,8 @@ export interface Io {
   write64(addr: number, v: number): number;
   /** Bulk read: one event of size len. */
   read(addr: number, len: number): Uint8Array;
+  /** read() into dst[dstOff…dstOff+len): the same transaction and event, no new array. Returns len. */
+  readInto(addr: number, dst: Uint8Array, dstOff: number, len: number): number;
   /** Bulk write: one event of size data.length. */
   write(addr: number, data: Uint8Array): number;
 }

@@ -1,9 +1,9 @@
 // The card's virtio block driver (drivers/block/virtio_blk.c, legacy virtio): one queue
-// "requestq"; each request is a chain [16-byte virtio_blk_outhdr (device-readable), data
-// segments in GDDR (at most seg_max of at most 4 KiB; device-writable for IN), 1 status byte
-// (device-writable)]. Requests go out through virtqueue_add + kick and complete in the
-// device interrupt, which takes used buffers and wakes the waiters. Requests larger than
-// seg_max · 4 KiB are split, as the block layer would.
+// "requestq"; each request is a chain [16-byte virtio_blk_outhdr (device-readable), the data
+// as one contiguous GDDR segment (device-writable for IN), 1 status byte (device-writable)].
+// Requests go out through virtqueue_add + kick and complete in the device interrupt, which
+// takes used buffers and wakes the waiters. Requests larger than seg_max · 4 KiB (the block
+// layer's max_segments pages) are split, as the block layer would.
 //
 // Differences from Linux worth knowing: there is no page cache and no request merging, every
 // read/write is its own chain; FLUSH is sent on `sync` although mpssd does not offer
@@ -53,6 +53,8 @@ export interface BlkRequest {
   out?: Uint8Array;
   /** Bytes the device writes (IN, GET_ID): device-writable segments. */
   inLen?: number;
+  /** Where the caller wants the IN data (inLen bytes); a new array if absent. */
+  into?: Uint8Array;
 }
 
 export interface BlkResult {
@@ -292,7 +294,7 @@ export class VirtioBlock implements VirtioDriver {
   /**
    * Submit one chain and wait for it (virtio_queue_rq → virtblk_add_req → virtqueue_kick).
    * Returns the device's answer, or −errno if the chain could not be issued (−ENODEV device
-   * gone, −EINVAL more than seg_max segments, −ENOMEM no GDDR).
+   * gone, −EINVAL more data than seg_max pages, −ENOMEM no GDDR).
    */
   submit(r: BlkRequest): Routine<BlkResult | number> {
     // The frame routine itself, not a generator around it (one level less per step).
@@ -302,8 +304,9 @@ export class VirtioBlock implements VirtioDriver {
   private *doSubmit(r: BlkRequest): Routine<BlkResult | number> {
     if (!this.ready) return -ENODEV;
     const dataLen = r.out ? r.out.length : Math.max(0, r.inLen ?? 0);
-    const segs = Math.ceil(dataLen / BLK_SEGMENT_SIZE);
-    if (segs > this.segMax) return -EINVAL;
+    // Requests are split at maxRequestBytes (read/write), so only the raw API can exceed it.
+    if (dataLen > this.maxRequestBytes) return -EINVAL;
+    const segs = dataLen > 0 ? 1 : 0;
     const vq = this.vdev.vqs[0];
     while (vq.numFree < segs + 2) {
       yield waitOn(this.roomQ);
@@ -318,14 +321,11 @@ export class VirtioBlock implements VirtioDriver {
       yield this.io.write(base, outhdr(r.type, r.sector));
       yield this.io.write8(base + 64, 0xff);
       if (r.out && dataLen > 0) yield this.io.write(base + BLK_SEGMENT_SIZE, r.out);
+      // The data pages are one physically contiguous GDDR run, so blk_rq_map_sg merges them
+      // into one segment: mpssd offers no SIZE_MAX, and virtio_blk then sets the queue's
+      // max_segment_size to -1U. One data descriptor, however long the request.
       const sgs: Sg[] = [{ addr: base, len: 16, write: false }];
-      for (let off = 0; off < dataLen; off += BLK_SEGMENT_SIZE) {
-        sgs.push({
-          addr: base + BLK_SEGMENT_SIZE + off,
-          len: Math.min(BLK_SEGMENT_SIZE, dataLen - off),
-          write: !r.out,
-        });
-      }
+      if (dataLen > 0) sgs.push({ addr: base + BLK_SEGMENT_SIZE, len: dataLen, write: !r.out });
       sgs.push({ addr: base + 64, len: 1, write: true });
       const p: Pending = { done: false, usedLen: 0, error: 0 };
       const head: number = yield call(vq.add(sgs, p));
@@ -339,8 +339,12 @@ export class VirtioBlock implements VirtioDriver {
       }
       if (p.error) return p.error;
       const status: number = yield this.io.read8(base + 64);
-      const data: Uint8Array =
-        !r.out && dataLen > 0 ? yield this.io.read(base + BLK_SEGMENT_SIZE, dataLen) : new Uint8Array(0);
+      let data: Uint8Array;
+      if (r.out || dataLen === 0) data = new Uint8Array(0);
+      else if (r.into) {
+        yield this.io.readInto(base + BLK_SEGMENT_SIZE, r.into, 0, dataLen);
+        data = r.into.length === dataLen ? r.into : r.into.subarray(0, dataLen);
+      } else data = yield this.io.read(base + BLK_SEGMENT_SIZE, dataLen);
       return { status, data, usedLen: p.usedLen };
     } finally {
       gddr.release(base, bytes);
@@ -363,18 +367,22 @@ export class VirtioBlock implements VirtioDriver {
     return true;
   }
 
-  /** Read `count` sectors from `sector`. Returns the bytes or −errno. */
-  read(sector: number, count: number): Routine<Uint8Array | number> {
-    return frame(this.sched, 'virtblk_read', { sector, count }, this.doRead(sector, count));
+  /**
+   * Read `count` sectors from `sector` into `into` (at least count · 512 bytes; the caller's
+   * buffer, as read(2) takes one), or into a new array. Returns the bytes or −errno.
+   */
+  read(sector: number, count: number, into?: Uint8Array): Routine<Uint8Array | number> {
+    return frame(this.sched, 'virtblk_read', { sector, count }, this.doRead(sector, count, into));
   }
 
-  private *doRead(sector: number, count: number): Routine<Uint8Array | number> {
+  private *doRead(sector: number, count: number, into?: Uint8Array): Routine<Uint8Array | number> {
     if (!this.ready) return -ENODEV;
     if (count <= 0) return new Uint8Array(0);
+    if (into && into.length < count * SECTOR_SIZE) return -EINVAL;
     if (this.beyondEnd(0, sector, count)) return -EIO;
-    // Made only when the read takes more than one request.
-    let out: Uint8Array | null = null;
     const per = this.maxRequestBytes / SECTOR_SIZE;
+    // A read of more than one request needs one buffer for all of them.
+    const out = into ?? (count > per ? new Uint8Array(count * SECTOR_SIZE) : undefined);
     for (let done = 0; done < count;) {
       const n = Math.min(per, count - done);
       const res: BlkResult | number = yield call(
@@ -382,18 +390,17 @@ export class VirtioBlock implements VirtioDriver {
           type: VIRTIO_BLK_T_IN,
           sector: sector + done,
           inLen: n * SECTOR_SIZE,
+          into: out?.subarray(done * SECTOR_SIZE, (done + n) * SECTOR_SIZE),
         }),
       );
       if (typeof res === 'number') return res;
       const err = this.statusErrno(res.status, '', sector + done);
       if (err) return err;
-      // One request for the whole read: its bytes are the answer (no second copy).
-      if (n === count) return res.data;
-      out ??= new Uint8Array(count * SECTOR_SIZE);
-      out.set(res.data, done * SECTOR_SIZE);
+      // One request for the whole read: its bytes are the answer.
+      if (!out) return res.data;
       done += n;
     }
-    return out ?? new Uint8Array(count * SECTOR_SIZE);
+    return out!.length === count * SECTOR_SIZE ? out! : out!.subarray(0, count * SECTOR_SIZE);
   }
 
   /** Write whole sectors at `sector`. Returns 0 or −errno (−EROFS on a read-only disk). */
