@@ -88,6 +88,7 @@ export class Machine {
     const cfg = { ...DEFAULT_CONFIG, ...partial };
     this.cfg = cfg;
     this.spine = new Spine(this.sched);
+    this.sched.stopper = this.spine;
     this.hostRam = new SparseMemory('host', cfg.hostRamBytes);
     this.firmware.set('mic/uos.img', buildUosImage());
     const sink = {
@@ -165,12 +166,19 @@ export class Machine {
 
   /** Run until pred() holds (checked after every step) or the machine goes idle. */
   runUntil(pred: () => boolean, maxSteps = 50_000_000): boolean {
-    for (let n = 0; n < maxSteps; n++) {
-      if (pred()) return true;
-      if (this.spine.stopRequested !== null) return pred();
-      if (!this.sched.step()) return pred();
+    // One access per step, so pred sees the machine after every one.
+    const inline = this.sched.maxInline;
+    this.sched.maxInline = 0;
+    try {
+      for (let n = 0; n < maxSteps; n++) {
+        if (pred()) return true;
+        if (this.spine.stopRequested !== null) return pred();
+        if (!this.sched.step()) return pred();
+      }
+      return pred();
+    } finally {
+      this.sched.maxInline = inline;
     }
-    return pred();
   }
 
   /** Keys typed at card N's console: an external input, recorded with its sequence number. */

@@ -92,6 +92,53 @@ test('ready tasks take turns one bus access at a time, in spawn order', () => {
   assert.equal(s.sched.now, 0, 'accesses take no virtual time');
 });
 
+test('a task alone goes on within one step, up to maxInline accesses; a stop request ends the step at once', () => {
+  const s = sim();
+  s.sched.stopper = s.spine;
+  let made = 0;
+  // A register poll that never sleeps: it must still hand control back to the run loop.
+  function* poll(): Routine {
+    for (;;) {
+      made++;
+      s.spine.emit('mmio.read', 'mic0.mmio', 0x1a020, 4, 0);
+      yield 0;
+    }
+  }
+  s.sched.spawn('poll', 'host.driver', poll());
+  assert.equal(s.sched.step(), true);
+  assert.equal(made, s.sched.maxInline + 1, 'one step: the first access and maxInline more');
+  s.sched.maxInline = 0;
+  s.sched.step();
+  assert.equal(made, 34, 'maxInline 0: one access per step');
+  s.sched.maxInline = 32;
+  const off = s.spine.observe((e) => {
+    if (e.seq === 40) s.spine.requestStop('break');
+  });
+  s.sched.step();
+  assert.equal(s.spine.seq, 40, 'the step ended right after the access whose event asked to stop');
+  off();
+});
+
+test('inline steps never change the order: with another task ready, they take turns as before', () => {
+  const order = (maxInline: number) => {
+    const s = sim();
+    s.sched.maxInline = maxInline;
+    function* worker(name: string, n: number, nap: number): Routine {
+      for (let i = 0; i < n; i++) {
+        s.log.push(`${name}${i}@${s.sched.now}`);
+        if (i === nap) yield sleep(5);
+        else yield i;
+      }
+    }
+    s.sched.spawn('a', 'host.driver', worker('a', 6, 2));
+    s.sched.spawn('b', 'mic0.cpu', worker('b', 4, -1));
+    s.run();
+    return s.log.join(' ');
+  };
+  assert.equal(order(32), order(0));
+  assert.equal(order(0), 'a0@0 b0@0 a1@0 b1@0 a2@0 b2@0 b3@0 a3@5 a4@5 a5@5');
+});
+
 test('a routine gets back the value its access yielded', () => {
   const s = sim();
   const got: unknown[] = [];
