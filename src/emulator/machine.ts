@@ -94,7 +94,7 @@ export class Machine {
     const sink = {
       msix: (card: X100Card, vector: number) => {
         const dev = this.mics[card.index];
-        if (dev) this.sched.spawn(`host irq ${card.name} v${vector}`, 'host.driver', dev.isr(vector));
+        if (dev) this.sched.spawn(dev.isrTaskName(vector), 'host.driver', dev.isr(vector));
       },
     };
     for (let i = 0; i < cfg.cards; i++) {

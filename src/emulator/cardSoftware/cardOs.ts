@@ -109,15 +109,25 @@ export class CardOs implements CardCpu {
     return this.card.sched;
   }
   get initiator(): string {
-    return `${this.name}.cpu`;
+    return (this.cpuName ??= `${this.name}.cpu`);
   }
+  private cpuName: string | undefined;
+  /** Task names per interrupt line (one interrupt per virtio notification). */
+  private irqTaskNames = new Map<number, string>();
 
   spawn(name: string, r: Routine<unknown>): Task {
     const t = this.sched.spawn(`${this.name} ${name}`, this.initiator, r);
-    this.tasks.add(t);
-    t.onDone = () => this.tasks.delete(t);
+    this.track(t);
     return t;
   }
+
+  private track(t: Task): void {
+    this.tasks.add(t);
+    t.onDone = this.untrack;
+  }
+  private readonly untrack = (t: Task): void => {
+    this.tasks.delete(t);
+  };
 
   // ---- CardCpu: what the hardware calls ------------------------------------------------
 
@@ -147,7 +157,14 @@ export class CardOs implements CardCpu {
     const hs = this.irqHandlers.get(db);
     if (!hs || hs.length === 0) return;
     const irq = db < 8 ? 26 + db : 17 + (db - 8);
-    this.spawn(`irq ${irq}`, frame(this.sched, 'do_IRQ', { irq, db }, this.runHandlers([...hs])));
+    let name = this.irqTaskNames.get(irq);
+    if (name === undefined) this.irqTaskNames.set(irq, (name = `${this.name} irq ${irq}`));
+    const t = this.sched.spawn(
+      name,
+      this.initiator,
+      frame(this.sched, 'do_IRQ', { irq, db }, this.runHandlers(hs.slice())),
+    );
+    this.track(t);
   }
 
   private *runHandlers(hs: { name: string; handler: () => Routine }[]): Routine {

@@ -262,6 +262,12 @@ export class MicDevice {
 
   // ---- interrupts -----------------------------------------------------------------------
 
+  private isrNames: string[] = [];
+  /** The name of the task that handles MSI-X vector v (made once per vector). */
+  isrTaskName(vector: number): string {
+    return (this.isrNames[vector] ??= `host irq ${this.name} v${vector}`);
+  }
+
   /** MSI-X vector v fired: run the handlers bound to it (threaded, as the kernel does). */
   *isr(vector: number): Routine {
     yield call(frame(this.sched, 'mic_interrupt', { vector }, this.doIsr(vector)));
