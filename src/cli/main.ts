@@ -1,12 +1,12 @@
 // Headless runner: boot the host and its cards, show boot progress, and connect this terminal
 // (or a pipe) to one card's virtio console.
 
-import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { defaultDiskPath, perCardPath } from '../emulator/hostSoftware/hostFiles.ts';
 import { Machine } from '../emulator/machine.ts';
-import { traceRecorder } from '../emulator/sim/traceRecorder.ts';
+import { TraceWriter } from '../emulator/sim/traceWriter.ts';
 import { HELP, STEPPING_REVISION, UsageError, parseArgs, type CliOptions } from './options.ts';
 import { ProgressReporter } from './progress.ts';
 import { runInteractive } from './interactive.ts';
@@ -77,8 +77,7 @@ function main(): void {
     }),
   });
   runner.machine = machine;
-  let trace: WriteStream | null = null;
-  let traceBuf = '';
+  let trace: TraceWriter | null = null;
   if (opts.trace) {
     // Open now, so a bad path is one line and exit 2 before anything boots.
     let fd: number;
@@ -88,36 +87,27 @@ function main(): void {
       process.stderr.write(`mic-emu: --trace: ${(e as Error).message}\n`);
       process.exit(2);
     }
-    trace = createWriteStream('', { fd });
-    trace.on('error', (e) => {
+    // A failed write (disk full) stops the trace mid-run: one line, then the run ends with 2,
+    // its disk images flushed; the error arrives inside a machine step, so the end comes after it.
+    trace = new TraceWriter(fd, (e) => {
       process.stderr.write(`mic-emu: --trace: ${e.message}\n`);
-      process.exit(2);
+      setImmediate(() => runner.finish(2));
     });
-    machine.spine.observe(
-      traceRecorder((line) => {
-        traceBuf += line;
-        if (traceBuf.length > 1 << 16) {
-          trace!.write(traceBuf);
-          traceBuf = '';
-        }
-      }),
-    );
+    machine.spine.observe(trace.observer);
   }
   const progress = new ProgressReporter(machine, process.stderr);
   machine.start();
 
   // Once only: in piped mode two step chains (stdin 'data' and 'end') can both reach the end of
-  // input; a second trace.end() would write after end and exit before the trace is flushed.
+  // input, and a failed trace asks for the end from its own tick.
   let finished = false;
   runner.finish = (code: number) => {
     if (finished) return;
     finished = true;
     progress.flush();
     machine.dispose();
-    if (trace) {
-      trace.end(traceBuf, () => process.exit(code));
-      traceBuf = '';
-    } else process.exit(code);
+    trace?.close();
+    process.exit(trace?.error ? 2 : code);
   };
 
   if (process.stdin.isTTY === true) runInteractive(runner);

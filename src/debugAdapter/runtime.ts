@@ -3,13 +3,13 @@
 // the machine halts after the step that raised them, between two events.
 
 import { EventEmitter } from 'node:events';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { defaultDiskPath } from '../emulator/hostSoftware/hostFiles.ts';
 import { Machine, type HostCommand } from '../emulator/machine.ts';
 import { cloneEvent, type BusEvent, type Frame } from '../emulator/sim/busEvent.ts';
-import { eventToJson } from '../emulator/sim/traceRecorder.ts';
+import { TraceWriter } from '../emulator/sim/traceWriter.ts';
 import { R } from '../emulator/card/sboxRegisters.ts';
 import { diskPathFor, type LaunchConfig } from './launchConfig.ts';
 import { ThreadRegistry } from './threads.ts';
@@ -73,8 +73,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   private stepOrigin: { initiator: string; frames: Frame } | null = null;
   private disposed = false;
   private scheduled = false;
-  private traceFd = -1;
-  private traceBuf = '';
+  /** The `trace` file's writer; it outlives restarts (the next machine's lines follow). */
+  private trace: TraceWriter | null = null;
   private booting = new Set<number>();
   /** Observers that must be re-attached after a restart (breakpoints). */
   private readonly attachers: ((m: Machine) => void)[] = [];
@@ -110,7 +110,17 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       pcap: (i) => (c.pcap ? diskPathFor(c.pcap, i) : null),
     });
     this.machine = m;
-    if (c.trace && this.traceFd < 0) this.traceFd = openSync(c.trace, 'w');
+    if (c.trace && !this.trace) {
+      const file = c.trace;
+      // A full disk must not stop the debuggee: the trace ends there, said once in the console.
+      this.trace = new TraceWriter(openSync(file, 'w'), (err) =>
+        this.emit(
+          'output',
+          'important',
+          `trace: writing ${file} failed (${err.message}); the trace stops here\n`,
+        ),
+      );
+    }
     m.spine.observe((e) => this.observe(e));
     for (const a of this.attachers) a(m);
     for (const t of ['host.driver', 'host.mpssd']) this.threads.id(t);
@@ -142,10 +152,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     l.value = e.value;
     l.frames = e.frames;
     l.detail = e.detail;
-    if (this.traceFd >= 0) {
-      this.traceBuf += eventToJson(e) + '\n';
-      if (this.traceBuf.length > 1 << 16) this.flushTrace();
-    }
+    if (this.trace) this.trace.write(e);
     if (!this.threads.has(e.initiator)) this.threads.id(e.initiator);
     if (this.stepCond && this.stepCond(e)) {
       this.stepCond = null;
@@ -196,17 +203,6 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
         this.emit('output', 'important', `protocol error: ${e.detail}\n`);
         break;
     }
-  }
-
-  private flushTrace(): void {
-    if (this.traceFd >= 0 && this.traceBuf) {
-      try {
-        writeSync(this.traceFd, this.traceBuf);
-      } catch {
-        // a full disk must not stop the debuggee; the trace just ends
-      }
-    }
-    this.traceBuf = '';
   }
 
   /** Ask the machine to stop after the current step (first request in a step wins). */
@@ -286,7 +282,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       const r = this.machine.run(2000);
       if (r === 'stopped') return this.finishStop();
       if (r === 'idle') {
-        this.flushTrace();
+        this.trace?.flush();
         return; // waiting for input; consoleInput/hostCommand reschedule
       }
       if (Date.now() - t0 > 8) break;
@@ -307,7 +303,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     if (info.reason !== 'step') this.stepOrigin = null;
     this.running = false;
     this.stopped = info;
-    this.flushTrace();
+    this.trace?.flush();
     this.emit('stopped', info);
   }
 
@@ -317,11 +313,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.disposed = true;
     this.running = false;
     this.machine?.dispose();
-    this.flushTrace();
-    if (this.traceFd >= 0) {
-      closeSync(this.traceFd);
-      this.traceFd = -1;
-    }
+    this.trace?.close();
+    this.trace = null;
     this.removeAllListeners();
   }
 

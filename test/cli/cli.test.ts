@@ -142,6 +142,15 @@ test('--trace to a path that cannot be written: one line on stderr, exit 2', () 
   assert.match(r.stderr, /mic-emu: --trace: .*ENOENT/);
 });
 
+test('--trace to a full disk: the write error is one line on stderr, exit 2', () => {
+  // More than the writer's 1 MiB buffer: the error comes mid-run, not only at the end.
+  const r = cli(['--trace', '/dev/full'], 'cat /proc/cpuinfo\ncat /proc/cpuinfo\n');
+  assert.equal(r.status, 2);
+  assert.ok(r.stdout.includes('cache_alignment'), 'the card ran');
+  const said = r.stderr.split('\n').filter((l) => l.startsWith('mic-emu: --trace:'));
+  assert.deepEqual(said, ['mic-emu: --trace: ENOSPC: no space left on device, write']);
+});
+
 test('--cards 2 --console mic1 shows mic1 and both cards boot', () => {
   const r = cli(['--cards', '2', '--console', 'mic1'], 'uname -n\n');
   assert.equal(r.status, 0, r.stderr);

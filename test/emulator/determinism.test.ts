@@ -1,14 +1,18 @@
 // Virtual time and one event spine make a run a pure function of its inputs: the same inputs
 // give the same events (EventHasher), and observing a run does not change it. The trace
-// recorder writes each event as one JSON line.
+// writer puts each event in its file as one JSON line.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 import { newMachine, recordEvents, type TestMachine } from '../helpers/machine.ts';
 import type { MachineConfig } from '../../src/emulator/machine.ts';
 import { EventHasher } from '../../src/emulator/sim/spine.ts';
-import { eventToJson, traceRecorder } from '../../src/emulator/sim/traceRecorder.ts';
+import { eventToJson } from '../../src/emulator/sim/traceRecorder.ts';
+import { TraceWriter } from '../../src/emulator/sim/traceWriter.ts';
 import { EVENT_KINDS, framePath } from '../../src/emulator/sim/busEvent.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -94,14 +98,24 @@ test('observing a run does not change it: same console output and event count wi
   assert.equal(watched.m.state(0), plain.m.state(0));
 });
 
-test('trace recorder: one JSON line per event with seq, time, initiator, kind, space, address, size, value, frames', () => {
+test('trace writer: one JSON line per event with seq, time, initiator, kind, space, address, size, value, frames', () => {
   const t = newMachine();
-  const lines: string[] = [];
-  t.m.spine.observe(traceRecorder((l) => lines.push(l)));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-trace-'));
+  const file = path.join(dir, 'trace.jsonl');
+  const w = new TraceWriter(fs.openSync(file, 'w'));
+  t.m.spine.observe(w.observer);
   t.m.start();
   assert.ok(t.m.runUntil(() => t.m.cardOs[0].shell !== null && t.m.sched.idle));
   t.m.consoleInput(0, enc('echo traced\r'));
   t.m.run();
+  w.close();
+  const text = fs.readFileSync(file, 'utf8');
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.ok(text.endsWith('\n'));
+  const lines = text
+    .slice(0, -1)
+    .split('\n')
+    .map((l) => l + '\n');
   assert.equal(lines.length, t.m.spine.seq, 'every event, nothing else');
   let prevSeq = 0;
   let prevTime = 0;

@@ -1,6 +1,6 @@
 // The fast path is the same machine (issue 6): a workload run with no observer (the spine only
 // counts) and the same workload run under every kind of observer — the event hasher, the
-// --trace recorder, an indexed matcher with kind and range entries, an observer that comes
+// --trace writer, an indexed matcher with kind and range entries, an observer that comes
 // and goes halfway — ends with the same disk image bytes, the same console output, the same
 // event count and the same virtual time. Observed runs also agree with each other event for event.
 
@@ -12,7 +12,7 @@ import * as path from 'node:path';
 
 import { newMachine, type TestMachine } from '../helpers/machine.ts';
 import { EventHasher } from '../../src/emulator/sim/spine.ts';
-import { traceRecorder } from '../../src/emulator/sim/traceRecorder.ts';
+import { TraceWriter } from '../../src/emulator/sim/traceWriter.ts';
 import { EventIndex } from '../../src/emulator/sim/eventIndex.ts';
 import type { BusEvent } from '../../src/emulator/sim/busEvent.ts';
 import { blockDevice } from '../../src/emulator/cardSoftware/virtioBlock.ts';
@@ -123,13 +123,34 @@ function assertSame(a: RunResult, b: RunResult, what: string): void {
 }
 
 /** Observers of every kind, attached at boot. Returns the hasher so runs can be compared. */
-function everything(sink: { hash: number; count: number; traceBytes: number; hits: number }): Observe {
+interface Sink {
+  hash: number;
+  count: number;
+  /** The --trace writer's file (closed after the run). */
+  trace: { writer: TraceWriter; file: string } | null;
+  hits: number;
+}
+
+const newSink = (): Sink => ({ hash: 0, count: 0, trace: null, hits: 0 });
+let traces = 0;
+
+/** The bytes the run's --trace writer put in its file. */
+function traceOf(sink: Sink): Buffer {
+  assert.ok(sink.trace);
+  sink.trace.writer.close();
+  assert.equal(sink.trace.writer.error, null);
+  return fs.readFileSync(sink.trace.file);
+}
+
+function everything(sink: Sink): Observe {
   return (t, phase) => {
     if (phase !== 'boot') return;
     const spine = t.m.spine;
     const h = new EventHasher();
     spine.observe(h.observer);
-    spine.observe(traceRecorder((line) => (sink.traceBytes += line.length)));
+    const file = path.join(tmpRoot, `trace${traces++}.jsonl`);
+    sink.trace = { writer: new TraceWriter(fs.openSync(file, 'w')), file };
+    spine.observe(sink.trace.writer.observer);
     // An index like the breakpoint manager's: kinds the workload raises, ranges it touches.
     const ix = new EventIndex<string>();
     ix.addKind({ kind: 'doorbell' }, 'any doorbell');
@@ -160,19 +181,20 @@ test('with and without observers: same disk image, console output, event count a
   );
   assert.equal(img[3], (3 * 31) & 0xff, 'untouched bytes stay');
 
-  const s1 = { hash: 0, count: 0, traceBytes: 0, hits: 0 };
+  const s1 = newSink();
   const observed = workload(everything(s1));
   assertSame(plain, observed, 'every observer from boot');
   assert.equal(s1.count, observed.seq, 'the hasher saw every event');
-  assert.ok(s1.traceBytes > 100 * observed.seq, 'the trace recorder wrote every event');
+  const trace1 = traceOf(s1);
+  assert.ok(trace1.length > 100 * observed.seq, 'the trace writer wrote every event');
   assert.ok(s1.hits > 0, 'the index found candidates');
 
   // Observed twice: event for event the same (the hash covers every field and frame).
-  const s2 = { hash: 0, count: 0, traceBytes: 0, hits: 0 };
+  const s2 = newSink();
   const again = workload(everything(s2));
   assertSame(plain, again, 'second observed run');
   assert.equal(s2.hash, s1.hash, 'same event hash');
-  assert.equal(s2.traceBytes, s1.traceBytes, 'same trace');
+  assert.ok(traceOf(s2).equals(trace1), 'the same trace, byte for byte');
   assert.equal(s2.hits, s1.hits, 'same index candidates');
 
   // An observer that arrives halfway (a breakpoint set while running) and leaves again.

@@ -1,4 +1,6 @@
-// `--trace FILE`: every event as one JSON line, frames outermost first.
+// A trace line: one event as JSON, frames outermost first. `--trace FILE` writes these lines
+// through TraceWriter (traceWriter.ts), which encodes the same text straight to bytes; this
+// string form is for anyone who needs a single line, and for TraceWriter's rare odd events.
 //
 // The line is assembled by hand rather than with JSON.stringify of a fresh object: the strings
 // that repeat (initiators, kinds, spaces) are escaped once, and a frame chain's JSON is made once
@@ -6,7 +8,6 @@
 // The text is exactly what JSON.stringify gives for the same object.
 
 import type { BusEvent, Frame } from './busEvent.ts';
-import type { Observer } from './spine.ts';
 
 /** `fn(k=0x10, name=text)` as the trace and the stack view write a frame. */
 function frameText(f: Frame): string {
@@ -33,6 +34,11 @@ function fnJson(fn: string): string {
   return r;
 }
 
+/** One frame as the JSON string of a trace line's "frames" array. */
+export function frameJson(f: Frame): string {
+  return f.args ? JSON.stringify(frameText(f)) : fnJson(f.fn);
+}
+
 /** JSON array text of a chain, outermost first, per innermost Frame. */
 const chainJson = new WeakMap<Frame, string>();
 // Consecutive events mostly come from the same routine: the last chain is kept at hand.
@@ -45,7 +51,7 @@ function framesJson(f: Frame | null): string {
   let s = chainJson.get(f);
   if (s === undefined) {
     const outer = framesJson(f.parent);
-    const me = f.args ? JSON.stringify(frameText(f)) : fnJson(f.fn);
+    const me = frameJson(f);
     s = outer === '[]' ? `[${me}]` : `${outer.slice(0, -1)},${me}]`;
     chainJson.set(f, s);
   }
@@ -131,9 +137,4 @@ export function eventToJson(e: BusEvent): string {
     `"value":"0x${hex(e.value >>> 0)}"${e.detail ? `,"detail":${JSON.stringify(e.detail)}` : ''},` +
     `"frames":${framesJson(e.frames)}}`
   );
-}
-
-/** An observer that hands each event's JSON line to `write` (which may buffer). */
-export function traceRecorder(write: (line: string) => void): Observer {
-  return (e) => write(eventToJson(e) + '\n');
 }
