@@ -99,6 +99,7 @@ export function bpOverhead(o: BlkOptions): MetricResult {
   const n = armThousand(armed.bm);
   if (!armed.bm.observing) throw new Error('the breakpoint manager does not observe the spine');
   const examined0 = armed.bm.examined;
+  const seq0 = armed.d.m.spine.seq;
   const r = interleave(
     o.reps,
     o.warmup,
@@ -108,6 +109,7 @@ export function bpOverhead(o: BlkOptions): MetricResult {
   if (armed.rt.stopped || armed.d.m.spine.stopRequested) throw new Error('a breakpoint matched');
   const requests = ((o.reps + o.warmup) * READ_WINDOW) / 65536;
   const examined = (armed.bm.examined - examined0) / requests;
+  const perRep = (armed.d.m.spine.seq - seq0) / (o.reps + o.warmup);
   plain.rt.dispose();
   armed.rt.dispose();
   const ratio = median(r.ratio);
@@ -124,6 +126,9 @@ export function bpOverhead(o: BlkOptions): MetricResult {
     notes: {
       breakpoints: n,
       'index entries examined per request': Math.round(examined),
+      'events per repetition': Math.round(perRep),
+      // What the breakpoint manager spends per event, whatever the speed of the rest.
+      'ns per event (value − baseline)': Math.round(((median(r.value) - median(r.baseline)) * 1e6) / perRep),
       'bytes per repetition': READ_WINDOW,
     },
     samples: r,

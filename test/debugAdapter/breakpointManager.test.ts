@@ -314,6 +314,60 @@ test('vq console.tx and irq breakpoints', async () => {
   }
 });
 
+test('vq console.rx hits on the console rx queue while 40 breakpoints on other queues are armed', async () => {
+  const { rt, bm } = launch();
+  try {
+    const others = [];
+    for (let i = 0; i < 40; i++)
+      others.push({ name: i % 2 ? 'vq net.tx' : 'vq block.requestq', condition: `head > ${1000 + i}` });
+    let rxChains = 0;
+    rt.onMachine((m) =>
+      m.spine.observe(
+        (e) => void (e.kind.startsWith('vring') && e.detail.startsWith('mic0 console.rx ') && rxChains++),
+      ),
+    );
+    const bps = bm.setFunctionBreakpoints({
+      breakpoints: [...others, { name: 'vq console.rx', condition: 'head >= 0', hitCondition: '3' }],
+    });
+    const info = await runToStop(rt);
+    assert.equal(info.reason, 'function breakpoint');
+    assert.match(info.description, /^mic0 console\.rx head \d+/);
+    assert.deepEqual(info.hitBreakpointIds, [bps[40].id]);
+    assert.equal(rxChains, 3, 'the third console.rx chain');
+  } finally {
+    rt.dispose();
+  }
+});
+
+test('irq host with vector == N among others: filed by vector, hit counts only its own vector', async () => {
+  const { rt, bm } = launch();
+  try {
+    bm.setFunctionBreakpoints({ breakpoints: [{ name: 'irq host' }] });
+    const first = await runToStop(rt);
+    const vector = first.event!.address;
+    let same = 0;
+    rt.machine.spine.observe(
+      (e) => void (e.kind === 'irq' && e.space.endsWith('.msix') && e.address === vector && same++),
+    );
+    const others = [];
+    for (let i = 0; i < 20; i++)
+      others.push({ name: i % 2 ? 'irq host' : 'irq card', condition: `vector == ${200 + i}` });
+    const bps = bm.setFunctionBreakpoints({
+      breakpoints: [
+        ...others,
+        { name: 'irq card', condition: `vector == ${vector}` }, // the card's APIC vectors are ≥ 17
+        { name: 'irq host', condition: `${vector} == vector`, hitCondition: '2' },
+      ],
+    });
+    const info = await runToStop(rt);
+    assert.match(info.description, new RegExp(`^interrupt MSI-X vector ${vector} on mic0$`));
+    assert.deepEqual(info.hitBreakpointIds, [bps[21].id]);
+    assert.equal(same, 2);
+  } finally {
+    rt.dispose();
+  }
+});
+
 test('unverified breakpoints say why; ids are stable across re-sets of the same text', () => {
   const { rt, bm } = launch({ cards: 2 });
   try {

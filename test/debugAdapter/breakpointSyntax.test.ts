@@ -13,11 +13,20 @@ import { busEvent } from '../helpers/events.ts';
 
 const ev = (kind: EventKind, over: Partial<BusEvent> = {}): BusEvent => busEvent(kind, over);
 
+/** As the manager files and tests it: an index key of the event's kind, value and refinement, then the matcher. */
 function matches(text: string, e: BusEvent): boolean {
   const s = parseFunctionBreakpoint(text);
-  const key = s.keys.find((k) => k.kind === e.kind && (k.value === undefined || k.value === e.value));
-  return key !== undefined && s.matcher()(e);
+  const byKind = s.keys.filter((k) => k.kind === e.kind && (k.value === undefined || k.value === e.value));
+  const keyed = byKind.some((k) => k.refine === undefined || k.refine.of(e) === k.refine.key);
+  const matched = byKind.length > 0 && s.matcher()(e);
+  // Where the keys suffice, they say exactly what the matcher says (the manager skips it).
+  if (s.keysSuffice) assert.equal(keyed, matched, `keys of '${text}' disagree with its matcher`);
+  return keyed && matched;
 }
+
+/** Keys without their refining functions, to compare. */
+const keysOf = (text: string) =>
+  parseFunctionBreakpoint(text).keys.map(({ refine, ...k }) => (refine ? { ...k, refine: refine.key } : k));
 
 function syntaxError(text: string, re: RegExp): void {
   assert.throws(
@@ -40,8 +49,8 @@ test('doorbell, doorbell h2c, doorbell c2h N', () => {
   assert.ok(!matches('doorbell h2c 4', h2c3));
   assert.ok(!matches('doorbell c2h 3', h2c3), 'same number, other direction');
   assert.ok(matches('doorbell c2h 1', c2h1));
-  assert.deepEqual(parseFunctionBreakpoint('doorbell h2c 3').keys, [{ kind: 'doorbell', value: 3 }]);
-  assert.deepEqual(parseFunctionBreakpoint('DOORBELL  C2H  0x1').keys, [{ kind: 'doorbell', value: 1 }]);
+  assert.deepEqual(keysOf('doorbell h2c 3'), [{ kind: 'doorbell', value: 3, refine: 'h2c' }]);
+  assert.deepEqual(keysOf('DOORBELL  C2H  0x1'), [{ kind: 'doorbell', value: 1, refine: 'c2h' }]);
 });
 
 test('doorbell numbers are range-checked per direction (h2c 0–15, c2h 0–3)', () => {
@@ -89,8 +98,9 @@ test('dma, dma ch N, dma memcpy|status|general|nop', () => {
   assert.ok(matches('dma status', status));
   assert.ok(matches('dma ch 2 status', status));
   assert.ok(matches('dma status channel 2', status));
-  assert.deepEqual(parseFunctionBreakpoint('dma general').keys, [{ kind: 'dma.desc', value: 3 }]);
-  assert.deepEqual(parseFunctionBreakpoint('dma nop').keys, [{ kind: 'dma.desc', value: 0 }]);
+  assert.deepEqual(keysOf('dma general'), [{ kind: 'dma.desc', value: 3 }]);
+  assert.deepEqual(keysOf('dma nop'), [{ kind: 'dma.desc', value: 0 }]);
+  assert.deepEqual(keysOf('dma ch 2 status'), [{ kind: 'dma.desc', value: 2, refine: 2 }]);
   syntaxError('dma ch 8', /from 0 to 7/);
   syntaxError('dma ch', /missing/);
   syntaxError('dma copy', /unexpected 'copy' after dma: write dma \[ch N\] \[memcpy\|status\|general\|nop\]/);
@@ -127,10 +137,18 @@ test('vq DEVICE[.QUEUE]: a chain made available or used', () => {
   assert.ok(matches('vq console.rx used', hostUsed));
   assert.ok(!matches('vq console.tx used', cardAvail));
   assert.ok(matches('vq avail', blk));
+  assert.deepEqual(keysOf('vq net.rx'), [
+    { kind: 'vring.avail', refine: 'net.rx' },
+    { kind: 'vring.used', refine: 'net.rx' },
+  ]);
   assert.deepEqual(
-    parseFunctionBreakpoint('vq net.rx').keys.map((k) => k.kind),
-    ['vring.avail', 'vring.used'],
+    keysOf('vq console'),
+    [{ kind: 'vring.avail' }, { kind: 'vring.used' }],
+    'the matcher checks the device',
   );
+  const noWord = ev('vring.used', { detail: 'mic0 console.tx' });
+  assert.ok(!matches('vq console.tx', noWord), 'no space after the queue word: no queue word');
+  assert.ok(matches('vq console', noWord));
   syntaxError(
     'vq disk',
     /unknown virtio device 'disk'.*net \(rx, tx\), block \(requestq\), console \(rx, tx\)/,

@@ -242,3 +242,61 @@ test('eventFields: virtqueue, irq, state, protocol, console', () => {
   assert.match(String(p.text), /DHPR/);
   assert.equal(eventFields(null, ev('console', { detail: 'login: ' })).text, 'login: ');
 });
+
+test('FIELD op NUMBER is answered from the event itself exactly as from its fields record', () => {
+  const events = [
+    ev('irq', { space: 'mic0.msix', address: 2, value: 1, detail: 'MSI-X vector 2' }),
+    ev('irq', { space: 'mic1.apic', address: 3, value: 0x41, detail: 'card irq 29 (doorbell 3)' }),
+    ev('vring.used', { space: 'host', value: 5, detail: 'mic0 console.rx head 5 used, len 18' }),
+    ev('dma.desc', {
+      initiator: 'mic0.dma1',
+      value: 1,
+      size: 16,
+      detail: 'MEMCPY src=0x1000 dst=0x2000 len=8192',
+    }),
+    ev('mem.write', { space: 'mic0.gddr', address: 0x80_1000_0000, size: 64, value: 0xffff_ffff }),
+    ev('protocol', { space: 'mic0', value: 13, detail: 'misaligned' }),
+    ev('doorbell', { space: 'mic0.sbox', value: 2, detail: 'h2c 2' }),
+  ];
+  const fields = ['address', 'value', 'size', 'len', 'seq', 'time', 'card', 'head', 'vector', 'rule'];
+  const numbers = [0, 1, 2, 5, 7, 16, 0x41, 8192, 0x80_1000_0000, 0xffff_ffff];
+  let direct = 0;
+  let keyed = 0;
+  for (const name of fields)
+    for (const op of ['==', '!=', '<', '<=', '>', '>='])
+      for (const n of numbers)
+        for (const text of [`${name} ${op} ${n}`, `${n} ${op} ${name}`]) {
+          const c = compileCondition(text);
+          assert.ok(c.direct, `'${text}' has a direct test`);
+          for (const e of events) {
+            let want: boolean;
+            try {
+              want = isTrue(c(eventFields(null, e)));
+            } catch (err) {
+              assert.ok(err instanceof MissingFieldError);
+              want = false;
+            }
+            const got = c.direct(e);
+            if (got !== undefined) {
+              direct++;
+              assert.equal(got, want, `'${text}' on ${e.kind}`);
+            }
+            if (c.fieldEquals) {
+              keyed++;
+              assert.equal(
+                c.fieldEquals.of(e) === c.fieldEquals.key,
+                want,
+                `'${text}' filed by number on ${e.kind}`,
+              );
+            }
+          }
+        }
+  assert.ok(direct > 5000 && keyed > 500);
+  assert.equal(compileCondition('len == 8192').fieldEquals, null, "a descriptor's len is in its text");
+  assert.equal(compileCondition('dir == 1').direct, null, 'not a numeric field of the event');
+  assert.equal(compileCondition('vector == 2 && head > 1').direct, null, 'one comparison only');
+  assert.equal(
+    compileCondition('vector == 2').fieldEquals?.of,
+    compileCondition('vector == 9').fieldEquals?.of,
+  );
+});

@@ -45,8 +45,50 @@ test('kind entries: only the event kind, narrowed by card and value', () => {
   assert.deepEqual(got(ev('irq', { space: 'mic1.msix' })), ['irq']);
   assert.deepEqual(got(ev('mem.write')), []);
   assert.equal(ix.size, 5);
+  // A kind outside EVENT_KINDS (its slot in the kind table belongs to none) is still found.
+  ix.addKind({ kind: 'trace.mark' as EventKind }, 'mark');
+  assert.deepEqual(got(ev('trace.mark' as EventKind)), ['mark']);
   ix.clear();
   assert.deepEqual(got(ev('irq')), []);
+});
+
+test('refined entries: only events whose key equals theirs, one lookup for all of them', () => {
+  const ix = new EventIndex<string>();
+  let asked = 0;
+  const queue = (e: BusEvent) => {
+    asked++;
+    return e.detail.split(' ')[1] ?? null;
+  };
+  const channel = (e: BusEvent) => Number(/dma(\d)$/.exec(e.initiator)?.[1] ?? -1);
+  for (let i = 0; i < 40; i++)
+    ix.addKind(
+      { kind: 'vring.avail', refine: { of: queue, key: i % 2 ? 'net.tx' : 'console.tx' } },
+      `other ${i}`,
+    );
+  ix.addKind({ kind: 'vring.avail', refine: { of: queue, key: 'console.rx' } }, 'console.rx');
+  ix.addKind({ kind: 'vring.avail', card: 1, refine: { of: queue, key: 'console.rx' } }, 'mic1 console.rx');
+  ix.addKind({ kind: 'vring.avail' }, 'any queue');
+  ix.addKind({ kind: 'dma.desc', value: 1, refine: { of: channel, key: 3 } }, 'ch 3 memcpy');
+  const got = (e: BusEvent) => [...ix.candidates(e)].sort();
+  const rx = (card: number) =>
+    ev('vring.avail', { space: `mic${card}.cpu`, detail: `mic${card} console.rx head 1` });
+  const before = ix.examined;
+  assert.deepEqual(got(rx(0)), ['any queue', 'console.rx']);
+  assert.equal(ix.examined - before, 2, 'the forty on other queues are not looked at');
+  assert.deepEqual(got(rx(1)), ['any queue', 'console.rx', 'mic1 console.rx']);
+  assert.deepEqual(got(ev('vring.avail', { detail: 'mic0 block.requestq head 0' })), ['any queue']);
+  assert.deepEqual(got(ev('vring.avail', { detail: 'mic0' })), ['any queue'], 'no key');
+  assert.equal(got(ev('vring.avail', { detail: 'mic0 net.tx head 3' })).length, 21);
+  asked = 0;
+  got(rx(0));
+  assert.equal(asked, 1, 'one key per event, however many entries it refines');
+  const desc = (initiator: string, value: number) => ev('dma.desc', { space: 'host', initiator, value });
+  assert.deepEqual(got(desc('mic0.dma3', 1)), ['ch 3 memcpy']);
+  assert.deepEqual(got(desc('mic0.dma3', 2)), [], 'the value narrows inside the refinement');
+  assert.deepEqual(got(desc('mic0.dma0', 1)), []);
+  // Entries added after a lookup are found (the last key's bucket is not kept stale).
+  ix.addKind({ kind: 'vring.avail', refine: { of: queue, key: 'block.requestq' } }, 'block');
+  assert.deepEqual(got(ev('vring.avail', { detail: 'mic0 block.requestq head 0' })), ['any queue', 'block']);
 });
 
 test('range entries: only overlapping accesses of the registered kinds and space', () => {

@@ -18,10 +18,11 @@ import {
   isTrue,
   MissingFieldError,
   type CompiledCondition,
+  type DirectTest,
   type Fields,
 } from './condition.ts';
 import { parseHitCondition, type HitTest } from './hitCondition.ts';
-import { BreakpointSyntaxError, parseFunctionBreakpoint, vringWord, type IndexKey } from './syntax.ts';
+import { BreakpointSyntaxError, parseFunctionBreakpoint, type IndexKey } from './syntax.ts';
 import {
   decodeDataId,
   describeAccess,
@@ -52,18 +53,12 @@ interface Armed {
   /** A new predicate with fresh state (console buffers, crash memory) for a new machine. */
   fresh: () => (e: BusEvent) => boolean;
   condition: CompiledCondition | null;
+  /** The condition read from the event itself, where it can be (CompiledCondition.direct). */
+  direct: DirectTest | null;
   /** The condition names a field beyond BASE_FIELD_NAMES: it needs the per-kind fields. */
   perKindFields: boolean;
   hitTest: HitTest | null;
-  /**
-   * Function breakpoints: tests of the matcher as data (see FunctionBreakpointSpec.prefilter),
-   * made before calling it; −1 / null: none. Every Armed has all three, so the loop over
-   * candidates reads them from one shape.
-   */
-  dmaChannel: number;
-  vringQueue: string | null;
-  spaceSuffix: string | null;
-  /** False when the tests above are all the matcher makes (it need not be called). */
+  /** False when the index's keys are all the matcher tests (it need not be called). */
   callMatch: boolean;
   /** Function breakpoints: where the index files it. */
   keys?: IndexKey[];
@@ -196,7 +191,12 @@ export class BreakpointManager {
   private compileOptions(
     condition: string | undefined,
     hitCondition: string | undefined,
-  ): { condition: CompiledCondition | null; perKindFields: boolean; hitTest: HitTest | null } {
+  ): {
+    condition: CompiledCondition | null;
+    direct: DirectTest | null;
+    perKindFields: boolean;
+    hitTest: HitTest | null;
+  } {
     let cond: CompiledCondition | null = null;
     if (condition !== undefined && condition.trim() !== '') {
       cond = compileCondition(condition);
@@ -210,7 +210,7 @@ export class BreakpointManager {
     const hitTest =
       hitCondition !== undefined && hitCondition.trim() !== '' ? parseHitCondition(hitCondition) : null;
     const perKindFields = cond !== null && cond.names.some((n) => !BASE_FIELD_NAMES.has(n));
-    return { condition: cond, perKindFields, hitTest };
+    return { condition: cond, direct: cond?.direct ?? null, perKindFields, hitTest };
   }
 
   // ---- function breakpoints ---------------------------------------------------------------
@@ -246,19 +246,29 @@ export class BreakpointManager {
         out.push({ id: bpId, verified: false, message: (e as Error).message });
         continue;
       }
+      let keys = spec.keys;
+      let callMatch = !spec.keysSuffice;
+      // `vector == 3` on a breakpoint with a stateless matcher: filed under the number instead
+      // of its own refinement (the matcher then checks that, on the few events the number lets
+      // through), so an event looks the number up once rather than testing every condition.
+      // A stateful matcher (console text) must see every event of its keys: it keeps the test.
+      const eq = opts.condition?.fieldEquals;
+      if (eq && spec.keysSuffice) {
+        keys = keys.map((k) => ({ ...k, refine: eq }));
+        callMatch = spec.keys.some((k) => k.refine !== undefined);
+        opts = { ...opts, condition: null, direct: null, perKindFields: false };
+      }
       armed.push({
         id: bpId,
         category: 'function',
         label: spec.text,
-        // The index already narrowed by kind, card and value; the matcher checks the rest.
+        // The index already narrowed by kind, card, value and refinements; the matcher checks
+        // the rest.
         match: spec.matcher(),
         fresh: spec.matcher,
         ...opts,
-        dmaChannel: spec.prefilter?.dmaChannel ?? -1,
-        vringQueue: spec.prefilter?.vringQueue ?? null,
-        spaceSuffix: spec.prefilter?.spaceSuffix ?? null,
-        callMatch: spec.prefilter === undefined,
-        keys: spec.keys,
+        callMatch,
+        keys,
         card: spec.card,
         consoleText: spec.keys[0]?.kind === 'console' ? spec.summary : undefined,
       });
@@ -351,10 +361,7 @@ export class BreakpointManager {
         match: () => true, // the index checks the overlap; the kinds say read or write
         fresh: () => () => true,
         ...opts,
-        dmaChannel: -1,
-        vringQueue: null,
-        spaceSuffix: null,
-        callMatch: true,
+        callMatch: false,
         range,
         access,
       });
@@ -402,9 +409,6 @@ export class BreakpointManager {
         match: exceptionMatcher(filter),
         fresh: () => exceptionMatcher(filter),
         ...opts,
-        dmaChannel: -1,
-        vringQueue: null,
-        spaceSuffix: null,
         callMatch: true,
       });
       out.push({ id: bpId, verified: true });
@@ -422,7 +426,7 @@ export class BreakpointManager {
     const ix = this.index;
     ix.clear();
     for (const a of this.functionBps) {
-      for (const k of a.keys!) ix.addKind({ kind: k.kind, value: k.value, card: a.card }, a);
+      for (const k of a.keys!) ix.addKind({ ...k, card: a.card }, a);
     }
     for (const a of this.dataBps) {
       const r = a.range!;
@@ -450,29 +454,26 @@ export class BreakpointManager {
     // Accesses made while stopped (the debugger's own writes) never stop the machine.
     if (!rt || !rt.running) return;
     const cands = this.index.candidates(e);
-    if (cands.length === 0) return;
+    // Most events: nothing armed can match, and this is all the work (kept apart from the
+    // loop below so that it stays small).
+    if (cands.length !== 0) this.examine(rt, e, cands);
+  }
+
+  private examine(rt: DebugRuntime, e: BusEvent, cands: readonly Armed[]): void {
     // Fields are built once per event, and only as far as some condition needs them: the
     // fields every event has, or (parsing the event's text) its per-kind fields too.
     let base: Fields | null = null;
     let full: Fields | null = null;
     let hits: Armed[] | null = null;
     let conditionError: string | null = null;
-    let channel = -2; // the initiator's DMA channel, once a candidate asks
-    let word: string | null | undefined; // a virtqueue event's queue word, likewise
     for (let i = 0; i < cands.length; i++) {
       const a = cands[i];
-      // What the matcher would reject from plain data, rejected without calling it.
-      if (a.dmaChannel >= 0) {
-        if (channel === -2) channel = dmaChannelOf(e.initiator);
-        if (channel !== a.dmaChannel) continue;
-      }
-      if (a.vringQueue !== null) {
-        if (word === undefined) word = vringWord(e.detail);
-        if (word !== a.vringQueue) continue;
-      }
-      if (a.spaceSuffix !== null && !e.space.endsWith(a.spaceSuffix)) continue;
       if (a.callMatch && !a.match(e)) continue;
-      if (a.condition) {
+      // `vector == 3`, `head > 10`: read from the event itself, no fields record (undefined:
+      // the record decides).
+      const direct = a.direct === null ? undefined : a.direct(e);
+      if (direct === false) continue;
+      if (direct === undefined && a.condition) {
         const fields = a.perKindFields
           ? (full ??= eventFields(this.machine, e))
           : (base ??= full ?? eventFields(this.machine, e, false));

@@ -22,8 +22,27 @@ export type FieldValue = number | string;
 export type Fields = Record<string, FieldValue>;
 type Value = number | string | boolean;
 
+/** A condition answered from the event itself: true, false, or undefined (the fields decide). */
+export type DirectTest = (e: BusEvent) => boolean | undefined;
+
+/** `FIELD == NUMBER`: the field as read from the event (null: the event lacks it), and the number. */
+export interface FieldEquals {
+  of: (e: BusEvent) => number | null;
+  key: number;
+}
+
 /** A compiled condition; `names` are the field names it reads. */
-export type CompiledCondition = ((fields: Fields) => unknown) & { readonly names: readonly string[] };
+export type CompiledCondition = ((fields: Fields) => unknown) & {
+  readonly names: readonly string[];
+  /** For `FIELD op NUMBER` over a field the event holds as is (see EVENT_NUMBERS), else null. */
+  readonly direct: DirectTest | null;
+  /**
+   * For `FIELD == NUMBER` over one of EVENT_NUMBERS, else null: the condition holds exactly when
+   * of(e) === key, so an index can file the breakpoint under the number. `of` is one function
+   * per field, whatever the condition.
+   */
+  readonly fieldEquals: FieldEquals | null;
+};
 
 const MAX_LENGTH = 2000;
 const MAX_DEPTH = 64;
@@ -438,10 +457,13 @@ export function compileCondition(text: string): CompiledCondition {
   if (text.length > MAX_LENGTH) throw new Error(`condition is longer than ${MAX_LENGTH} characters`);
   let node: Node;
   let names: string[];
+  let comparison: Comparison | null;
   try {
-    const p = new Parser(text, tokenize(text));
+    const toks = tokenize(text);
+    const p = new Parser(text, toks);
     node = p.parseAll();
     names = [...p.names];
+    comparison = fieldComparison(toks);
   } catch (e) {
     if (e instanceof ConditionError) throw new Error(`condition: ${e.message}`);
     throw e;
@@ -455,7 +477,62 @@ export function compileCondition(text: string): CompiledCondition {
       throw e;
     }
   };
-  return Object.assign(run, { names: Object.freeze(names) });
+  return Object.assign(run, {
+    names: Object.freeze(names),
+    direct: comparison && directTest(comparison),
+    fieldEquals:
+      comparison && comparison.op === '==' && EVENT_NUMBERS.has(comparison.name)
+        ? { of: EVENT_NUMBERS.get(comparison.name)!, key: comparison.value }
+        : null,
+  });
+}
+
+const COMPARE: Record<string, (v: number, c: number) => boolean> = {
+  '==': (v, c) => v === c,
+  '!=': (v, c) => v !== c,
+  '<': (v, c) => v < c,
+  '<=': (v, c) => v <= c,
+  '>': (v, c) => v > c,
+  '>=': (v, c) => v >= c,
+};
+const MIRRORED: Record<string, string> = {
+  '==': '==',
+  '!=': '!=',
+  '<': '>',
+  '<=': '>=',
+  '>': '<',
+  '>=': '<=',
+};
+
+/** A condition that is one field against a number: `head > 10`, `0x1000 <= address`. */
+interface Comparison {
+  name: string;
+  /** The operator with the field on its left. */
+  op: string;
+  value: number;
+}
+
+function fieldComparison(toks: Tok[]): Comparison | null {
+  const [a, op, b] = toks;
+  if (toks.length !== 4 || op.t !== 'op' || !Object.prototype.hasOwnProperty.call(COMPARE, op.v)) return null;
+  if (a.t === 'name' && b.t === 'num') return { name: a.v, op: op.v, value: b.v };
+  if (a.t === 'num' && b.t === 'name') return { name: b.v, op: MIRRORED[op.v], value: a.v };
+  return null;
+}
+
+/**
+ * A comparison tested on the event without building its fields record. Where the event lacks
+ * the field the answer is false, as the record's MissingFieldError makes it; where the field is
+ * not a plain number here (`len` of a DMA descriptor) the record decides.
+ */
+function directTest({ name, op, value: c }: Comparison): DirectTest | null {
+  const read = name === 'len' ? lenOf : EVENT_NUMBERS.get(name);
+  if (!read) return null;
+  const cmp = COMPARE[op];
+  return (e) => {
+    const v = read(e);
+    return typeof v === 'number' ? cmp(v, c) : v === null ? false : undefined;
+  };
 }
 
 /** What a condition result means for a breakpoint: 0, '', false and null-ish are false. */
@@ -537,6 +614,29 @@ export function dmaChannelOf(id: string): number {
   return ch;
 }
 
+const isVring = (e: BusEvent) => e.kind === 'vring.avail' || e.kind === 'vring.used';
+/** An interrupt's vector: MSI-X to the host carries it as the address, a card APIC one as the value. */
+const irqVector = (e: BusEvent) => (e.space.endsWith('.msix') ? e.address : e.value);
+
+/**
+ * Numeric fields eventFields takes from the event as they are, read without building the
+ * record (null where the event lacks the field).
+ */
+const EVENT_NUMBERS = new Map<string, (e: BusEvent) => number | null>([
+  ['address', (e) => e.address],
+  ['value', (e) => e.value],
+  ['size', (e) => e.size],
+  ['seq', (e) => e.seq],
+  ['time', (e) => e.time],
+  ['card', eventCard],
+  ['head', (e) => (isVring(e) ? e.value : null)],
+  ['vector', (e) => (e.kind === 'irq' ? irqVector(e) : null)],
+  ['rule', (e) => (e.kind === 'protocol' ? e.value : null)],
+]);
+
+/** `len` is the size, except for a DMA descriptor: its text says (undefined: build the record). */
+const lenOf = (e: BusEvent) => (e.kind === 'dma.desc' ? undefined : e.size);
+
 /** `key=0x12_3456` pairs of a descriptor description → numbers. */
 function descriptorNumbers(detail: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -615,9 +715,8 @@ export function eventFields(m: Machine | null, e: BusEvent, perKind = true): Fie
       break;
     }
     case 'irq':
-      if (e.space.endsWith('.msix')) f.vector = e.address;
-      else {
-        f.vector = e.value;
+      f.vector = irqVector(e);
+      if (!e.space.endsWith('.msix')) {
         if (e.detail.includes('doorbell')) f.db = e.address;
         else if (e.detail.startsWith('DMA channel')) f.channel = e.address;
       }

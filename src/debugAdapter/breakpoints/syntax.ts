@@ -7,6 +7,7 @@
 //   state [STATE]                   console "TEXT"
 
 import type { BusEvent, EventKind } from '../../emulator/sim/busEvent.ts';
+import type { Refine } from '../../emulator/sim/eventIndex.ts';
 import { MAX_CARDS } from '../../emulator/machine.ts';
 import { MIC_STATES } from '../../emulator/hostSoftware/micHost/micDevice.ts';
 import { VIRTIO_QUEUE_NAMES, VIRTIO_SHORT_NAMES } from '../../emulator/virtio/virtioIds.ts';
@@ -14,10 +15,14 @@ import { dmaChannelOf } from './condition.ts';
 
 export class BreakpointSyntaxError extends Error {}
 
-/** How the index finds a breakpoint: an event kind, optionally one event value. */
+/**
+ * How the index finds a breakpoint: an event kind, optionally one event value, optionally a
+ * key read from the event (its queue, its DMA channel: see EventIndex's Refine).
+ */
 export interface IndexKey {
   kind: EventKind;
   value?: number;
+  refine?: Refine;
 }
 
 export interface FunctionBreakpointSpec {
@@ -31,19 +36,10 @@ export interface FunctionBreakpointSpec {
   /** In words, for messages: `card→host doorbell 1 on mic0`. */
   summary: string;
   /**
-   * Tests the matcher makes, as plain data so a caller can reject an event without calling it:
-   * the DMA channel of the initiator (`dma ch N`), the queue word of a virtqueue event's detail
-   * (`vq DEVICE.QUEUE`), the end of the event's space (`irq host|card`). Optional; where given,
-   * the matcher tests exactly this and nothing else (and keeps no state), so a caller that makes
-   * these tests need not call it.
+   * True when the keys say everything the matcher tests (it keeps no state either): an event
+   * the index finds under them matches, and a caller need not call the matcher.
    */
-  prefilter?: Prefilter;
-}
-
-export interface Prefilter {
-  dmaChannel?: number;
-  vringQueue?: string;
-  spaceSuffix?: string;
+  keysSuffice: boolean;
 }
 
 interface Form {
@@ -53,6 +49,16 @@ interface Form {
 }
 
 const always = () => () => true;
+
+// What the index reads from an event to refine a key (one function per question, shared by all
+// breakpoints that ask it, so an event answers it once).
+const doorbellDirection = (e: BusEvent) =>
+  e.detail.startsWith('h2c') ? 'h2c' : e.detail.startsWith('c2h') ? 'c2h' : null;
+const dmaChannel = (e: BusEvent) => dmaChannelOf(e.initiator);
+const vringQueue = (e: BusEvent) => vringWord(e.detail);
+const irqTarget = (e: BusEvent) =>
+  e.space.endsWith('.msix') ? '.msix' : e.space.endsWith('.apic') ? '.apic' : null;
+const stateName = (e: BusEvent) => e.detail;
 
 function number(arg: string | undefined, min: number, max: number, what: string, usage: string): number {
   const t = (arg ?? '').replace(/_/g, '');
@@ -85,7 +91,12 @@ const FORMS: readonly Form[] = [
     parse(args, card) {
       const usage = this.usage;
       if (args.length === 0)
-        return { keys: [{ kind: 'doorbell' }], matcher: always, summary: `any doorbell${on(card)}` };
+        return {
+          keys: [{ kind: 'doorbell' }],
+          matcher: always,
+          summary: `any doorbell${on(card)}`,
+          keysSuffice: true,
+        };
       const dir = args[0].toLowerCase();
       if (dir !== 'h2c' && dir !== 'c2h') {
         throw new BreakpointSyntaxError(
@@ -93,19 +104,23 @@ const FORMS: readonly Form[] = [
         );
       }
       const words = dir === 'h2c' ? 'host→card' : 'card→host';
+      const refine = { of: doorbellDirection, key: dir };
+      const matcher = () => (e: BusEvent) => e.detail.startsWith(dir);
       if (args.length === 1) {
         return {
-          keys: [{ kind: 'doorbell' }],
-          matcher: () => (e) => e.detail.startsWith(dir),
+          keys: [{ kind: 'doorbell', refine }],
+          matcher,
           summary: `any ${words} doorbell${on(card)}`,
+          keysSuffice: true,
         };
       }
       const n = number(args[1], 0, dir === 'h2c' ? 15 : 3, `${dir} doorbell number`, usage);
       noMore(args, 2, usage);
       return {
-        keys: [{ kind: 'doorbell', value: n }],
-        matcher: () => (e) => e.detail.startsWith(dir),
+        keys: [{ kind: 'doorbell', value: n, refine }],
+        matcher,
         summary: `${words} doorbell ${n}${on(card)}`,
+        keysSuffice: true,
       };
     },
   },
@@ -130,11 +145,14 @@ const FORMS: readonly Form[] = [
         }
       }
       const what = `${type >= 0 ? DMA_TYPES[type].toUpperCase() : 'any'} DMA descriptor${channel >= 0 ? ` on channel ${channel}` : ''}`;
+      const key: IndexKey = { kind: 'dma.desc' };
+      if (type >= 0) key.value = type;
+      if (channel >= 0) key.refine = { of: dmaChannel, key: channel };
       return {
-        keys: [type >= 0 ? { kind: 'dma.desc', value: type } : { kind: 'dma.desc' }],
+        keys: [key],
         matcher: () => (channel < 0 ? () => true : (e) => dmaChannelOf(e.initiator) === channel),
         summary: `${what}${on(card)}`,
-        prefilter: channel < 0 ? undefined : { dmaChannel: channel },
+        keysSuffice: true,
       };
     },
   },
@@ -174,14 +192,15 @@ const FORMS: readonly Form[] = [
       noMore(args, i, usage);
       const prefix = device ? `${device}.${queue}` : '';
       return {
-        keys: kinds.map((kind) => ({ kind })),
+        keys: kinds.map((kind) => (queue ? { kind, refine: { of: vringQueue, key: prefix } } : { kind })),
         matcher: () =>
           !device
             ? () => true
             : queue
               ? (e) => vringWord(e.detail) === prefix
               : (e) => e.detail.startsWith(prefix, vringWordAt(e.detail)),
-        prefilter: device && queue ? { vringQueue: prefix } : undefined,
+        // `vq DEVICE` (every queue of it) is filed under the kind alone: its matcher checks.
+        keysSuffice: !device || queue !== '',
         summary: `${kinds.length === 2 ? 'a chain made available or used' : kinds[0] === 'vring.avail' ? 'a chain made available' : 'a chain used'} on ${device ? `${device}${queue ? '.' + queue : ''}` : 'any virtqueue'}`,
       };
     },
@@ -192,7 +211,12 @@ const FORMS: readonly Form[] = [
     parse(args, card) {
       noMore(args, 1, this.usage);
       if (args.length === 0)
-        return { keys: [{ kind: 'irq' }], matcher: always, summary: `any interrupt${on(card)}` };
+        return {
+          keys: [{ kind: 'irq' }],
+          matcher: always,
+          summary: `any interrupt${on(card)}`,
+          keysSuffice: true,
+        };
       const w = args[0].toLowerCase();
       if (w !== 'host' && w !== 'card')
         throw new BreakpointSyntaxError(
@@ -200,9 +224,9 @@ const FORMS: readonly Form[] = [
         );
       const suffix = w === 'host' ? '.msix' : '.apic';
       return {
-        keys: [{ kind: 'irq' }],
+        keys: [{ kind: 'irq', refine: { of: irqTarget, key: suffix } }],
         matcher: () => (e) => e.space.endsWith(suffix),
-        prefilter: { spaceSuffix: suffix },
+        keysSuffice: true,
         summary: `${w === 'host' ? 'an MSI-X interrupt to the host' : 'a card APIC interrupt'}${on(card)}`,
       };
     },
@@ -212,7 +236,12 @@ const FORMS: readonly Form[] = [
     usage: `state [${STATES.join('|')}]`,
     parse(args, card) {
       if (args.length === 0)
-        return { keys: [{ kind: 'state' }], matcher: always, summary: `any state change${on(card)}` };
+        return {
+          keys: [{ kind: 'state' }],
+          matcher: always,
+          summary: `any state change${on(card)}`,
+          keysSuffice: true,
+        };
       let s = args.join(' ').toLowerCase().replace(/-/g, '_');
       if (s === 'reset' || s === 'hardware_reset') s = 'hardware reset';
       if (!STATES.includes(s))
@@ -220,9 +249,10 @@ const FORMS: readonly Form[] = [
           `unknown card state '${args.join(' ')}': states are ${STATES.join(', ')}`,
         );
       return {
-        keys: [{ kind: 'state' }],
+        keys: [{ kind: 'state', refine: { of: stateName, key: s } }],
         matcher: () => (e) => e.detail === s,
         summary: `card state ${s}${on(card)}`,
+        keysSuffice: true,
       };
     },
   },
@@ -241,37 +271,33 @@ const FORMS: readonly Form[] = [
         keys: [{ kind: 'console' }],
         matcher: () => consoleMatcher(needle),
         summary: `console output containing ${JSON.stringify(needle)}${on(card)}`,
+        keysSuffice: false,
       };
     },
   },
 ];
 
 // A virtqueue event's detail reads `mic0 console.tx head 5 …`: the word after the first space
-// names the queue. Every vq breakpoint looks at the same event's detail, so the last one's word
-// is kept (by identity of the detail string).
-let lastDetail: string | null = null;
-let lastWordAt = 0;
-let lastWord: string | null = null;
-
-function splitVringDetail(detail: string): void {
-  if (detail === lastDetail) return;
-  const at = detail.indexOf(' ') + 1;
-  const end = detail.indexOf(' ', at);
-  lastDetail = detail;
-  lastWordAt = at;
-  // No space after the word: `startsWith(prefix + ' ', at)` could not hold, so no word.
-  lastWord = end < 0 ? null : detail.slice(at, end);
-}
+// names the queue.
 
 /** Where the queue word of a virtqueue event's detail starts. */
 function vringWordAt(detail: string): number {
-  splitVringDetail(detail);
-  return lastWordAt;
+  return detail.indexOf(' ') + 1;
 }
+
+// Events come in runs on one queue: the last word found, when the next detail holds it too, is
+// answered without cutting a new string (and, being the same string, compares at once).
+let lastWord = '';
 
 /** The queue word of a virtqueue event's detail (`console.tx`), or null if no space follows it. */
 export function vringWord(detail: string): string | null {
-  splitVringDetail(detail);
+  const at = vringWordAt(detail);
+  const n = lastWord.length;
+  if (n !== 0 && detail.charCodeAt(at + n) === 0x20 && detail.startsWith(lastWord, at)) return lastWord;
+  const end = detail.indexOf(' ', at);
+  // No space after the word: `startsWith(prefix + ' ', at)` could not hold, so no word.
+  if (end < 0) return null;
+  lastWord = detail.slice(at, end);
   return lastWord;
 }
 

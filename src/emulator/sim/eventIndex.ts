@@ -5,6 +5,10 @@
 // * kind entries — registered under an event kind, optionally narrowed to one card and/or one
 //   event value (a doorbell number, a descriptor type). An event looks up at most four buckets:
 //   (any card, any value), (any card, its value), (its card, any value), (its card, its value).
+//   An entry can be refined further by a key the registrant computes from the event (the queue
+//   of a virtqueue event, the channel of a DMA descriptor): the event's key is computed once and
+//   only the entries filed under it are looked at, so forty breakpoints on other queues cost one
+//   map lookup rather than forty tests.
 // * range entries — registered under (event kind, space, 4 KiB page) for every page the range
 //   covers. An access looks up only the pages it touches (or, for a bulk access larger than the
 //   armed pages of its space, only the armed pages), and the index checks the exact overlap.
@@ -12,7 +16,7 @@
 // `candidates(e)` never walks all entries. `examined` counts the entries it looked at, so tests
 // can assert on work done rather than on time. Nothing here knows about DAP.
 
-import type { BusEvent, EventKind } from './busEvent.ts';
+import { EVENT_KINDS, type BusEvent, type EventKind } from './busEvent.ts';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -52,12 +56,26 @@ export function micPrefix(s: string, at: number): number {
   return n;
 }
 
+export type RefineKey = string | number;
+
+/** A narrowing beyond kind, card and value. */
+export interface Refine {
+  /**
+   * The event's key, or null for none. Entries that share this function share one lookup per
+   * event, so pass the same function (not a fresh closure) for every entry it refines.
+   */
+  of: (e: BusEvent) => RefineKey | null;
+  /** The entry is a candidate only for events whose key equals this. */
+  key: RefineKey;
+}
+
 export interface KindKey {
   kind: EventKind;
   /** Only events of this card (see eventCard); omitted or −1: any card. */
   card?: number;
   /** Only events with this value (doorbell number, descriptor type …); omitted or −1: any. */
   value?: number;
+  refine?: Refine;
 }
 
 interface RangeEntry<T> {
@@ -78,17 +96,34 @@ interface SpaceRanges<T> {
 
 interface KindBucket<T> {
   buckets: Map<number, T[]>;
+  /** The (any card, any value) list, looked up by every event of the kind: kept at hand. */
+  any: T[] | null;
   byCard: boolean;
   byValue: boolean;
+  /** Entries refined by a key, per refining function (usually none or one; not nested). */
+  refined: Refinement<T>[];
 }
 
-/** Everything armed for one event kind: one map lookup per event finds both. */
+interface Refinement<T> {
+  of: (e: BusEvent) => RefineKey | null;
+  byKey: Map<RefineKey, KindBucket<T>>;
+  /** The last key looked up and what it found. */
+  lastKey: RefineKey | null | undefined;
+  lastSub: KindBucket<T> | undefined;
+}
+
+/** Everything armed for one event kind: one lookup per event finds both. */
 interface KindEntry<T> {
   bucket: KindBucket<T> | null;
   spaces: Map<string, SpaceRanges<T>> | null;
-  /** The last space looked up under this kind, and what it found (events come in runs). */
+  /**
+   * The last two spaces looked up under this kind, and what they found (events come in runs on
+   * one space, or alternate between two: a DMA copy reads one and writes the other).
+   */
   lastSpace: string | null;
   lastRanges: SpaceRanges<T> | undefined;
+  prevSpace: string | null;
+  prevRanges: SpaceRanges<T> | undefined;
 }
 
 const ANY = -1;
@@ -97,6 +132,27 @@ const NONE: readonly never[] = Object.freeze([]);
 const TWO32 = 0x1_0000_0000;
 
 const SMALL_VALUE = 1 << 20;
+
+const newBucket = <T>(): KindBucket<T> => ({
+  buckets: new Map(),
+  any: null,
+  byCard: false,
+  byValue: false,
+  refined: [],
+});
+
+// Event kinds are a closed set of literal strings: a hash of their length and first and last
+// characters tells all sixteen apart, so finding a kind's entry is an array read and one
+// identity check instead of a Map lookup on every event. A kind that shares a slot with another
+// (none today) still finds its entry in the map.
+const KIND_SLOTS = 32;
+const kindSlot = (k: string) =>
+  (k.length + k.charCodeAt(0) * 4 + k.charCodeAt(k.length - 1) * 6) & (KIND_SLOTS - 1);
+const SLOT_KIND: readonly (string | null)[] = (() => {
+  const t = new Array<string | null>(KIND_SLOTS).fill(null);
+  for (const k of EVENT_KINDS) t[kindSlot(k)] ??= k;
+  return t;
+})();
 
 function bucketKey(card: number, value: number): number {
   // card ∈ [−1, 999], value ∈ [−1, 2³²). Small values (every value a key names in practice)
@@ -108,13 +164,13 @@ function bucketKey(card: number, value: number): number {
 
 export class EventIndex<T> {
   private readonly byKind = new Map<EventKind, KindEntry<T>>();
-  // The last two kinds looked up (events come in runs of one kind, or of a read and a write,
-  // on one space; each kind entry keeps its last space).
-  private lastKind: string | null = null;
-  private lastEntry: KindEntry<T> | undefined = undefined;
-  private prevKind: string | null = null;
-  private prevEntry: KindEntry<T> | undefined = undefined;
+  /** byKind by kindSlot (SLOT_KIND says which kind each slot holds). */
+  private readonly slotEntry: (KindEntry<T> | undefined)[] = new Array<KindEntry<T> | undefined>(
+    KIND_SLOTS,
+  ).fill(undefined);
   private readonly scratch: T[] = [];
+  /** The lists a kind lookup found (reused; at most a few). */
+  private readonly lists: T[][] = [];
   private stamp = 0;
   private busy = false;
   private count = 0;
@@ -135,27 +191,30 @@ export class EventIndex<T> {
 
   clear(): void {
     this.byKind.clear();
+    this.slotEntry.fill(undefined);
     this.count = 0;
-    this.forget();
-  }
-
-  /** Drop the last-lookup cache (after any change to the entries). */
-  private forget(): void {
-    this.lastKind = null;
-    this.lastEntry = undefined;
-    this.prevKind = null;
-    this.prevEntry = undefined;
-    for (const k of this.byKind.values()) {
-      k.lastSpace = null;
-      k.lastRanges = undefined;
-    }
   }
 
   private entry(kind: EventKind): KindEntry<T> {
-    this.forget();
     let k = this.byKind.get(kind);
-    if (!k)
-      this.byKind.set(kind, (k = { bucket: null, spaces: null, lastSpace: null, lastRanges: undefined }));
+    if (!k) {
+      this.byKind.set(
+        kind,
+        (k = {
+          bucket: null,
+          spaces: null,
+          lastSpace: null,
+          lastRanges: undefined,
+          prevSpace: null,
+          prevRanges: undefined,
+        }),
+      );
+      const slot = kindSlot(kind);
+      if (SLOT_KIND[slot] === kind) this.slotEntry[slot] = k;
+    }
+    // The entries change: forget the spaces looked up.
+    k.lastSpace = k.prevSpace = null;
+    k.lastRanges = k.prevRanges = undefined;
     return k;
   }
 
@@ -163,12 +222,22 @@ export class EventIndex<T> {
     const card = key.card ?? ANY;
     const value = key.value ?? ANY;
     const k = this.entry(key.kind);
-    const b = (k.bucket ??= { buckets: new Map(), byCard: false, byValue: false });
+    let b = (k.bucket ??= newBucket());
+    if (key.refine) {
+      const { of, key: rk } = key.refine;
+      let r = b.refined.find((x) => x.of === of);
+      if (!r) b.refined.push((r = { of, byKey: new Map(), lastKey: undefined, lastSub: undefined }));
+      let sub = r.byKey.get(rk);
+      if (!sub) r.byKey.set(rk, (sub = newBucket()));
+      r.lastKey = undefined;
+      b = sub;
+    }
     if (card !== ANY) b.byCard = true;
     if (value !== ANY) b.byValue = true;
     const bk = bucketKey(card, value >>> 0 === value ? value : ANY);
     let list = b.buckets.get(bk);
     if (!list) b.buckets.set(bk, (list = []));
+    if (bk === bucketKey(ANY, ANY)) b.any = list;
     list.push(item);
     this.count++;
   }
@@ -203,17 +272,9 @@ export class EventIndex<T> {
    * that overlap the bytes it touches. The array is reused by the next call: consume it first.
    */
   candidates(e: BusEvent): readonly T[] {
-    let k: KindEntry<T> | undefined;
     const kind = e.kind;
-    if (kind === this.lastKind) k = this.lastEntry;
-    else {
-      if (kind === this.prevKind) k = this.prevEntry;
-      else k = this.byKind.get(kind);
-      this.prevKind = this.lastKind;
-      this.prevEntry = this.lastEntry;
-      this.lastKind = kind;
-      this.lastEntry = k;
-    }
+    const slot = kindSlot(kind);
+    const k = SLOT_KIND[slot] === kind ? this.slotEntry[slot] : this.byKind.get(kind);
     if (k === undefined) return NONE;
     // The ranges of its space that the access may touch (none: undefined).
     let sr: SpaceRanges<T> | undefined;
@@ -222,51 +283,92 @@ export class EventIndex<T> {
       const space = e.space;
       if (space === k.lastSpace) sr = k.lastRanges;
       else {
-        sr = k.spaces.get(space);
+        sr = space === k.prevSpace ? k.prevRanges : k.spaces.get(space);
+        k.prevSpace = k.lastSpace;
+        k.prevRanges = k.lastRanges;
         k.lastSpace = space;
         k.lastRanges = sr;
       }
       if (sr !== undefined) {
-        end = e.address + Math.max(1, e.size);
+        end = e.address + (e.size > 0 ? e.size : 1);
         if (!(e.address < sr.hi && sr.lo < end)) sr = undefined;
       }
     }
-    const b = k.bucket;
-    if (b === null && sr === undefined) return NONE;
-    const out = this.busy ? [] : this.scratch;
+    if (k.bucket === null && sr === undefined) return NONE;
+    return this.collect(e, k.bucket, sr, end);
+  }
+
+  /**
+   * The rest of candidates(), for an event that some entry may match (kept apart, so that the
+   * common answer, none, stays a few lines long).
+   */
+  private collect(
+    e: BusEvent,
+    b: KindBucket<T> | null,
+    sr: SpaceRanges<T> | undefined,
+    end: number,
+  ): readonly T[] {
+    const busy = this.busy;
+    const out = busy ? [] : this.scratch;
     if (out.length !== 0) out.length = 0;
     this.busy = true;
     if (b !== null) {
-      const card = b.byCard ? this.cardOf(e) : ANY;
-      const value = b.byValue ? e.value : ANY;
-      const buckets = b.buckets;
-      const l0 = buckets.get(bucketKey(ANY, ANY));
-      const l1 = b.byValue ? buckets.get(bucketKey(ANY, value)) : undefined;
-      const l2 = card !== ANY ? buckets.get(bucketKey(card, ANY)) : undefined;
-      const l3 = card !== ANY && b.byValue ? buckets.get(bucketKey(card, value)) : undefined;
-      if (sr === undefined) {
-        // Only kind entries: when one bucket holds them all, hand out that list itself (read-only
-        // to the caller, like the scratch array) instead of copying it.
-        const n = (l0 ? 1 : 0) + (l1 ? 1 : 0) + (l2 ? 1 : 0) + (l3 ? 1 : 0);
-        if (n === 1) {
-          const only = (l0 ?? l1 ?? l2 ?? l3)!;
-          this.examined += only.length;
-          this.busy = false;
-          return only;
+      const lists = busy ? [] : this.lists;
+      let n = this.gather(b, e, lists, 0);
+      for (let i = 0; i < b.refined.length; i++) {
+        const r = b.refined[i];
+        const key = r.of(e);
+        // Events come in runs with one key (one queue): keep the last one's bucket.
+        let sub: KindBucket<T> | undefined;
+        if (key === r.lastKey) sub = r.lastSub;
+        else {
+          sub = key === null ? undefined : r.byKey.get(key);
+          r.lastKey = key;
+          r.lastSub = sub;
         }
+        if (sub !== undefined) n = this.gather(sub, e, lists, n);
       }
-      this.take(l0, out);
-      this.take(l1, out);
-      this.take(l2, out);
-      this.take(l3, out);
+      // Only kind entries in one list: hand out that list itself (read-only to the caller, like
+      // the scratch array) instead of copying it.
+      if (sr === undefined && n <= 1) {
+        this.busy = busy;
+        if (n === 0) return NONE;
+        this.examined += lists[0].length;
+        return lists[0];
+      }
+      for (let i = 0; i < n; i++) this.take(lists[i], out);
     }
     if (sr !== undefined) this.rangeCandidates(sr, e.address, end, out);
-    this.busy = false;
+    this.busy = busy;
     return out;
   }
 
-  private take(list: T[] | undefined, out: T[]): void {
-    if (!list) return;
+  /**
+   * Put the non-empty lists of bucket b that hold entries for e's card and value at lists[n…];
+   * the new count. (A count, not push: lists is reused and never truncated.)
+   */
+  private gather(b: KindBucket<T>, e: BusEvent, lists: T[][], n: number): number {
+    if (b.any !== null) lists[n++] = b.any;
+    if (!b.byCard && !b.byValue) return n;
+    const buckets = b.buckets;
+    const value = e.value;
+    if (b.byValue) {
+      const l = buckets.get(bucketKey(ANY, value));
+      if (l !== undefined) lists[n++] = l;
+    }
+    if (!b.byCard) return n;
+    const card = this.cardOf(e);
+    if (card === ANY) return n;
+    const l = buckets.get(bucketKey(card, ANY));
+    if (l !== undefined) lists[n++] = l;
+    if (b.byValue) {
+      const lv = buckets.get(bucketKey(card, value));
+      if (lv !== undefined) lists[n++] = lv;
+    }
+    return n;
+  }
+
+  private take(list: T[], out: T[]): void {
     this.examined += list.length;
     for (let i = 0; i < list.length; i++) out.push(list[i]);
   }
