@@ -608,6 +608,45 @@ test('an image that cannot be opened gives capacity 0 and IOERR, never an except
   assert.deepEqual(t.m.internalErrors, []);
 });
 
+test('data moves between the image and the bounce buffer directly; a file error mid-copy is IOERR and the back-end goes on', () => {
+  const pat = Uint8Array.from({ length: 8192 }, (_, i) => (i * 7 + 3) & 0xff);
+  const p = image([[64 * 512, pat]]);
+  const t = bootedMachine({ disk: diskCfg(p) });
+  const b = backend(t);
+  const stats = { ...b.stats };
+  const r = onCard(t, (blk) => blk.read(64, 16)) as Uint8Array;
+  assert.deepEqual([...r], [...pat], 'the card reads what the file holds');
+  assert.equal(b.stats.readBytes - stats.readBytes, 8192);
+  // The descriptor the back-end reads from is gone (a failing disk): reads and writes fail.
+  const bb = b as unknown as { fd: number };
+  const fd = bb.fd;
+  bb.fd = 1_000_000;
+  assert.equal(
+    onCard(t, (blk) => blk.read(64, 16)),
+    -5,
+    'EIO for the read',
+  );
+  assert.equal(
+    onCard(t, (blk) => blk.write(64, new Uint8Array(8192))),
+    -5,
+    'EIO for the write',
+  );
+  assert.ok(b.stats.ioErrors >= 2);
+  bb.fd = fd;
+  assert.deepEqual(
+    [...(onCard(t, (blk) => blk.read(64, 16)) as Uint8Array)],
+    [...pat],
+    'the file is unchanged',
+  );
+  // The image shrinks under the back-end: what is no longer there reads as zeros, status OK.
+  fs.truncateSync(p, 64 * 512 + 4096);
+  const cut = onCard(t, (blk) => blk.read(64, 16)) as Uint8Array;
+  assert.deepEqual([...cut.subarray(0, 4096)], [...pat.subarray(0, 4096)]);
+  assert.ok(cut.subarray(4096).every((x) => x === 0));
+  assert.deepEqual(t.m.internalErrors, []);
+  t.m.dispose();
+});
+
 test('card-side request routines carry the Linux driver frames', () => {
   const t = bootedMachine({ disk: diskCfg(image()) });
   const fns = new Set<string>();

@@ -188,6 +188,50 @@ export abstract class AddressSpace implements Io {
     return len;
   }
 
+  /**
+   * A bulk write whose bytes come from fill(dst, dstOff, srcOff, n) rather than from an array:
+   * the same transaction and event as write(), with the source (a file) read straight into
+   * memory. Returns 0.
+   */
+  writeFilled(
+    addr: number,
+    len: number,
+    fill: (dst: Uint8Array, dstOff: number, srcOff: number, n: number) => void,
+  ): number {
+    if (len === 0) return 0;
+    const t = this.decode(addr, len);
+    if (t.kind !== 'mem') {
+      const b = uninitBytes(len);
+      fill(b, 0, 0, len);
+      return this.write(addr, b);
+    }
+    const m = t.mem!;
+    m.fillFrom(t.offset, len, fill);
+    this.spine.emit('mem.write', t.space, t.offset, len, len >= 4 ? m.read32(t.offset) : m.read8(t.offset));
+    return 0;
+  }
+
+  /**
+   * A bulk read whose bytes go to drain(src, srcOff, dstOff, n) rather than into an array: the
+   * same transaction and event as read(). Returns len.
+   */
+  readDrained(
+    addr: number,
+    len: number,
+    drain: (src: Uint8Array, srcOff: number, dstOff: number, n: number) => void,
+  ): number {
+    if (len === 0) return 0;
+    const t = this.decode(addr, len);
+    if (t.kind !== 'mem') {
+      drain(this.read(addr, len), 0, 0, len);
+      return len;
+    }
+    const m = t.mem!;
+    this.spine.emit('mem.read', t.space, t.offset, len, len >= 4 ? m.read32(t.offset) : m.read8(t.offset));
+    m.drainTo(t.offset, len, drain);
+    return len;
+  }
+
   write(addr: number, data: Uint8Array): number {
     if (data.length === 0) return 0;
     const t = this.decode(addr, data.length);

@@ -17,6 +17,9 @@ const PAGES_PER_CHUNK = CHUNK_SIZE / PAGE_SIZE;
 /** Copies up to this many bytes go byte by byte (descriptors, ring entries, headers). */
 const SMALL = 64;
 
+/** What an unwritten chunk holds, for drainTo. */
+let ZEROS: Uint8Array | undefined;
+
 class Chunk {
   readonly bytes = new Uint8Array(CHUNK_SIZE);
   /** Bit i: page i of the chunk was written. Bytes of the other pages are still zero. */
@@ -218,6 +221,46 @@ export class SparseMemory {
         if (c && c.mask & (1 << ((a & CHUNK_MASK) >>> PAGE_SHIFT)))
           c.bytes.fill(0, a & CHUNK_MASK, (a & CHUNK_MASK) + n);
       }
+      done += n;
+    }
+  }
+
+  /**
+   * Let fill(dst, dstOff, srcOff, n) put bytes srcOff… of [addr, addr+len) straight into this
+   * memory's storage, a piece per chunk (a file read lands here without a buffer in between).
+   */
+  fillFrom(
+    addr: number,
+    len: number,
+    fill: (dst: Uint8Array, dstOff: number, srcOff: number, n: number) => void,
+  ): void {
+    this.pieces(addr, len, true, fill);
+  }
+
+  /** Hand [addr, addr+len) to drain(src, srcOff, dstOff, n) piece by piece, zeros where unwritten. */
+  drainTo(
+    addr: number,
+    len: number,
+    drain: (src: Uint8Array, srcOff: number, dstOff: number, n: number) => void,
+  ): void {
+    this.pieces(addr, len, false, drain);
+  }
+
+  /** [addr, addr+len) as (chunk bytes, offset in them, offset in the range, length) pieces. */
+  private pieces(
+    addr: number,
+    len: number,
+    write: boolean,
+    f: (b: Uint8Array, o: number, at: number, n: number) => void,
+  ): void {
+    let done = 0;
+    while (done < len) {
+      const a = addr + done;
+      const o = a & CHUNK_MASK;
+      const n = Math.min(CHUNK_SIZE - o, len - done);
+      const c = write ? this.chunkFor(a, n) : this.lookup(Math.floor(a / CHUNK_SIZE));
+      if (c) f(c.bytes, o, done, n);
+      else f((ZEROS ??= new Uint8Array(CHUNK_SIZE)), 0, done, n);
       done += n;
     }
   }

@@ -8,6 +8,19 @@ import type { HostSpace } from '../../bus/hostSpace.ts';
 import { call, type Routine } from '../../sim/scheduler.ts';
 import type { HostDmaChannel } from './hostDmaChannel.ts';
 
+/**
+ * Where a back-end's iovec points: its own bytes, or (block back-end) a range of a mapped file,
+ * which copy_from_user / copy_to_user read or write in place. Only length, subarray and the
+ * fill/drain callbacks are used.
+ */
+export interface MappedBytes {
+  readonly length: number;
+  subarray(begin: number, end: number): MappedBytes;
+  readonly fill: (dst: Uint8Array, dstOff: number, srcOff: number, n: number) => void;
+  readonly drain: (src: Uint8Array, srcOff: number, dstOff: number, n: number) => void;
+}
+export type UserBytes = Uint8Array | MappedBytes;
+
 export const VOP_BOUNCE_SIZE = 64 * 1024;
 const ALIGN = 64;
 
@@ -30,7 +43,7 @@ export class CopyEngine {
   ) {}
 
   /** Copy len bytes at GDDR address src into dst[dstOff…]. Returns 0 or −errno. */
-  *cardToUser(bounce: Bounce, src: number, dst: Uint8Array, dstOff: number, len: number): Routine<number> {
+  *cardToUser(bounce: Bounce, src: number, dst: UserBytes, dstOff: number, len: number): Routine<number> {
     let done = 0;
     while (done < len) {
       const s = src + done;
@@ -43,12 +56,15 @@ export class CopyEngine {
       const rc: number = this.dma.ready
         ? yield call(this.dma.memcpySync(alignedSrc, bounce.mic, alignedLen))
         : -1;
+      const at = dstOff + done;
       if (rc === 0) {
-        yield this.io.readInto(bounce.host + lead, dst, dstOff + done, chunk);
+        if (dst instanceof Uint8Array) yield this.io.readInto(bounce.host + lead, dst, at, chunk);
+        else yield this.io.readDrained(bounce.host + lead, chunk, dst.subarray(at, at + chunk).drain);
         this.stats.dmaBytes += chunk;
       } else {
         const bytes: Uint8Array = yield this.io.read(this.bar0() + s, chunk);
-        dst.set(bytes, dstOff + done);
+        if (dst instanceof Uint8Array) dst.set(bytes, at);
+        else dst.subarray(at, at + chunk).drain(bytes, 0, 0, chunk);
         this.stats.cpuBytes += chunk;
       }
       done += chunk;
@@ -57,24 +73,24 @@ export class CopyEngine {
   }
 
   /** Copy src into GDDR at dst, where the descriptor has room bytes from dst on. */
-  *userToCard(bounce: Bounce, src: Uint8Array, dst: number, room: number): Routine<number> {
+  *userToCard(bounce: Bounce, src: UserBytes, dst: number, room: number): Routine<number> {
     const len = src.length;
     const rounded = Math.ceil(len / ALIGN) * ALIGN;
     if (!this.dma.ready || dst % ALIGN !== 0 || rounded > room) {
-      yield this.io.write(this.bar0() + dst, src);
+      yield this.put(this.bar0() + dst, src);
       this.stats.cpuBytes += len;
       return 0;
     }
     let done = 0;
     while (done < len) {
       const chunk = Math.min(len - done, VOP_BOUNCE_SIZE);
-      yield this.io.write(bounce.host, src.subarray(done, done + chunk));
+      yield this.put(bounce.host, chunk === len ? src : src.subarray(done, done + chunk));
       const rc: number = yield call(
         this.dma.memcpySync(bounce.mic, dst + done, Math.ceil(chunk / ALIGN) * ALIGN),
       );
       if (rc < 0) {
         // The DMA copy failed: finish the rest by CPU through BAR0.
-        yield this.io.write(this.bar0() + dst + done, src.subarray(done));
+        yield this.put(this.bar0() + dst + done, src.subarray(done, len));
         this.stats.cpuBytes += len - done;
         return 0;
       }
@@ -82,5 +98,12 @@ export class CopyEngine {
       done += chunk;
     }
     return 0;
+  }
+
+  /** One bulk write of user bytes at a host address (copy_from_user into the target). */
+  private put(addr: number, src: UserBytes): number {
+    return src instanceof Uint8Array
+      ? this.io.write(addr, src)
+      : this.io.writeFilled(addr, src.length, src.fill);
   }
 }

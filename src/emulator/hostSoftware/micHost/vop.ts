@@ -55,7 +55,7 @@ import {
   deviceName,
 } from '../../virtio/virtioIds.ts';
 import { E } from '../hostKernel.ts';
-import type { CopyEngine, Bounce } from './copyEngine.ts';
+import type { CopyEngine, Bounce, UserBytes } from './copyEngine.ts';
 import { VOP_BOUNCE_SIZE } from './copyEngine.ts';
 
 /** Host-side handshake polls: 100 × 100 ms (Gen-1). */
@@ -166,7 +166,7 @@ export interface VopPorts {
 }
 
 export interface CopyIov {
-  buf: Uint8Array;
+  buf: UserBytes;
   len: number;
 }
 

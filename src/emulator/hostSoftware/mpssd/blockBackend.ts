@@ -5,9 +5,12 @@
 // The back-end walks each chain in the ring block in host RAM (mpssd's read-only mmap of the
 // vring) to size the data iovecs; VOP does the copying and the vringh checks.
 //
-// The backing store is a real disk image file. mpssd maps it and copies straight into the
-// mapping; we use pread/pwrite on a file descriptor instead, so a write the card saw completed
-// (status OK) is already in the file, and FLUSH adds an fsync.
+// The backing store is a real disk image file. mpssd maps it and points the data iovecs into
+// the mapping, so COPY_DESC copies between the file's pages and the bounce buffer with no
+// buffer in between; we do the same with pread/pwrite (FileBytes), so a write the card saw
+// completed (status OK) is already in the file, and FLUSH adds an fsync. Requests that are
+// refused (range, injected EIO, read-only) or odd (GET_ID, mixed directions) go through a
+// buffer of ours instead.
 //
 // Protocol-compat notes, where we knowingly differ from mpssd (§6.3 quirks, §9 #26):
 // * mpssd replies OK to unsupported types and crashes on out-of-range sectors; we answer
@@ -41,6 +44,7 @@ import * as fs from 'node:fs';
 import { call, frame, type Routine } from '../../sim/scheduler.ts';
 import { VIRTIO_ID_BLOCK, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../../virtio/virtioIds.ts';
 import { uninitBytes } from '../../bus/bytes.ts';
+import { FileBytes } from './fileBytes.ts';
 import { decodeDesc, loadAvailIdx, loadAvailRing, loadDesc, type VringDesc } from '../../virtio/vring.ts';
 import type { DiskConfig } from '../../machine.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
@@ -329,6 +333,14 @@ export class BlockBackend implements VirtioBackend {
     const dataLen = data.reduce((n, d) => n + d.len, 0);
     const allWrite = data.every((d) => (d.flags & VRING_DESC_F_WRITE) !== 0);
     const allRead = data.every((d) => !(d.flags & VRING_DESC_F_WRITE));
+    // A well-formed IN or OUT inside the image: the iovecs point into the image itself (mpssd's
+    // mapping), and the copy moves bytes between the file and the bounce buffer directly.
+    if (
+      dataLen > 0 &&
+      ((type === VIRTIO_BLK_T_IN && allWrite) || (type === VIRTIO_BLK_T_OUT && allRead && !this.readOnly)) &&
+      this.check(type === VIRTIO_BLK_T_IN ? 'read' : 'write', sector, dataLen) === VIRTIO_BLK_S_OK
+    )
+      return yield call(this.handleMapped(v, type, sector, data, dataLen));
     // An IN buffer is filled by readImage, every byte of it; others start as zeros.
     const buf = this.requestBuffer(dataLen);
     if (type !== VIRTIO_BLK_T_IN || !allWrite) buf.fill(0);
@@ -365,6 +377,31 @@ export class BlockBackend implements VirtioBackend {
   private requestBuffer(len: number): Uint8Array {
     if (this.scratch.length < len) this.scratch = uninitBytes(Math.max(len, 64 * 1024));
     return len === this.scratch.length ? this.scratch : this.scratch.subarray(0, len);
+  }
+
+  /** Calls 2 and 3 of an IN or OUT whose data the copy moves straight to or from the image. */
+  private *handleMapped(
+    v: HostVdev,
+    type: number,
+    sector: number,
+    data: VringDesc[],
+    dataLen: number,
+  ): Routine<boolean> {
+    const file = FileBytes.of(this.fd, sector * SECTOR_SIZE, dataLen);
+    const iov: CopyIov[] = [];
+    let off = 0;
+    for (const d of data) {
+      iov.push({ buf: data.length === 1 ? file : file.subarray(off, off + d.len), len: d.len });
+      off += d.len;
+    }
+    let rc: number = yield call(this.copy(v, iov, false));
+    if (rc < 0) return false;
+    let status: number = VIRTIO_BLK_S_OK;
+    if (file.error !== null) status = this.fileError(type === VIRTIO_BLK_T_IN ? 'read' : 'write', file.error);
+    else if (type === VIRTIO_BLK_T_IN) this.stats.readBytes += dataLen;
+    else this.stats.writtenBytes += dataLen;
+    rc = yield call(this.copy(v, [{ buf: Uint8Array.of(status), len: 1 }], true));
+    return rc > 0;
   }
 
   /** Consume a malformed chain whole and complete it, writing IOERR into its last writable byte. */
