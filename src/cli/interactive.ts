@@ -22,7 +22,9 @@ export function runInteractive(r: Runner): void {
   let commandLine: string | null = null;
 
   const pump = () => {
-    const res = machine.run(200_000);
+    // A step may hold up to maxInline + 1 accesses: 10,000 of them keep a key press (Ctrl-C to
+    // a busy dd) within tens of milliseconds.
+    const res = machine.run(10_000);
     if (res === 'limit') setImmediate(pump);
     else check();
   };

@@ -279,7 +279,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     if (this.disposed || !this.running) return;
     const t0 = Date.now();
     for (;;) {
-      const r = this.machine.run(2000);
+      // Small enough that the 8 ms slice holds (a step may make up to maxInline + 1 accesses).
+      const r = this.machine.run(500);
       if (r === 'stopped') return this.finishStop();
       if (r === 'idle') {
         this.trace?.flush();
