@@ -148,7 +148,11 @@ export class MicDevice {
   }
 
   private allocMapped(bytes: number): { host: number; mic: number } | null {
-    const host = this.kernel.alloc.alloc(bytes, 4096);
+    // VOP takes rings and bounce buffers from __get_free_pages(get_order(bytes)): a buddy block,
+    // aligned to its own power-of-two size (a 64 KiB bounce buffer on a 64 KiB boundary).
+    let align = 4096;
+    while (align < bytes) align *= 2;
+    const host = this.kernel.alloc.alloc(bytes, align);
     if (host < 0) return null;
     const mic = this.smpt.map(host, bytes);
     if (mic === 0) {
