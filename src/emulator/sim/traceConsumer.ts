@@ -9,6 +9,9 @@ import { blankEvent, type BusEvent, type EventKind, type Frame } from './busEven
 import { Arg, BYTES_F64, H, KEEP_ALL, State, Tag, type Ring } from './traceRing.ts';
 import { TraceWriter } from './traceWriter.ts';
 
+/** Consumed bytes after which the producer gets their room back (it may be waiting for it). */
+const RELEASE_BYTES = 1 << 16;
+
 export class TraceConsumer {
   private readonly writer: TraceWriter;
   private readonly strings: string[] = [];
@@ -56,11 +59,18 @@ export class TraceConsumer {
     const close = Atomics.load(h, H.CLOSE_REQ);
     const head = Atomics.load(h, H.HEAD);
     let t = Atomics.load(h, H.TAIL);
+    // Room is handed back by the batch: an atomic store and a look at the producer's flag per
+    // record cost as much as formatting the record.
+    let released = t;
     while (t !== head) {
       t = this.record(t);
-      Atomics.store(h, H.TAIL, t);
-      this.ring.ringMain();
+      if (t - released >= RELEASE_BYTES || t < released) {
+        Atomics.store(h, H.TAIL, t);
+        this.ring.ringMain();
+        released = t;
+      }
     }
+    Atomics.store(h, H.TAIL, t);
     // The machine's thread closes the file: Node warns when a worker closes a descriptor it
     // did not open.
     if (close !== 0) this.closed = true;
