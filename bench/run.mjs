@@ -12,10 +12,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'mic-bench-bundle-'));
-const out = join(dir, 'bench.cjs');
+const out = join(dir, 'bench.js');
 await esbuild.build({
-  entryPoints: [join(root, 'bench/main.ts')],
-  outfile: out,
+  // The --trace worker beside the bundle, as dist/ ships it (traceOffThread.ts starts it from there).
+  entryPoints: [
+    { in: join(root, 'bench/main.ts'), out: 'bench' },
+    { in: join(root, 'src/emulator/sim/traceWorker.ts'), out: 'traceWorker' },
+  ],
+  outdir: dir,
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -9,7 +9,7 @@ import { DebugRuntime } from '../../src/debugAdapter/runtime.ts';
 import { BreakpointManager } from '../../src/debugAdapter/breakpoints/breakpointManager.ts';
 import { LAUNCH_DEFAULTS } from '../../src/debugAdapter/launchConfig.ts';
 import { blockDevice } from '../../src/emulator/cardSoftware/virtioBlock.ts';
-import { TraceWriter } from '../../src/emulator/sim/traceWriter.ts';
+import { createTraceWriter } from '../../src/emulator/sim/traceSink.ts';
 import { R } from '../../src/emulator/card/sboxRegisters.ts';
 import { interleave, median } from '../lib/stats.ts';
 import type { MetricResult } from '../lib/result.ts';
@@ -141,7 +141,7 @@ export function traceOverhead(o: BlkOptions): MetricResult {
   const traced = diskMachine(image);
   const file = path.join(tmpDir('trace'), 'trace.jsonl');
   // As the CLI's --trace: every event as a JSON line through the same writer to a file.
-  const trace = new TraceWriter(fs.openSync(file, 'w'));
+  const trace = createTraceWriter(fs.openSync(file, 'w'));
   traced.m.spine.observe(trace.observer);
   const r = interleave(
     o.reps,

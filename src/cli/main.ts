@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { defaultDiskPath, perCardPath } from '../emulator/hostSoftware/hostFiles.ts';
 import { Machine } from '../emulator/machine.ts';
-import { TraceWriter } from '../emulator/sim/traceWriter.ts';
+import { createTraceWriter, type TraceSink } from '../emulator/sim/traceSink.ts';
 import { HELP, STEPPING_REVISION, UsageError, parseArgs, type CliOptions } from './options.ts';
 import { ProgressReporter } from './progress.ts';
 import { runInteractive } from './interactive.ts';
@@ -77,7 +77,7 @@ function main(): void {
     }),
   });
   runner.machine = machine;
-  let trace: TraceWriter | null = null;
+  let trace: TraceSink | null = null;
   if (opts.trace) {
     // Open now, so a bad path is one line and exit 2 before anything boots.
     let fd: number;
@@ -89,7 +89,7 @@ function main(): void {
     }
     // A failed write (disk full) stops the trace mid-run: one line, then the run ends with 2,
     // its disk images flushed; the error arrives inside a machine step, so the end comes after it.
-    trace = new TraceWriter(fd, (e) => {
+    trace = createTraceWriter(fd, (e) => {
       process.stderr.write(`mic-emu: --trace: ${e.message}\n`);
       setImmediate(() => runner.finish(2));
     });

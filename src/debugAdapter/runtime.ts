@@ -8,8 +8,8 @@ import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { defaultDiskPath } from '../emulator/hostSoftware/hostFiles.ts';
 import { Machine, type HostCommand } from '../emulator/machine.ts';
-import { cloneEvent, type BusEvent, type Frame } from '../emulator/sim/busEvent.ts';
-import { TraceWriter } from '../emulator/sim/traceWriter.ts';
+import { blankEvent, cloneEvent, type BusEvent, type Frame } from '../emulator/sim/busEvent.ts';
+import { createTraceWriter, type TraceSink } from '../emulator/sim/traceSink.ts';
 import { R } from '../emulator/card/sboxRegisters.ts';
 import { diskPathFor, type LaunchConfig } from './launchConfig.ts';
 import { ThreadRegistry } from './threads.ts';
@@ -51,18 +51,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   running = false;
   stopped: StopInfo | null = null;
   /** The last event the machine performed (a reused copy). */
-  readonly last: BusEvent = {
-    seq: 0,
-    time: 0,
-    initiator: '',
-    kind: 'log',
-    space: '',
-    address: 0,
-    size: 0,
-    value: 0,
-    frames: null,
-    detail: '',
-  };
+  readonly last: BusEvent = blankEvent();
   private pending: StopInfo | null = null;
   private stepCond: ((e: BusEvent) => boolean) | null = null;
   /**
@@ -74,7 +63,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   private disposed = false;
   private scheduled = false;
   /** The `trace` file's writer; it outlives restarts (the next machine's lines follow). */
-  private trace: TraceWriter | null = null;
+  private trace: TraceSink | null = null;
   private booting = new Set<number>();
   /** Observers that must be re-attached after a restart (breakpoints). */
   private readonly attachers: ((m: Machine) => void)[] = [];
@@ -113,7 +102,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     if (c.trace && !this.trace) {
       const file = c.trace;
       // A full disk must not stop the debuggee: the trace ends there, said once in the console.
-      this.trace = new TraceWriter(openSync(file, 'w'), (err) =>
+      this.trace = createTraceWriter(openSync(file, 'w'), (err) =>
         this.emit(
           'output',
           'important',

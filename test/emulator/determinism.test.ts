@@ -12,7 +12,7 @@ import { newMachine, recordEvents, type TestMachine } from '../helpers/machine.t
 import type { MachineConfig } from '../../src/emulator/machine.ts';
 import { EventHasher } from '../../src/emulator/sim/spine.ts';
 import { eventToJson } from '../../src/emulator/sim/traceRecorder.ts';
-import { TraceWriter } from '../../src/emulator/sim/traceWriter.ts';
+import { createTraceWriter } from '../../src/emulator/sim/traceSink.ts';
 import { EVENT_KINDS, framePath } from '../../src/emulator/sim/busEvent.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -102,7 +102,7 @@ test('trace writer: one JSON line per event with seq, time, initiator, kind, spa
   const t = newMachine();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-trace-'));
   const file = path.join(dir, 'trace.jsonl');
-  const w = new TraceWriter(fs.openSync(file, 'w'));
+  const w = createTraceWriter(fs.openSync(file, 'w'));
   t.m.spine.observe(w.observer);
   t.m.start();
   assert.ok(t.m.runUntil(() => t.m.cardOs[0].shell !== null && t.m.sched.idle));

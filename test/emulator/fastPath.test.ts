@@ -12,7 +12,7 @@ import * as path from 'node:path';
 
 import { newMachine, type TestMachine } from '../helpers/machine.ts';
 import { EventHasher } from '../../src/emulator/sim/spine.ts';
-import { TraceWriter } from '../../src/emulator/sim/traceWriter.ts';
+import { createTraceWriter, type TraceSink } from '../../src/emulator/sim/traceSink.ts';
 import { EventIndex } from '../../src/emulator/sim/eventIndex.ts';
 import type { BusEvent } from '../../src/emulator/sim/busEvent.ts';
 import { blockDevice } from '../../src/emulator/cardSoftware/virtioBlock.ts';
@@ -127,7 +127,7 @@ interface Sink {
   hash: number;
   count: number;
   /** The --trace writer's file (closed after the run). */
-  trace: { writer: TraceWriter; file: string } | null;
+  trace: { writer: TraceSink; file: string } | null;
   hits: number;
 }
 
@@ -149,7 +149,7 @@ function everything(sink: Sink): Observe {
     const h = new EventHasher();
     spine.observe(h.observer);
     const file = path.join(tmpRoot, `trace${traces++}.jsonl`);
-    sink.trace = { writer: new TraceWriter(fs.openSync(file, 'w')), file };
+    sink.trace = { writer: createTraceWriter(fs.openSync(file, 'w')), file };
     spine.observe(sink.trace.writer.observer);
     // An index like the breakpoint manager's: kinds the workload raises, ranges it touches.
     const ix = new EventIndex<string>();

@@ -82,6 +82,22 @@ export function framePath(f: Frame | null): string {
     .join(' → ');
 }
 
+/** A record to refill event by event (one shape for all: every field set). */
+export function blankEvent(): BusEvent {
+  return {
+    seq: 0,
+    time: 0,
+    initiator: '',
+    kind: 'log',
+    space: '',
+    address: 0,
+    size: 0,
+    value: 0,
+    frames: null,
+    detail: '',
+  };
+}
+
 /** A copy that observers may keep (the spine reuses its record). */
 export function cloneEvent(e: BusEvent): BusEvent {
   return { ...e };

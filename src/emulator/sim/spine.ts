@@ -1,7 +1,7 @@
 // The event spine: numbers every bus transaction, stamps it with the running task's initiator
 // and frames, and shows it to observers. With no observer the cost is one increment.
 
-import type { BusEvent, EventKind, Frame } from './busEvent.ts';
+import { blankEvent, type BusEvent, type EventKind, type Frame } from './busEvent.ts';
 import type { Scheduler } from './scheduler.ts';
 
 export type Observer = (e: BusEvent) => void;
@@ -20,18 +20,7 @@ export interface ProtocolError {
 export class Spine {
   seq = 0;
   private observers: Observer[] = [];
-  private readonly ev: BusEvent = {
-    seq: 0,
-    time: 0,
-    initiator: '',
-    kind: 'mem.read',
-    space: '',
-    address: 0,
-    size: 0,
-    value: 0,
-    frames: null,
-    detail: '',
-  };
+  private readonly ev: BusEvent = blankEvent();
   /** Set by an observer (a breakpoint, pause) to stop the run loop after the current step. */
   stopRequested: string | null = null;
   readonly protocolErrors: ProtocolError[] = [];
