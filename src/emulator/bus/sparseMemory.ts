@@ -199,8 +199,9 @@ export class SparseMemory {
       const s = srcOff + done;
       // Small pieces byte by byte, a whole array as it is: subarray() makes a view object (and
       // moves a small array off the V8 heap), which costs more than the copy.
-      if (src.buffer === p.buffer)
-        p.copyWithin(o, s - (p.byteOffset - src.byteOffset), s - (p.byteOffset - src.byteOffset) + n);
+      // (Never src.buffer: asking a small array for its ArrayBuffer moves it off the V8 heap.)
+      if (src === p)
+        p.copyWithin(o, s, s + n); // a copy inside one chunk (copyTo within this memory): memmove
       else if (n <= SMALL) for (let i = 0; i < n; i++) p[o + i] = src[s + i];
       else if (s === 0 && n === src.length) p.set(src, o);
       else p.set(src.subarray(s, s + n), o);
