@@ -32,8 +32,3 @@ export function uninitBytes(len: number): Uint8Array {
   slabUsed = (slabUsed + len + 7) & ~7;
   return out;
 }
-
-/** A zero-filled transient Uint8Array (see uninitBytes). */
-export function zeroBytes(len: number): Uint8Array {
-  return len <= ON_HEAP_MAX ? new Uint8Array(len) : uninitBytes(len).fill(0);
-}

@@ -101,9 +101,8 @@ export class BlockBackend implements VirtioBackend {
   private fd = -1;
   private readonly poll: BackendPoll;
   /**
-   * mpssd's request buffer, kept from one request to the next (a request's data lives only
-   * while the request is served). A fresh 64 KiB array per request costs page faults on
-   * first touch, more than the read that fills it.
+   * Our buffer for the requests the image does not serve directly (refused, GET_ID), kept from
+   * one request to the next: a fresh array over 64 bytes costs an off-heap allocation each.
    */
   private scratch: Uint8Array = new Uint8Array(0);
 
@@ -333,24 +332,26 @@ export class BlockBackend implements VirtioBackend {
     const dataLen = data.reduce((n, d) => n + d.len, 0);
     const allWrite = data.every((d) => (d.flags & VRING_DESC_F_WRITE) !== 0);
     const allRead = data.every((d) => !(d.flags & VRING_DESC_F_WRITE));
-    // A well-formed IN or OUT inside the image: the iovecs point into the image itself (mpssd's
-    // mapping), and the copy moves bytes between the file and the bounce buffer directly.
-    if (
-      dataLen > 0 &&
-      ((type === VIRTIO_BLK_T_IN && allWrite) || (type === VIRTIO_BLK_T_OUT && allRead && !this.readOnly)) &&
-      this.check(type === VIRTIO_BLK_T_IN ? 'read' : 'write', sector, dataLen) === VIRTIO_BLK_S_OK
-    )
-      return yield call(this.handleMapped(v, type, sector, data, dataLen));
-    // An IN buffer is filled by readImage, every byte of it; others start as zeros.
-    const buf = this.requestBuffer(dataLen);
-    if (type !== VIRTIO_BLK_T_IN || !allWrite) buf.fill(0);
+    // IN and OUT are decided before the copy (once: a refusal is logged and counted once).
     let status: number = VIRTIO_BLK_S_OK;
-    // Before the copy: fill what goes to the card (IN, GET_ID).
-    if (type === VIRTIO_BLK_T_IN) {
-      status = allWrite ? this.readImage(sector, buf) : VIRTIO_BLK_S_IOERR;
-    } else if (type === VIRTIO_BLK_T_GET_ID) {
+    if (type === VIRTIO_BLK_T_IN)
+      status = allWrite ? this.check('read', sector, dataLen) : VIRTIO_BLK_S_IOERR;
+    else if (type === VIRTIO_BLK_T_OUT)
+      status = !allRead
+        ? VIRTIO_BLK_S_IOERR
+        : this.readOnly
+          ? this.refuseReadOnly(sector)
+          : this.check('write', sector, dataLen);
+    // A well-formed IN or OUT the image serves: the iovecs point into the image itself (mpssd's
+    // mapping), and the copy moves bytes between the file and the bounce buffer directly.
+    if ((type === VIRTIO_BLK_T_IN || type === VIRTIO_BLK_T_OUT) && status === VIRTIO_BLK_S_OK && dataLen > 0)
+      return yield call(this.handleMapped(v, type, sector, data, dataLen));
+    // Everything else goes through a buffer of ours: zeros to the card (a refused IN), the
+    // serial (GET_ID), or what the card sent, dropped (a refused OUT).
+    const buf = this.requestBuffer(dataLen).fill(0);
+    if (type === VIRTIO_BLK_T_GET_ID) {
       buf.set(new TextEncoder().encode(this.serial).subarray(0, Math.min(dataLen, VIRTIO_BLK_ID_BYTES)));
-    } else if (type !== VIRTIO_BLK_T_OUT && type !== VIRTIO_BLK_T_FLUSH) {
+    } else if (type !== VIRTIO_BLK_T_IN && type !== VIRTIO_BLK_T_OUT && type !== VIRTIO_BLK_T_FLUSH) {
       // mpssd replies OK to unsupported types; we answer UNSUPP.
       this.stats.unsupported++;
       this.log(`virtio-block: unsupported request type ${type}; UNSUPP`);
@@ -365,9 +366,7 @@ export class BlockBackend implements VirtioBackend {
     }
     let rc: number = yield call(this.copy(v, iov, false));
     if (rc < 0) return false;
-    // After the copy: consume what came from the card (OUT), or flush.
-    if (type === VIRTIO_BLK_T_OUT) status = allRead ? this.writeImage(sector, buf) : VIRTIO_BLK_S_IOERR;
-    else if (type === VIRTIO_BLK_T_FLUSH) status = this.flushImage();
+    if (type === VIRTIO_BLK_T_FLUSH) status = this.flushImage();
     // 3. the status byte, completing the chain
     rc = yield call(this.copy(v, [{ buf: Uint8Array.of(status), len: 1 }], true));
     return rc > 0;
@@ -464,47 +463,10 @@ export class BlockBackend implements VirtioBackend {
     return VIRTIO_BLK_S_OK;
   }
 
-  /** Fill buf (whatever it held) from the image: file bytes, zeros where there are none. */
-  private readImage(sector: number, buf: Uint8Array): number {
-    const st = this.check('read', sector, buf.length);
-    if (st !== VIRTIO_BLK_S_OK) {
-      buf.fill(0);
-      return st;
-    }
-    let done = 0;
-    try {
-      while (done < buf.length) {
-        const n = fs.readSync(this.fd, buf, done, buf.length - done, sector * SECTOR_SIZE + done);
-        if (n <= 0) break; // the file shrank under us: the rest reads as zeros
-        done += n;
-      }
-      buf.fill(0, done);
-      this.stats.readBytes += buf.length;
-      return VIRTIO_BLK_S_OK;
-    } catch (e) {
-      buf.fill(0, done);
-      return this.fileError('read', e);
-    }
-  }
-
-  private writeImage(sector: number, buf: Uint8Array): number {
-    if (this.readOnly) {
-      this.stats.ioErrors++;
-      this.log(`virtio-block: write to sector ${sector} on a read-only image; IOERR`);
-      return VIRTIO_BLK_S_IOERR;
-    }
-    const st = this.check('write', sector, buf.length);
-    if (st !== VIRTIO_BLK_S_OK) return st;
-    try {
-      let done = 0;
-      while (done < buf.length) {
-        done += fs.writeSync(this.fd, buf, done, buf.length - done, sector * SECTOR_SIZE + done);
-      }
-      this.stats.writtenBytes += buf.length;
-      return VIRTIO_BLK_S_OK;
-    } catch (e) {
-      return this.fileError('write', e);
-    }
+  private refuseReadOnly(sector: number): number {
+    this.stats.ioErrors++;
+    this.log(`virtio-block: write to sector ${sector} on a read-only image; IOERR`);
+    return VIRTIO_BLK_S_IOERR;
   }
 
   private flushImage(): number {
