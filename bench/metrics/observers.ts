@@ -14,7 +14,7 @@ import { R } from '../../src/emulator/card/sboxRegisters.ts';
 import { interleave, median } from '../lib/stats.ts';
 import type { MetricResult } from '../lib/result.ts';
 import { diskMachine, tmpDir, type DiskMachine } from '../lib/machine.ts';
-import { cardReadMs, sharedImage, READ_WINDOW, type BlkOptions } from './blk.ts';
+import { cardReadMs, sharedImage, warmUpReads, READ_WINDOW, type BlkOptions } from './blk.ts';
 
 /** A DebugRuntime on `image`, booted to the shell, marked running so breakpoints are live. */
 function runtimeMachine(image: string): { rt: DebugRuntime; bm: BreakpointManager; d: DiskMachine } {
@@ -98,6 +98,8 @@ export function bpOverhead(o: BlkOptions): MetricResult {
   const armed = runtimeMachine(image);
   const n = armThousand(armed.bm);
   if (!armed.bm.observing) throw new Error('the breakpoint manager does not observe the spine');
+  warmUpReads(plain.d);
+  warmUpReads(armed.d);
   const examined0 = armed.bm.examined;
   const seq0 = armed.d.m.spine.seq;
   const r = interleave(
@@ -142,6 +144,8 @@ export function traceOverhead(o: BlkOptions): MetricResult {
   const file = path.join(tmpDir('trace'), 'trace.jsonl');
   // As the CLI's --trace: every event as a JSON line through the same writer to a file.
   const trace = createTraceWriter(fs.openSync(file, 'w'));
+  warmUpReads(plain);
+  warmUpReads(traced);
   traced.m.spine.observe(trace.observer);
   const r = interleave(
     o.reps,

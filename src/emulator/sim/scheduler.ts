@@ -23,6 +23,7 @@ export type Routine<T = void> = Generator<Yielded, T, any>;
 // Single-threaded: the yielded command is consumed before the next one is built, so one
 // object of each kind is enough (no allocation per sleep on the hot path).
 const SLEEP = new Sleep();
+
 const WAIT = new Wait();
 const CALL = new Call();
 
@@ -49,6 +50,13 @@ export function waitOn(queue: WaitQueue, timeoutNs = -1): Wait {
   WAIT.timeoutNs = timeoutNs;
   return WAIT;
 }
+
+// Every generator function has a prototype of its own, so `g.next` over the machine's many
+// routines is a megamorphic property load on each step. The builtins behind it are shared:
+// call them directly (FrameRoutine, the one routine that is not a generator, keeps its own).
+const GENERATOR_PROTOTYPE = Object.getPrototypeOf(function* () {}).prototype as Routine<unknown>;
+const genNext = GENERATOR_PROTOTYPE.next;
+const genThrow = GENERATOR_PROTOTYPE.throw;
 
 export type TaskState = 'ready' | 'sleeping' | 'waiting' | 'done';
 
@@ -313,10 +321,15 @@ export class Scheduler {
     // caller, and a call() starts the callee, all within this step (as `yield*` would).
     for (;;) {
       try {
-        if (throwing) {
+        if (g instanceof FrameRoutine) {
+          if (throwing) {
+            throwing = false;
+            r = g.throw(error);
+          } else r = g.next(v);
+        } else if (throwing) {
           throwing = false;
-          r = g.throw(error);
-        } else r = g.next(v);
+          r = genThrow.call(g, error);
+        } else r = genNext.call(g, v);
       } catch (err) {
         if (stack.length === 0) {
           this.current = null;
