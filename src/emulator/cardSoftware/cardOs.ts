@@ -65,7 +65,6 @@ export class CardOs implements CardCpu {
   cmdline = '';
   bootTime = 0;
   private logPos = 0;
-  private readonly tasks = new Set<Task>();
   private readonly irqHandlers = new Map<number, { name: string; handler: () => Routine }[]>();
   private ttyOut: Uint8Array[] = [];
   private readonly ttyWake: WaitQueue;
@@ -122,18 +121,20 @@ export class CardOs implements CardCpu {
   }
 
   private track(t: Task): void {
-    this.tasks.add(t);
-    t.onDone = this.untrack;
+    t.owner = this;
   }
-  private readonly untrack = (t: Task): void => {
-    this.tasks.delete(t);
-  };
+
+  /** This OS's live tasks (a snapshot: killing them does not disturb the walk). */
+  private ownTasks(): Task[] {
+    const out: Task[] = [];
+    for (const t of this.sched.tasks) if (t.owner === this) out.push(t);
+    return out;
+  }
 
   // ---- CardCpu: what the hardware calls ------------------------------------------------
 
   onReset(): void {
-    for (const t of [...this.tasks]) this.sched.kill(t);
-    this.tasks.clear();
+    for (const t of this.ownTasks()) this.sched.kill(t);
     this.irqHandlers.clear();
     this.driver = null;
     this.console = null;
@@ -439,7 +440,7 @@ export class CardOs implements CardCpu {
   /** Fault injection: the card stops answering (no interrupts served, no tasks run). */
   hang(): void {
     const me = this.sched.current;
-    for (const t of [...this.tasks]) if (t !== me) this.sched.kill(t);
+    for (const t of this.ownTasks()) if (t !== me) this.sched.kill(t);
     this.irqHandlers.clear();
     this.state = 'hung';
     this.printk('(fault injection) card CPU stopped answering');
@@ -463,7 +464,7 @@ export class CardOs implements CardCpu {
 
   private halt(final: CardOsState = 'halted'): void {
     const me = this.sched.current;
-    for (const t of [...this.tasks]) if (t !== me) this.sched.kill(t);
+    for (const t of this.ownTasks()) if (t !== me) this.sched.kill(t);
     this.irqHandlers.clear();
     this.console = null;
     this.state = final;

@@ -112,13 +112,21 @@ export function encodeDesc(d: VringDesc): Uint8Array {
 /** Scratch for the writers below: the bus copies it before the routine yields. */
 const scratch16 = new Uint8Array(16);
 const scratch8 = new Uint8Array(8);
+const loadScratch = new Uint8Array(16);
 
 // One bus access each. `load*`/`store*` perform the access now and return what the routine
 // yields (`const idx: number = yield loadAvailIdx(io, r)`): the machine may stop right after,
 // and no generator is made for a single access. The `read*`/`write*` routines wrap them.
 
-export function loadDesc(io: Io, r: VringAddrs, i: number): Uint8Array {
-  return io.read(r.desc + 16 * i, 16);
+/**
+ * One 16-byte read of descriptor i, decoded now: the bytes go through a scratch array, not a new
+ * one per descriptor. It returns an object, which the routine keeps rather than yields, so it writes
+ * `const d = fetchDesc(io, r, i); yield;` (the access and its event happen here, the stop
+ * point is the bare yield).
+ */
+export function fetchDesc(io: Io, r: VringAddrs, i: number): VringDesc {
+  io.readInto(r.desc + 16 * i, loadScratch, 0, 16);
+  return decodeDesc(loadScratch);
 }
 export function storeDesc(io: Io, r: VringAddrs, i: number, d: VringDesc): number {
   return io.write(r.desc + 16 * i, encodeDescInto(scratch16, d.addr, d.len, d.flags, d.next));
@@ -162,8 +170,9 @@ export function storeUsedIdx(io: Io, r: VringAddrs, idx: number): number {
 }
 
 export function* readDesc(io: Io, r: VringAddrs, i: number): Routine<VringDesc> {
-  const b: Uint8Array = yield loadDesc(io, r, i);
-  return decodeDesc(b);
+  const d = fetchDesc(io, r, i);
+  yield;
+  return d;
 }
 
 export function* writeDesc(io: Io, r: VringAddrs, i: number, d: VringDesc): Routine {

@@ -131,8 +131,15 @@ function put32(b: Uint8Array, o: number, v: number): void {
 
 // Byte stores rather than a DataView: a DataView needs the array's ArrayBuffer, and asking a
 // small typed array for it moves its bytes off the V8 heap (an allocation per descriptor).
-function pack(lo0: number, hi0: number, lo1: number, hi1: number): Uint8Array {
-  const b = new Uint8Array(MIC_DMA_DESC_SIZE);
+// `b`: the caller's 16 bytes to fill (a driver that writes descriptors one after another into
+// the ring reuses one), or a fresh array.
+function pack(
+  lo0: number,
+  hi0: number,
+  lo1: number,
+  hi1: number,
+  b: Uint8Array = new Uint8Array(MIC_DMA_DESC_SIZE),
+): Uint8Array {
   put32(b, 0, lo0);
   put32(b, 4, hi0);
   put32(b, 8, lo1);
@@ -145,20 +152,27 @@ function pack(lo0: number, hi0: number, lo1: number, hi1: number): Uint8Array {
  * length goes in as len >> 6: a length that is not a multiple of 64 loses its low bits, and the
  * engine never sees them. Flags stay 0, as upstream writes them.
  */
-export function encodeMemcpy(src: number, dst: number, len: number): Uint8Array {
+export function encodeMemcpy(src: number, dst: number, len: number, into?: Uint8Array): Uint8Array {
   const units = Math.floor(len / MIC_DMA_ALIGN) & 0x3fff;
   return pack(
     lo32(src),
     (hi8(src) | (units << (MIC_DMA_MEMCPY_LEN_SHIFT - 32))) >>> 0,
     lo32(dst),
     (hi8(dst) | (1 << 28)) >>> 0,
+    into,
   );
 }
 
 /** STATUS: store the 64-bit value dataHi:dataLo at dst; intr sets bit 59 (mic_dma_prep_status_lock). */
-export function encodeStatus(dataLo: number, dataHi: number, dst: number, intr: boolean): Uint8Array {
+export function encodeStatus(
+  dataLo: number,
+  dataHi: number,
+  dst: number,
+  intr: boolean,
+  into?: Uint8Array,
+): Uint8Array {
   const hi1 = hi8(dst) | (2 << 28) | (intr ? 1 << (MIC_DMA_STAT_INTR_SHIFT - 32) : 0);
-  return pack(dataLo, dataHi, lo32(dst), hi1 >>> 0);
+  return pack(dataLo, dataHi, lo32(dst), hi1 >>> 0, into);
 }
 
 /** GENERAL: store the 32-bit data32 at dst. */

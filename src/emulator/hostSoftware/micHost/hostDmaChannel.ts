@@ -46,6 +46,8 @@ export class HostDmaChannel {
    */
   private busy = false;
   private idle: WaitQueue | null = null;
+  /** The descriptor being written into the ring (the bus copies it; one array per channel). */
+  private readonly desc = new Uint8Array(16);
   /** BAR4 offsets of this channel's DHPR, DSTAT and DCHERR. */
   private readonly rDHPR: number;
   private readonly rDSTAT: number;
@@ -155,7 +157,10 @@ export class HostDmaChannel {
       }
       for (let done = 0; done < len; done += MAX_XFER_HOST) {
         const n = Math.min(MAX_XFER_HOST, len - done);
-        yield this.io.write(this.ringHost + this.head * 16, encodeMemcpy(src + done, dst + done, n));
+        yield this.io.write(
+          this.ringHost + this.head * 16,
+          encodeMemcpy(src + done, dst + done, n, this.desc),
+        );
         this.head = (this.head + 1) % MIC_DMA_DESC_RX_SIZE;
       }
       // Fence: a STATUS writing a cookie to the channel's scratch location, no interrupt; the
@@ -163,7 +168,7 @@ export class HostDmaChannel {
       this.cookie = (this.cookie + 1) >>> 0;
       yield this.io.write(
         this.ringHost + this.head * 16,
-        encodeStatus(this.cookie, 0, this.statusMic, false),
+        encodeStatus(this.cookie, 0, this.statusMic, false, this.desc),
       );
       this.head = (this.head + 1) % MIC_DMA_DESC_RX_SIZE;
       const target = this.head;

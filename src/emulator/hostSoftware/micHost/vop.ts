@@ -32,11 +32,10 @@ import {
   MIC_VRING_ENTRIES,
   isPowerOfTwo,
   micRingBlockSize,
-  decodeDesc,
+  fetchDesc,
   loadAvailFlags,
   loadAvailIdx,
   loadAvailRing,
-  loadDesc,
   vringAddrs,
   vringInfoMagic,
   vringInfoOffset,
@@ -462,7 +461,8 @@ export class Vop {
         );
         return -E.ELOOP;
       }
-      const d: VringDesc = decodeDesc(yield loadDesc(io, vr.addrs, i));
+      const d = fetchDesc(io, vr.addrs, i);
+      yield;
       if (d.flags & VRING_DESC_F_INDIRECT) {
         this.p.spine.protocolError(
           12,

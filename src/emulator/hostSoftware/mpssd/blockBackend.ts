@@ -45,7 +45,7 @@ import { call, frame, type Routine } from '../../sim/scheduler.ts';
 import { VIRTIO_ID_BLOCK, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../../virtio/virtioIds.ts';
 import { uninitBytes } from '../../bus/bytes.ts';
 import { FileBytes } from './fileBytes.ts';
-import { decodeDesc, loadAvailIdx, loadAvailRing, loadDesc, type VringDesc } from '../../virtio/vring.ts';
+import { fetchDesc, loadAvailIdx, loadAvailRing, type VringDesc } from '../../virtio/vring.ts';
 import type { DiskConfig } from '../../machine.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
 import type { CopyIov, DeviceDescImage, HostVdev, HostVring } from '../micHost/vop.ts';
@@ -265,7 +265,8 @@ export class BlockBackend implements VirtioBackend {
     let i = head;
     for (;;) {
       if (descs.length >= vr.num) return null;
-      const d: VringDesc = decodeDesc(yield loadDesc(io, vr.addrs, i));
+      const d = fetchDesc(io, vr.addrs, i);
+      yield;
       descs.push(d);
       if (!(d.flags & VRING_DESC_F_NEXT)) return descs;
       if (d.next >= vr.num) return null;
