@@ -164,7 +164,7 @@ export class BreakpointManager {
     return this.index.examined;
   }
 
-  /** True while the manager observes the spine (only with something armed). */
+  /** True while the manager observes events (only with something armed). */
   get observing(): boolean {
     return this.unobserve !== null;
   }
@@ -438,11 +438,11 @@ export class BreakpointManager {
     this.sync();
   }
 
-  /** Observe the spine only while something is armed: the no-breakpoint path stays free. */
+  /** Observe events (through the runtime) only while something is armed: the no-breakpoint path stays free. */
   private sync(): void {
-    const m = this.machine;
-    const want = m !== null && this.armedCount > 0;
-    if (want && !this.unobserve) this.unobserve = m.spine.observe(this.observer);
+    const rt = this.rt;
+    const want = this.machine !== null && rt !== null && this.armedCount > 0;
+    if (want && !this.unobserve) this.unobserve = rt.observeBreakpoints(this.observer);
     else if (!want && this.unobserve) {
       this.unobserve();
       this.unobserve = null;

@@ -7,6 +7,7 @@ import { AddressSpace, type Target } from './addressSpace.ts';
 import { MIC_MMIO_CARD_BASE, MMIO_SIZE } from '../card/sboxRegisters.ts';
 import { isSmptAddress } from '../card/smpt.ts';
 import { isHostRam } from './hostSpace.ts';
+import { intern } from '../sim/busEvent.ts';
 
 export class CardSpace extends AddressSpace {
   protected readonly addressKind = 'MIC';
@@ -14,7 +15,7 @@ export class CardSpace extends AddressSpace {
     spine: Spine,
     readonly card: X100Card,
   ) {
-    super(`${card.name}.cpu`, spine, 'card');
+    super(intern(`${card.name}.cpu`), spine, 'card');
   }
 
   protected decode(addr: number, len: number): Target {

@@ -18,6 +18,7 @@ import {
 } from './sboxRegisters.ts';
 import { SMPT_PAGE, SMPT_SLOTS, SMPT_WINDOW_BASE, smptBase, smptEntry, isSmptAddress } from './smpt.ts';
 import { DmaEngine } from './dma/dmaEngine.ts';
+import { intern } from '../sim/busEvent.ts';
 
 /** Who is on the other end of an MMIO access: the host through BAR4, or the card itself. */
 export type Side = 'host' | 'card';
@@ -76,11 +77,11 @@ export class X100Card {
     readonly hostIrq: HostInterruptSink,
   ) {
     this.name = `mic${opts.index}`;
-    this.gddrSpace = `${this.name}.gddr`;
-    this.mmioSpace = `${this.name}.mmio`;
-    this.sboxSpace = `${this.name}.sbox`;
-    this.msixSpace = `${this.name}.msix`;
-    this.apicSpace = `${this.name}.apic`;
+    this.gddrSpace = intern(`${this.name}.gddr`);
+    this.mmioSpace = intern(`${this.name}.mmio`);
+    this.sboxSpace = intern(`${this.name}.sbox`);
+    this.msixSpace = intern(`${this.name}.msix`);
+    this.apicSpace = intern(`${this.name}.apic`);
     this.gddr = new SparseMemory(`${this.name}.gddr`, opts.memoryBytes);
     this.config = new PciConfig(
       opts.deviceId ?? 0x2250,

@@ -19,6 +19,7 @@ import { X100_DEFAULT_CPU } from './shell/cpuinfo.ts';
 import { parseUosHeader, type UosIdentity } from './uosImage.ts';
 import { VirtioConsole } from './virtioConsole.ts';
 import { installCardModules } from './cardModules.ts';
+import { intern } from '../sim/busEvent.ts';
 
 const utf8 = new TextEncoder();
 // The last long text and its bytes: the same output again (a file printed twice) is not
@@ -108,7 +109,7 @@ export class CardOs implements CardCpu {
     return this.card.sched;
   }
   get initiator(): string {
-    return (this.cpuName ??= `${this.name}.cpu`);
+    return (this.cpuName ??= intern(`${this.name}.cpu`));
   }
   private cpuName: string | undefined;
   /** Task names per interrupt line (one interrupt per virtio notification). */

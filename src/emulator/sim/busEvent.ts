@@ -82,6 +82,18 @@ export function framePath(f: Frame | null): string {
     .join(' → ');
 }
 
+/**
+ * The canonical copy of a name that events carry (spaces, initiators). A string built at run
+ * time (`${name}.gddr`) is a fresh object; observers compare and look up these names on every
+ * event, and V8 compares two internalized strings by identity, inline, where any other pair
+ * takes a call into its string-equality builtin. Property keys are internalized: this returns
+ * the key.
+ */
+export function intern(s: string): string {
+  for (const k in { [s]: 0 }) return k;
+  return s;
+}
+
 /** A record to refill event by event (one shape for all: every field set). */
 export function blankEvent(): BusEvent {
   return {

@@ -120,13 +120,19 @@ interface KindEntry<T> {
    * The last two spaces looked up under this kind, and what they found (events come in runs on
    * one space, or alternate between two: a DMA copy reads one and writes the other).
    */
-  lastSpace: string | null;
+  lastSpace: string;
   lastRanges: SpaceRanges<T> | undefined;
-  prevSpace: string | null;
+  prevSpace: string;
   prevRanges: SpaceRanges<T> | undefined;
 }
 
 const ANY = -1;
+/**
+ * "No space looked up yet": a string no event carries, never null, so that `space ===
+ * k.lastSpace` only ever compares two (internalized) strings, which V8 does by identity, inline.
+ * A null seen once makes it a call into the generic equality builtin for good.
+ */
+const NO_SPACE = '\u0000';
 /** What candidates() returns when nothing can match (never written to). */
 const NONE: readonly never[] = Object.freeze([]);
 const TWO32 = 0x1_0000_0000;
@@ -203,9 +209,9 @@ export class EventIndex<T> {
         (k = {
           bucket: null,
           spaces: null,
-          lastSpace: null,
+          lastSpace: NO_SPACE,
           lastRanges: undefined,
-          prevSpace: null,
+          prevSpace: NO_SPACE,
           prevRanges: undefined,
         }),
       );
@@ -213,7 +219,7 @@ export class EventIndex<T> {
       if (SLOT_KIND[slot] === kind) this.slotEntry[slot] = k;
     }
     // The entries change: forget the spaces looked up.
-    k.lastSpace = k.prevSpace = null;
+    k.lastSpace = k.prevSpace = NO_SPACE;
     k.lastRanges = k.prevRanges = undefined;
     return k;
   }

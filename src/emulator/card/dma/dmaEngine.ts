@@ -35,6 +35,7 @@ import {
   type DmaDescriptor,
 } from './descriptors.ts';
 import type { DmaPorts } from './dmaPorts.ts';
+import { intern } from '../../sim/busEvent.ts';
 
 export const DMA_CHANNELS = 8;
 /** How many executed descriptors each channel remembers for the debugger. */
@@ -158,7 +159,7 @@ export class DmaEngine {
   private locWhy = '';
 
   constructor(readonly ports: DmaPorts) {
-    this.gddrSpace = `${ports.name}.gddr`;
+    this.gddrSpace = intern(`${ports.name}.gddr`);
     this.locMem = ports.gddr;
   }
 
@@ -244,7 +245,7 @@ export class DmaEngine {
   private kick(n: number): void {
     const c = this.ch[n];
     if (c.task !== null || c.tail === c.head || !this.runnable(c)) return;
-    const who = (c.who ??= `${this.ports.name}.dma${n}`);
+    const who = (c.who ??= intern(`${this.ports.name}.dma${n}`));
     c.task = this.ports.sched.spawn(who, who, this.run(c, c.epoch));
   }
 

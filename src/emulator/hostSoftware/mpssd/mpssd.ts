@@ -10,6 +10,7 @@ import { SHUTDOWN_STATUS, MIC_RESTART } from '../../virtio/devicePage.ts';
 import { ConsoleBackend, type TerminalSink } from './consoleBackend.ts';
 import type { VirtioBackend } from './backend.ts';
 import type { HostVdev } from '../micHost/vop.ts';
+import { intern } from '../../sim/busEvent.ts';
 
 export interface MpssdOptions {
   autoBoot: boolean;
@@ -69,7 +70,7 @@ export class Mpssd {
       return vdev;
     }
     b.attach(vdev);
-    this.dev.sched.spawn(`${this.name} ${b.kind} back-end`, b.initiator, b.run());
+    this.dev.sched.spawn(`${this.name} ${b.kind} back-end`, intern(b.initiator), b.run());
     return 0;
   }
 
