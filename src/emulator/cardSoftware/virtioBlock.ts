@@ -21,7 +21,7 @@ import {
   VIRTIO_BLK_ID_BYTES,
 } from '../virtio/virtioBlk.ts';
 export * from '../virtio/virtioBlk.ts';
-import { call, frame, type Routine, waitOn, WaitQueue } from '../sim/scheduler.ts';
+import { call, frame, nothing, type Routine, waitOn, WaitQueue } from '../sim/scheduler.ts';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
@@ -252,9 +252,9 @@ export class VirtioBlock implements VirtioDriver {
   }
 
   /** virtblk_done: take every used chain, wake its waiter. */
-  *interrupt(): Routine {
-    if (!this.ready) return;
-    yield call(frame(this.sched, 'virtblk_done', undefined, this.doInterrupt()));
+  interrupt(): Routine {
+    if (!this.ready) return nothing();
+    return frame(this.sched, 'virtblk_done', undefined, this.doInterrupt());
   }
 
   private *doInterrupt(): Routine {

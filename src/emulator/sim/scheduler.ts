@@ -44,6 +44,9 @@ export function call(routine: Routine<unknown>): Call {
   return CALL;
 }
 
+/** A routine that does nothing (for a routine-returning function with nothing to do). */
+export function* nothing(): Routine {}
+
 /** Block until the queue is signalled (resumes with true) or the time-out passes (false). */
 export function waitOn(queue: WaitQueue, timeoutNs = -1): Wait {
   WAIT.queue = queue;

@@ -8,7 +8,7 @@ import type { X100Card } from '../../card/x100Card.ts';
 import { R } from '../../card/sboxRegisters.ts';
 import { CFG, CMD_BUS_MASTER, CMD_MEMORY, steppingName } from '../../card/pciConfig.ts';
 import { SMPT_SLOTS, smptEntry } from '../../card/smpt.ts';
-import { call, frame, type Routine, type Scheduler, sleep, WaitQueue } from '../../sim/scheduler.ts';
+import { call, frame, nothing, type Routine, type Scheduler, sleep, WaitQueue } from '../../sim/scheduler.ts';
 import type { Spine } from '../../sim/spine.ts';
 import { BOOTPARAM, MIC_DP_SIZE, MIC_MAGIC, SHUTDOWN_STATUS, s8 } from '../../virtio/devicePage.ts';
 import type { HostKernel } from '../hostKernel.ts';
@@ -250,9 +250,11 @@ export class MicDevice {
   // ---- doorbells ------------------------------------------------------------------------
 
   /** Ring host→card doorbell db: APICICR read/set bit 13/write for 0–7, RDMASR write for 8–15. */
-  *ringCard(db: number): Routine {
-    if (db < 0) return; // −1: the card is not listening (§2.4)
-    yield call(frame(this.sched, 'mic_send_intr', { db }, this.doRing(db)));
+  // ringCard and isr run on every virtio request: they return the framed routine itself rather
+  // than being one more generator around it.
+  ringCard(db: number): Routine {
+    if (db < 0) return nothing(); // −1: the card is not listening (§2.4)
+    return frame(this.sched, 'mic_send_intr', { db }, this.doRing(db));
   }
   private *doRing(db: number): Routine {
     if (db < 8) {
@@ -273,8 +275,8 @@ export class MicDevice {
   }
 
   /** MSI-X vector v fired: run the handlers bound to it (threaded, as the kernel does). */
-  *isr(vector: number): Routine {
-    yield call(frame(this.sched, 'mic_interrupt', { vector }, this.doIsr(vector)));
+  isr(vector: number): Routine {
+    return frame(this.sched, 'mic_interrupt', { vector }, this.doIsr(vector));
   }
   private *doIsr(vector: number): Routine {
     yield call(this.intr.ack());

@@ -379,8 +379,8 @@ export class Vop {
    * Host bottom half for a device's c2h_vdev_db: switch relocated used rings, answer a device
    * reset, then wake pollers (§5.5).
    */
-  *bottomHalf(vdev: HostVdev): Routine {
-    yield call(frame(this.p.sched, 'mic_virtio_bh', { dev: vdev.name }, this.doBottomHalf(vdev)));
+  bottomHalf(vdev: HostVdev): Routine {
+    return frame(this.p.sched, 'mic_virtio_bh', { dev: vdev.name }, this.doBottomHalf(vdev));
   }
 
   private *doBottomHalf(vdev: HostVdev): Routine {
