@@ -9,6 +9,7 @@ import {
   Scheduler,
   WaitQueue,
   frame,
+  nothing,
   sleep,
   waitOn,
   type Routine,
@@ -514,4 +515,39 @@ test('EventHasher mixes every field: seq, time, initiator, kind, space, address,
     { frames: { fn: 'mic_send_intr', args: undefined, parent: null } },
   ];
   for (const v of variants) assert.notEqual(hashOf({ ...base(), ...v }), ref, JSON.stringify(v));
+});
+
+test('the live-task list: tasks come and go in any order, each listed once, a finished task gone', () => {
+  const { sched, run } = sim();
+  const ends: Task[] = [];
+  const names = (): string[] => [...sched.tasks].map((t) => t.name).sort();
+  const tasks = ['a', 'b', 'c', 'd'].map((n, i) =>
+    sched.spawn(
+      n,
+      'x',
+      (function* (): Routine {
+        yield sleep(10 * (4 - i)); // d ends first, a last: deletes from the middle and the end
+      })(),
+    ),
+  );
+  for (const t of tasks) t.onDone = (x) => ends.push(x);
+  assert.deepEqual(names(), ['a', 'b', 'c', 'd']);
+  assert.equal(sched.tasks.size, 4);
+  sched.tasks.add(tasks[1]);
+  assert.equal(sched.tasks.size, 4, 'adding a listed task again lists it once');
+  sched.kill(tasks[1]);
+  assert.equal(sched.tasks.has(tasks[1]), false);
+  assert.equal(sched.tasks.delete(tasks[1]), false, 'a task leaves once');
+  assert.deepEqual(names(), ['a', 'c', 'd']);
+  // Killing every task while walking a snapshot of the list (as a card reset does).
+  const more = sched.spawn('e', 'x', nothing());
+  for (const t of [...sched.tasks]) if (t === more) sched.kill(t);
+  assert.deepEqual(names(), ['a', 'c', 'd']);
+  run();
+  assert.deepEqual(
+    ends.map((t) => t.name),
+    ['d', 'c', 'a'],
+  );
+  assert.equal(sched.tasks.size, 0);
+  for (const t of tasks) assert.equal(sched.tasks.has(t), false);
 });
