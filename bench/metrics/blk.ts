@@ -76,10 +76,11 @@ export const READ_WINDOW = WINDOW;
  * so they run this many first, untimed, on the machine they are about to measure.
  */
 export const JIT_WARMUP_REQUESTS = 4096;
+const WARMUP_WINDOWS = JIT_WARMUP_REQUESTS / (WINDOW / CHUNK);
 
 /** Untimed sequential reads through `d` until JIT_WARMUP_REQUESTS requests have been made. */
 export function warmUpReads(d: DiskMachine): void {
-  for (let i = 0; i < JIT_WARMUP_REQUESTS / (WINDOW / CHUNK); i++) cardRead(d, windowOf(i), WINDOW, CHUNK);
+  for (let i = 0; i < WARMUP_WINDOWS; i++) cardRead(d, windowOf(i), WINDOW, CHUNK);
 }
 
 export function blkRead64k(o: BlkOptions): MetricResult {
@@ -129,7 +130,7 @@ export function blkWrite64k(o: BlkOptions): MetricResult {
   // Write back what the image already holds, so every run leaves the same file.
   const data = Buffer.alloc(WINDOW);
   // Untimed writes of what the image holds, as warmUpReads does for reads.
-  for (let i = 0; i < JIT_WARMUP_REQUESTS / (WINDOW / CHUNK); i++) {
+  for (let i = 0; i < WARMUP_WINDOWS; i++) {
     fs.readSync(fd, data, 0, WINDOW, windowOf(i));
     cardWrite(d, windowOf(i), data, CHUNK);
   }

@@ -196,6 +196,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     if (bp !== null) bp(e);
   }
 
+  private breakpointObserver: ((e: BusEvent) => void) | null = null;
   /**
    * The breakpoint manager sees each event from here, after this runtime's own observer, rather
    * than as a second observer of the spine: a second spine observer costs ~4 % of a block read
@@ -207,7 +208,6 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       if (this.breakpointObserver === o) this.breakpointObserver = null;
     };
   }
-  private breakpointObserver: ((e: BusEvent) => void) | null = null;
 
   /** Ask the machine to stop after the current step (first request in a step wins). */
   requestStop(info: StopInfo): void {

@@ -91,6 +91,7 @@ export class X100Card {
     );
     this.dma = new DmaEngine({
       name: this.name,
+      gddrSpace: this.gddrSpace,
       sched,
       spine,
       regs: this.regs,

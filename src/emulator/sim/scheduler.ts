@@ -23,7 +23,6 @@ export type Routine<T = void> = Generator<Yielded, T, any>;
 // Single-threaded: the yielded command is consumed before the next one is built, so one
 // object of each kind is enough (no allocation per sleep on the hot path).
 const SLEEP = new Sleep();
-
 const WAIT = new Wait();
 const CALL = new Call();
 

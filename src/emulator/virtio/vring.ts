@@ -109,10 +109,9 @@ export function encodeDesc(d: VringDesc): Uint8Array {
   return encodeDescInto(new Uint8Array(16), d.addr, d.len, d.flags, d.next);
 }
 
-/** Scratch for the writers below: the bus copies it before the routine yields. */
+/** Scratch for the accessors below: written and copied by the bus, or read and decoded, before the routine yields. */
 const scratch16 = new Uint8Array(16);
 const scratch8 = new Uint8Array(8);
-const loadScratch = new Uint8Array(16);
 
 // One bus access each. `load*`/`store*` perform the access now and return what the routine
 // yields (`const idx: number = yield loadAvailIdx(io, r)`): the machine may stop right after,
@@ -125,8 +124,8 @@ const loadScratch = new Uint8Array(16);
  * point is the bare yield).
  */
 export function fetchDesc(io: Io, r: VringAddrs, i: number): VringDesc {
-  io.readInto(r.desc + 16 * i, loadScratch, 0, 16);
-  return decodeDesc(loadScratch);
+  io.readInto(r.desc + 16 * i, scratch16, 0, 16);
+  return decodeDesc(scratch16);
 }
 export function storeDesc(io: Io, r: VringAddrs, i: number, d: VringDesc): number {
   return io.write(r.desc + 16 * i, encodeDescInto(scratch16, d.addr, d.len, d.flags, d.next));

@@ -151,7 +151,6 @@ const wDCR = R.DCR >>> 2;
 export class DmaEngine {
   readonly channelCount = DMA_CHANNELS;
   private readonly ch: Channel[] = Array.from({ length: DMA_CHANNELS }, (_, n) => new Channel(n));
-  private readonly gddrSpace: string;
   // Result of locate(): where a MIC address range lives (no allocation per access).
   private locMem: SparseMemory;
   private locAddr = 0;
@@ -159,7 +158,6 @@ export class DmaEngine {
   private locWhy = '';
 
   constructor(readonly ports: DmaPorts) {
-    this.gddrSpace = intern(`${ports.name}.gddr`);
     this.locMem = ports.gddr;
   }
 
@@ -318,7 +316,7 @@ export class DmaEngine {
     }
     this.locMem = p.gddr;
     this.locAddr = mic;
-    this.locSpace = this.gddrSpace;
+    this.locSpace = this.ports.gddrSpace;
     return 0;
   }
 

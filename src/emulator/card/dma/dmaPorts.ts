@@ -7,6 +7,8 @@ import type { Spine } from '../../sim/spine.ts';
 export interface DmaPorts {
   /** 'mic0' */
   readonly name: string;
+  /** The card's GDDR space name for events ('mic0.gddr'). */
+  readonly gddrSpace: string;
   readonly sched: Scheduler;
   readonly spine: Spine;
   /** BAR4 storage, one entry per dword (index = bar4 offset >>> 2). DMA registers live here. */
