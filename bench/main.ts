@@ -167,4 +167,5 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.write(`results: ${file}\n`);
   const failed = rows.filter((r) => r.pass === false).map((r) => r.metric);
   if (failed.length) process.stdout.write(`missed targets: ${failed.join(', ')} (see BENCHMARKS.md)\n`);
+  for (const r of rows) if (r.pass === false && r.limit) process.stdout.write(`  ${r.metric}: ${r.limit}\n`);
 }

@@ -17,6 +17,8 @@ export interface MetricResult {
   pass: boolean | null;
   /** Anything a reader needs: events, repetitions, spread. */
   notes: Record<string, number | string>;
+  /** For a missed target: what holds the number back, in a sentence (printed under the table). */
+  limit?: string;
   /** Raw figures (after the warm-up). */
   samples?: { value: number[]; baseline?: number[]; ratio?: number[] };
 }
