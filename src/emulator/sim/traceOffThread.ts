@@ -24,9 +24,20 @@ import { BYTES_F64, H, Ring, State } from './traceRing.ts';
 import { eventToJson } from './traceRecorder.ts';
 import type { TraceWorkerData } from './traceWorker.ts';
 
-/** How long a worker may take to start before the machine's thread reads the ring itself. */
+export interface TraceOffThreadOptions {
+  /** The line buffer's size (small in tests, so lines straddle writes). */
+  bufferBytes?: number;
+  /** The ring's size. */
+  ringBytes?: number;
+  /** How long a worker may take to start before the machine's thread reads the ring itself. */
+  startupMs?: number;
+  /** How long the worker may make no progress while the machine's thread waits for it. */
+  stallMs?: number;
+  /** Starts the worker (tests start ones that never start reading, hang or die). */
+  start?: (data: TraceWorkerData) => Worker;
+}
+
 const STARTUP_MS = 10_000;
-/** How long the worker may make no progress while the machine's thread waits for it. */
 const STALL_MS = 60_000;
 
 export class TraceOffThread {
@@ -53,6 +64,9 @@ export class TraceOffThread {
   waitedMs = 0;
   /** Bytes of the lines this thread wrote itself (events too big for a record). */
   private ownBytes = 0;
+  private readonly bufferBytes: number | undefined;
+  private readonly startupMs: number;
+  private readonly stallMs: number;
 
   /**
    * Takes over `fd` (close() closes it). Throws if the worker cannot be created (the caller
@@ -61,16 +75,19 @@ export class TraceOffThread {
   constructor(
     private readonly fd: number,
     private readonly onError: (err: Error) => void = () => {},
-    private readonly bufferBytes?: number,
-    ringBytes = 8 << 20,
+    options: TraceOffThreadOptions = {},
   ) {
+    const { bufferBytes, ringBytes = 8 << 20, startupMs = STARTUP_MS, stallMs = STALL_MS } = options;
+    this.bufferBytes = bufferBytes;
+    this.startupMs = startupMs;
+    this.stallMs = stallMs;
     this.ring = Ring.create(ringBytes);
     this.producer = new TraceProducer(
       this.ring,
       () => this.waitForRoom(),
       () => this.published(),
     );
-    const worker = startWorker({ sab: this.ring.sab, fd, bufferBytes });
+    const worker = (options.start ?? startWorker)({ sab: this.ring.sab, fd, bufferBytes });
     worker.unref();
     worker.on('error', () => this.workerGone());
     worker.on('exit', () => this.workerGone());
@@ -167,7 +184,7 @@ export class TraceOffThread {
 
   /**
    * Wait for the worker until `done()`; false if the trace stopped instead. A worker that has
-   * not started after STARTUP_MS is given up on (this thread reads the ring from then on).
+   * not started after startupMs is given up on (this thread reads the ring from then on).
    */
   private waitUntil(done: () => boolean): boolean {
     const h = this.ring.h;
@@ -184,14 +201,14 @@ export class TraceOffThread {
       }
       this.ring.sleep(H.MAIN_BELL, done, 50);
       const now = performance.now();
-      if (state === State.STARTING && now - this.born > STARTUP_MS) this.abandonWorker();
+      if (state === State.STARTING && now - this.born > this.startupMs) this.abandonWorker();
       const p = Atomics.load(h, H.TAIL) + Atomics.load(h, H.FLUSH_DONE) + 7 * state;
       if (p !== progress) {
         progress = p;
         since = now;
-      } else if (now - since > STALL_MS && !this.local) {
+      } else if (now - since > this.stallMs && !this.local) {
         this.dead = true;
-        this.fail(new Error(`the trace worker made no progress in ${STALL_MS / 1000} s`));
+        this.fail(new Error(`the trace worker made no progress in ${this.stallMs / 1000} s`));
         return false;
       }
     }

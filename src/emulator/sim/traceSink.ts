@@ -38,7 +38,7 @@ export function createTraceWriter(
 ): TraceSink {
   if (options.mode !== 'in-thread')
     try {
-      return new TraceOffThread(fd, onError, options.bufferBytes);
+      return new TraceOffThread(fd, onError, { bufferBytes: options.bufferBytes });
     } catch {
       // No worker here (no worker file, no threads): format on the machine's thread.
     }
