@@ -216,7 +216,7 @@ export function blk512(o: BlkOptions): MetricResult {
     what: 'card-side random 512 B virtio_blk reads, time per request',
     value: median(r.value),
     unit: 'µs',
-    baseline: median(r.baseline),
+    baseline,
     baselineWhat: 'one fs.readSync of 512 B at the same offset',
     ratio,
     target: 'ratio ≤ 5',
