@@ -22,8 +22,8 @@ interface Access {
   write: boolean;
   address: number;
   size: number;
-  /** What a write stores (zeros: the machine is thrown away after the replay). */
-  data: Uint8Array;
+  /** What a bulk write stores (zeros: the machine is thrown away after the replay). */
+  data: Uint8Array | null;
 }
 
 /**
@@ -55,7 +55,7 @@ export function busFloor512(d: DiskMachine, sector: number, reps: number): BusFl
       write: e.kind === 'mem.write',
       address: e.address,
       size: e.size,
-      data: new Uint8Array(e.size),
+      data: e.size > 2 ? new Uint8Array(e.size) : null,
     });
   }
   const into = new Uint8Array(Math.max(...accesses.map((a) => a.size)));
@@ -65,7 +65,7 @@ export function busFloor512(d: DiskMachine, sector: number, reps: number): BusFl
       if (a.write) {
         if (a.size === 1) a.io.write8(a.address, 0);
         else if (a.size === 2) a.io.write16(a.address, 0);
-        else a.io.write(a.address, a.data);
+        else a.io.write(a.address, a.data!);
       } else if (a.size === 1) a.io.read8(a.address);
       else if (a.size === 2) a.io.read16(a.address);
       else a.io.readInto(a.address, into, 0, a.size);

@@ -29,10 +29,13 @@ export function eventsPerSecond(o: RateOptions): MetricResult {
   const m = new Machine({ terminal: () => ({ write: (b) => (printed += b.length) }) });
   bootToShell(m);
   const line = new TextEncoder().encode(CMD + '\r');
-  for (let k = 0; k < JIT_WARMUP_COMMANDS; k++) {
-    m.consoleInput(0, line);
-    m.run();
-  }
+  const type = (commands: number) => {
+    for (let k = 0; k < commands; k++) {
+      m.consoleInput(0, line);
+      m.run();
+    }
+  };
+  type(JIT_WARMUP_COMMANDS);
   printed = 0;
   const rates: number[] = [];
   const cpuRates: number[] = [];
@@ -42,10 +45,7 @@ export function eventsPerSecond(o: RateOptions): MetricResult {
     const p0 = printed;
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    for (let k = 0; k < PER_REP; k++) {
-      m.consoleInput(0, line);
-      m.run();
-    }
+    type(PER_REP);
     const dt = (performance.now() - t0) / 1e3;
     const cpu = process.cpuUsage(c0);
     const ev = m.spine.seq - s0;

@@ -46,6 +46,11 @@ function events(n: number): BusEvent[] {
   return out;
 }
 
+const started: Worker[] = [];
+after(async () => {
+  await Promise.all(started.map((w) => w.terminate()));
+});
+
 /** A worker thread running `code` (CommonJS, workerData at hand), never keeping the test alive. */
 function workerRunning(code: string): (data: { sab: SharedArrayBuffer }) => Worker {
   return (data) => {
@@ -57,10 +62,6 @@ function workerRunning(code: string): (data: { sab: SharedArrayBuffer }) => Work
     return w;
   };
 }
-const started: Worker[] = [];
-after(async () => {
-  await Promise.all(started.map((w) => w.terminate()));
-});
 
 // Pieces of worker code. Sleeping in short waits (not one endless wait) lets terminate() end it.
 const SLEEP_FOREVER =
