@@ -129,13 +129,16 @@ export class X100Card {
 
   /** What a debugger sees at a BAR4 offset: the stored value (write-only registers read 0). */
   mmioPeek(bar4: number): number {
-    return this.mmioRead(bar4 & ~3, 'host');
+    const a = bar4 & ~3;
+    const r = registerAt(a);
+    return r && r.spec.access === 'wo' ? 0 : this.regs[(a & (MMIO_SIZE - 1)) >>> 2];
   }
 
   /** MMIO read with the register's semantics; the bus has already recorded the event. */
   mmioRead(bar4: number, _side: Side): number {
     const r = registerAt(bar4);
     if (r && r.spec.access === 'wo') return 0;
+    if (r && r.family === 'DSTAT') this.dma.onStatusRead(r.index);
     return this.regs[(bar4 & (MMIO_SIZE - 1)) >>> 2];
   }
 

@@ -248,6 +248,14 @@ export class BlockBackend implements VirtioBackend {
     const io = this.dev.io;
     for (;;) {
       if (v.removed) return;
+      // The request the card made available at the position the host is at, if any, is what it
+      // serves now (from its first look on).
+      this.dev.sched.req = this.dev.spine.requests.atAvail(
+        this.dev.card.index,
+        v.desc.type,
+        vr.index,
+        vr.lastAvailIdx,
+      );
       const infoAvail: number = yield io.read16(vr.infoHost);
       const availIdx: number = yield loadAvailIdx(io, vr.addrs);
       if (infoAvail === availIdx) return;
