@@ -104,7 +104,8 @@ export function eventScope(rt: DebugRuntime): VarNode[] {
   out.push(count('size', e.size, { evaluateName: 'size' }));
   out.push(leaf('value', hex(e.value), { evaluateName: 'value' }));
   out.push(count('card', e.card, { evaluateName: 'card' }));
-  if (e.cause) out.push(count('cause', e.cause, { evaluateName: 'cause', type: 'seq of the event that caused it' }));
+  if (e.cause)
+    out.push(count('cause', e.cause, { evaluateName: 'cause', type: 'seq of the event that caused it' }));
   if (e.req) out.push(count('req', e.req, { evaluateName: 'req', type: 'the virtio request it belongs to' }));
   // The fields of its kind (DMA descriptor, virtqueue chain, interrupt …), as conditions name them.
   for (const f of FIELDS) {

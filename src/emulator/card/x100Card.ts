@@ -206,7 +206,7 @@ export class X100Card {
         // (or debugger) write through BAR4 rings the doorbell too (our choice; unsure on silicon).
         if (value & 0x8000_0000) {
           this.regs[r.bar4 >>> 2] = 0; // DBREQ self-clears
-          this.spine.doorbell(this.sboxSpace, r.bar4, 'c2h', r.index);
+          this.spine.doorbell(this.sboxSpace, r.bar4, 'c2h', r.index, r.name);
           this.raiseHostCause(r.index);
         }
         return;
@@ -223,7 +223,14 @@ export class X100Card {
   // ---- host→card doorbells ----------------------------------------------------------------
 
   private ringCard(db: number, vector: number): void {
-    this.spine.doorbell(this.sboxSpace, db < 8 ? R.APICICR(db) : R.RDMASR(db - 8), 'h2c', db);
+    const at = db < 8 ? R.APICICR(db) : R.RDMASR(db - 8);
+    this.spine.doorbell(
+      this.sboxSpace,
+      at,
+      'h2c',
+      db,
+      this.spine.observed ? (registerAt(at)?.name ?? '') : '',
+    );
     if (this.inReset) return;
     const cpu = this.cpu;
     // Delivery to the card's APIC is posted: the handler runs as its own step.

@@ -194,13 +194,14 @@ export class Spine {
     return e.seq;
   }
 
-  /** A doorbell rung: host→card N (APICICR/RDMASR) or card→host N (SDBIC). */
-  doorbell(space: string, address: number, dir: 'h2c' | 'c2h', db: number): number {
+  /** A doorbell rung: host→card N (APICICR/RDMASR) or card→host N (SDBIC), through `register`. */
+  doorbell(space: string, address: number, dir: 'h2c' | 'c2h', db: number, register: string): number {
     const e = this.begin('doorbell', space, address, 4, db, '');
     if (e === null) return this.seq;
     e.detail = `${dir} ${db}`;
     e.dir = dir;
     e.db = db;
+    e.register = register;
     this.dirty = true;
     this.show(e);
     return e.seq;

@@ -145,7 +145,9 @@ export class HostVdev {
   }
   /** 'console.tx', 'block.requestq' … (made once per queue: every event of the queue names it). */
   queueName(i: number): string {
-    return (this.queueNames[i] ??= intern(`${this.shortName}.${VIRTIO_QUEUE_NAMES[this.desc.type]?.[i] ?? i}`));
+    return (this.queueNames[i] ??= intern(
+      `${this.shortName}.${VIRTIO_QUEUE_NAMES[this.desc.type]?.[i] ?? i}`,
+    ));
   }
   private readonly queueNames: string[] = [];
 }
