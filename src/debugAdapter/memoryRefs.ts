@@ -35,6 +35,7 @@ export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTar
     const off = named[5] !== undefined ? parseNumber(named[5]) : 0;
     if (off === null) return null;
     const address = off + offset;
+    if (!Number.isSafeInteger(address) || address < 0) return null;
     if (named[4]) {
       if (!isHostRam(address, 1, m.hostRam.size)) return null;
       return {
@@ -69,7 +70,7 @@ export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTar
     };
   }
   const phys = parseNumber(r);
-  if (phys === null) return null;
+  if (phys === null || !Number.isSafeInteger(phys + offset) || phys + offset < 0) return null;
   return resolveHostPhysical(m, phys + offset);
 }
 

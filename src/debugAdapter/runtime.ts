@@ -3,7 +3,7 @@
 // the machine halts after the step that raised them, between two events.
 
 import { EventEmitter } from 'node:events';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { defaultDiskPath } from '../emulator/hostSoftware/hostFiles.ts';
@@ -11,7 +11,8 @@ import { Machine, type HostCommand } from '../emulator/machine.ts';
 import { blankEvent, cloneEvent, type BusEvent, type Frame } from '../emulator/sim/busEvent.ts';
 import { createTraceWriter, type TraceSink } from '../emulator/sim/traceSink.ts';
 import { R } from '../emulator/card/sboxRegisters.ts';
-import { diskPathFor, type LaunchConfig } from './launchConfig.ts';
+import { openOutputFile } from '../emulator/hostSoftware/filePolicy.ts';
+import { diskPathFor, LaunchError, type LaunchConfig } from './launchConfig.ts';
 import { ThreadRegistry } from './threads.ts';
 import { describeEvent, cardIndexOf } from './names.ts';
 
@@ -43,6 +44,8 @@ export interface RuntimeEvents {
   thread: [id: number, initiator: string];
   state: [card: number, state: string];
   terminated: [];
+  /** The runtime failed inside (a model or adapter bug): the session ends, the process does not. */
+  failed: [message: string];
 }
 
 export class DebugRuntime extends EventEmitter<RuntimeEvents> {
@@ -79,7 +82,11 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     if (this.machine) attach(this.machine);
   }
 
-  /** Build the machine from the launch configuration and power it on. */
+  /**
+   * Build the machine from the launch configuration (its files already checked by
+   * resolveLaunchFiles) and power it on. Throws LaunchError naming the attribute when a file
+   * cannot be opened after all; whatever was opened by then is closed again.
+   */
   start(): void {
     const c = this.config;
     // Like the CLI: without `disk`, a default image in the user's cache directory, reused.
@@ -98,18 +105,36 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       }),
       pcap: (i) => (c.pcap ? diskPathFor(c.pcap, i) : null),
     });
-    this.machine = m;
-    if (c.trace && !this.trace) {
-      const file = c.trace;
-      // A full disk must not stop the debuggee: the trace ends there, said once in the console.
-      this.trace = createTraceWriter(openSync(file, 'w'), (err) =>
-        this.emit(
-          'output',
-          'important',
-          `trace: writing ${file} failed (${err.message}); the trace stops here\n`,
-        ),
-      );
+    try {
+      const bad = m.fileErrors()[0];
+      if (bad)
+        throw new LaunchError(
+          `launch attribute '${bad.role}'${bad.card ? ` (mic${bad.card}'s file)` : ''}: ${bad.path} cannot be opened: ${bad.message}`,
+        );
+      if (c.trace && !this.trace) {
+        const file = c.trace;
+        let fd: number;
+        try {
+          fd = openOutputFile(file);
+        } catch (e) {
+          throw new LaunchError(
+            `launch attribute 'trace': ${file} cannot be opened: ${(e as Error).message}`,
+          );
+        }
+        // A full disk must not stop the debuggee: the trace ends there, said once in the console.
+        this.trace = createTraceWriter(fd, (err) =>
+          this.emit(
+            'output',
+            'important',
+            `trace: writing ${file} failed (${err.message}); the trace stops here\n`,
+          ),
+        );
+      }
+    } catch (e) {
+      m.dispose();
+      throw e;
     }
+    this.machine = m;
     m.spine.observe((e) => this.observe(e));
     for (const a of this.attachers) a(m);
     for (const t of ['host.driver', 'host.mpssd']) this.threads.id(t);
@@ -282,15 +307,22 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.scheduled = false;
     if (this.disposed || !this.running) return;
     const t0 = Date.now();
-    for (;;) {
-      // Small enough that the 8 ms slice holds (a step may make up to maxInline + 1 accesses).
-      const r = this.machine.run(500);
-      if (r === 'stopped') return this.finishStop();
-      if (r === 'idle') {
-        this.trace?.flush();
-        return; // waiting for input; consoleInput/hostCommand reschedule
+    try {
+      for (;;) {
+        // Small enough that the 8 ms slice holds (a step may make up to maxInline + 1 accesses).
+        const r = this.machine.run(500);
+        if (r === 'stopped') return this.finishStop();
+        if (r === 'idle') {
+          this.trace?.flush();
+          return; // waiting for input; consoleInput/hostCommand reschedule
+        }
+        if (Date.now() - t0 > 8) break;
       }
-      if (Date.now() - t0 > 8) break;
+    } catch (e) {
+      // Not a user mistake (model errors are caught per task): end this session, not the process.
+      this.running = false;
+      this.emit('failed', e instanceof Error ? e.message : String(e));
+      return;
     }
     this.schedule();
   }

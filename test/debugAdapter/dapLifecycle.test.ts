@@ -289,5 +289,5 @@ async function settledFdCount(pid: number, limit: number): Promise<number> {
 test('--server with a bad port exits 2 with one line', T, () => {
   const r = spawnSync(process.execPath, [adapter, '--server=http'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'mic debug adapter: --server=http is not a port number\n');
+  assert.equal(r.stderr, 'mic debug adapter: --server=http is not a port number (0–65535)\n');
 });
