@@ -1,10 +1,11 @@
 // Headless runner: boot the host and its cards, show boot progress, and connect this terminal
 // (or a pipe) to one card's virtio console.
 
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { defaultDiskPath, perCardPath } from '../emulator/hostSoftware/hostFiles.ts';
+import { checkFiles, openOutputFile, type NamedFile } from '../emulator/hostSoftware/filePolicy.ts';
 import { Machine } from '../emulator/machine.ts';
 import { createTraceWriter, type TraceSink } from '../emulator/sim/traceSink.ts';
 import { HELP, STEPPING_REVISION, UsageError, parseArgs, type CliOptions } from './options.ts';
@@ -60,6 +61,23 @@ function main(): void {
       process.exit(2);
     }
   }
+  // Every file by the file policy (README: "Files the emulator opens"), before anything opens.
+  const files: NamedFile[] = [];
+  const label = (opt: string, i: number) => (i === 0 ? opt : `${opt} (mic${i}'s file)`);
+  for (let i = 0; i < opts.cards; i++) {
+    files.push({ label: label('--disk', i), path: perCardPath(diskBase, i), role: 'disk' });
+    if (opts.pcap) files.push({ label: label('--pcap', i), path: perCardPath(opts.pcap, i), role: 'pcap' });
+  }
+  if (opts.trace) files.push({ label: '--trace', path: opts.trace, role: 'trace' });
+  const bad = checkFiles(files, {
+    workspace: process.cwd(),
+    overwrite: opts.overwrite,
+    readonly: opts.diskReadonly,
+  });
+  if (bad) {
+    process.stderr.write(`mic-emu: ${bad}\n`);
+    process.exit(2);
+  }
   const machine = new Machine({
     cards: opts.cards,
     cardMemoryBytes: opts.memoryBytes,
@@ -77,14 +95,24 @@ function main(): void {
     }),
   });
   runner.machine = machine;
+  const openFailed = machine.fileErrors()[0];
+  if (openFailed) {
+    machine.dispose();
+    const opt = openFailed.role === 'disk' ? '--disk' : '--pcap';
+    process.stderr.write(
+      `mic-emu: ${label(opt, openFailed.card)}: ${openFailed.path} cannot be opened: ${openFailed.message}\n`,
+    );
+    process.exit(2);
+  }
   let trace: TraceSink | null = null;
   if (opts.trace) {
     // Open now, so a bad path is one line and exit 2 before anything boots.
     let fd: number;
     try {
-      fd = openSync(opts.trace, 'w');
+      fd = openOutputFile(opts.trace);
     } catch (e) {
-      process.stderr.write(`mic-emu: --trace: ${(e as Error).message}\n`);
+      machine.dispose();
+      process.stderr.write(`mic-emu: --trace: ${opts.trace} cannot be opened: ${(e as Error).message}\n`);
       process.exit(2);
     }
     // A failed write (disk full) stops the trace mid-run: one line, then the run ends with 2,

@@ -18,7 +18,7 @@
 //   a partial body that is complete JSON is taken as the message (and the wrong length reported).
 
 export const MAX_HEADER = 8192;
-/** Larger bodies are skipped (their bytes are read and dropped, never held). */
+/** A larger Content-Length is refused: the reader resynchronises on the next header. */
 export const MAX_MESSAGE = 256 * 2 ** 20;
 export const STALL_MS = 300;
 
@@ -43,8 +43,6 @@ export class MessageReader {
   private buffered = 0;
   /** Body length being read, or -1 while looking for a header. */
   private bodyLength = -1;
-  /** Body bytes still to be dropped (a message over MAX_MESSAGE). */
-  private dropping = 0;
   private stallTimer: NodeJS.Timeout | null = null;
   /** Resynchronisation attempts inside the current body (bounded: a body is scanned once). */
   private scannedTo = 0;
@@ -56,12 +54,6 @@ export class MessageReader {
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    if (this.dropping > 0) {
-      const n = Math.min(this.dropping, chunk.length);
-      this.dropping -= n;
-      chunk = chunk.subarray(n);
-      if (chunk.length === 0) return;
-    }
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     this.drain();
@@ -150,12 +142,10 @@ export class MessageReader {
       return true;
     }
     if (length > MAX_MESSAGE) {
+      // Not read (it would be held in memory): the reader looks for the next header instead.
       this.sink.problem(
-        `a message of ${length} bytes is over the ${MAX_MESSAGE / 2 ** 20} MiB limit; its bytes are skipped`,
+        `a Content-Length of ${length} bytes is over the ${MAX_MESSAGE / 2 ** 20} MiB limit; skipped up to the next header`,
       );
-      const n = Math.min(length, this.buffered);
-      this.skip(n);
-      this.dropping = length - n;
       return true;
     }
     this.bodyLength = length;
@@ -234,12 +224,13 @@ export class MessageReader {
       msg = JSON.parse(text);
     } catch (e) {
       // Not JSON: if a header hides inside, the length was wrong; restart there.
-      const at = lengthOk ? text.search(/[\r\n]content-length[ \t]*:/i) : -1;
+      const found = lengthOk ? text.slice(1).search(HEADER_START) : -1;
+      const at = found < 0 ? -1 : found + 1;
       this.sink.problem(
         `a ${body.length}-byte message is not JSON (${(e as Error).message.split('\n')[0]}); it was skipped`,
       );
       if (at >= 0) {
-        const rest = Buffer.from(text.slice(at + 1), 'utf8');
+        const rest = Buffer.from(text.slice(at), 'utf8');
         this.chunks.unshift(rest);
         this.buffered += rest.length;
       }
