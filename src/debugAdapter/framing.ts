@@ -32,8 +32,8 @@ export interface FrameSink {
 const HEADER_START = /content-length[ \t]*:/i;
 const HEADER_END = /\r?\n\r?\n/;
 const HEADER_LINE = /^[ \t]*content-length[ \t]*:[ \t]*(\d+)[ \t]*$/i;
-/** A header that follows a JSON value inside a body: the previous message ended there. */
-const HEADER_AFTER_JSON = /\}[ \t\r\n]*content-length[ \t]*:/gi;
+/** A whole header line inside a body: impossible in JSON, so the body ended before it. */
+const HEADER_IN_BODY = /content-length[ \t]*:[ \t]*\d+[ \t]*\r?\n/i;
 /** Bytes kept while no header is in view: `Content-Length:` may be arriving. */
 const KEEP_TAIL = 15;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -154,33 +154,31 @@ export class MessageReader {
   }
 
   /**
-   * While a body is incomplete, look (once per byte) for a header that follows complete JSON:
-   * the declared length was too large. Split there and restart at that header.
+   * While a body is incomplete, look (each byte once) for a header inside it. JSON cannot hold
+   * `Content-Length: N` and a line end (not as tokens, and strings cannot hold a raw line end),
+   * so such a header proves that this body ended before it: it was complete JSON with a length
+   * that was too large (read it), or it was cut short (report it). Either way the reader
+   * restarts at that header.
    */
   private resyncInsideBody(): boolean {
     const from = Math.max(0, this.scannedTo - 64);
     if (this.buffered - from < 16) return false;
-    // Only the bytes not yet scanned (plus a small overlap for a header split across chunks).
     const text = this.peekRange(from, this.buffered).toString('latin1');
     this.scannedTo = this.buffered;
-    HEADER_AFTER_JSON.lastIndex = 0;
-    for (let tries = 0; tries < 4; tries++) {
-      const m = HEADER_AFTER_JSON.exec(text);
-      if (!m) return false;
-      const at = from + m.index + 1;
-      const candidate = this.peekRange(0, at);
-      if (!parses(candidate)) continue;
+    const m = HEADER_IN_BODY.exec(text);
+    if (!m) return false;
+    const at = from + m.index;
+    const before = this.take(at);
+    this.bodyLength = -1;
+    this.scannedTo = 0;
+    this.clearStall();
+    if (parses(before)) {
       this.sink.problem(
-        `a message said Content-Length ${this.bodyLength} but was ${at} bytes; read it, and the next header after it`,
+        `a message said a larger Content-Length than its ${at} bytes; read it, and the header after it`,
       );
-      this.bodyLength = -1;
-      this.scannedTo = 0;
-      this.clearStall();
-      const body = this.take(at);
-      this.deliver(body, false);
-      return true;
-    }
-    return false;
+      this.deliver(before, false);
+    } else this.sink.problem(`a ${at}-byte message was cut short by the next header; it was skipped`);
+    return true;
   }
 
   private armStall(): void {

@@ -193,7 +193,7 @@ test(
     const c = JSON.stringify({ seq: 3, type: 'request', command: 'threads' });
     dap.write(`Content-Length: ${c.length + 50}\r\n\r\n${c}`); // nothing follows
     assert.equal((await dap.response(3, 5000)).success, true);
-    assert.match(dap.output(), /said Content-Length/);
+    assert.match(dap.output(), /Content-Length/);
   },
 );
 
