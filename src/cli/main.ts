@@ -1,14 +1,12 @@
 // Headless runner: boot the host and its cards, show boot progress, and connect this terminal
 // (or a pipe) to one card's virtio console.
 
-import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname } from 'node:path';
+import type { Machine } from '../emulator/machine.ts';
+import { buildMachine, MachineOptionError, type BuiltMachine } from '../emulator/buildMachine.ts';
+import { HELP, UsageError, parseArgs, type CliOptions } from './options.ts';
+import { checkFiles, type NamedFile } from '../emulator/hostSoftware/filePolicy.ts';
 import { defaultDiskPath, perCardPath } from '../emulator/hostSoftware/hostFiles.ts';
-import { checkFiles, openOutputFile, type NamedFile } from '../emulator/hostSoftware/filePolicy.ts';
-import { Machine } from '../emulator/machine.ts';
-import { createTraceWriter, type TraceSink } from '../emulator/sim/traceSink.ts';
-import { HELP, STEPPING_REVISION, UsageError, parseArgs, type CliOptions } from './options.ts';
+import { homedir } from 'node:os';
 import { ProgressReporter } from './progress.ts';
 import { runInteractive } from './interactive.ts';
 import { runPiped } from './piped.ts';
@@ -50,22 +48,15 @@ function main(): void {
     console: opts.console,
     finish: () => {},
   };
-  const diskBase = opts.disk ?? defaultDiskPath(process.env, homedir());
-  if (!opts.disk) {
-    try {
-      mkdirSync(dirname(diskBase), { recursive: true });
-    } catch (e) {
-      process.stderr.write(
-        `mic-emu: cannot create ${dirname(diskBase)} for the default disk image: ${(e as Error).message}\n`,
-      );
-      process.exit(2);
-    }
-  }
   // Every file by the file policy (README: "Files the emulator opens"), before anything opens.
   const files: NamedFile[] = [];
   const label = (opt: string, i: number) => (i === 0 ? opt : `${opt} (mic${i}'s file)`);
   for (let i = 0; i < opts.cards; i++) {
-    files.push({ label: label('--disk', i), path: perCardPath(diskBase, i), role: 'disk' });
+    files.push({
+      label: label('--disk', i),
+      path: perCardPath(opts.disk ?? defaultDiskPath(process.env, homedir()), i),
+      role: 'disk',
+    });
     if (opts.pcap) files.push({ label: label('--pcap', i), path: perCardPath(opts.pcap, i), role: 'pcap' });
   }
   if (opts.trace) files.push({ label: '--trace', path: opts.trace, role: 'trace' });
@@ -78,51 +69,42 @@ function main(): void {
     process.stderr.write(`mic-emu: ${bad}\n`);
     process.exit(2);
   }
-  const machine = new Machine({
-    cards: opts.cards,
-    cardMemoryBytes: opts.memoryBytes,
-    revision: STEPPING_REVISION[opts.stepping],
-    disk: (i) => ({
-      path: perCardPath(diskBase, i),
-      sizeBytes: opts.diskSizeBytes,
-      readonly: opts.diskReadonly,
-      eioSectors: opts.diskEio,
-    }),
-    pcap: (i) => (opts.pcap ? perCardPath(opts.pcap, i) : null),
-    netDropEvery: opts.netDropEvery,
-    terminal: (i) => ({
-      write: (b) => (i === runner.console ? void out.write(cook(b) as never) : undefined),
-    }),
-  });
-  runner.machine = machine;
-  const openFailed = machine.fileErrors()[0];
-  if (openFailed) {
-    machine.dispose();
-    const opt = openFailed.role === 'disk' ? '--disk' : '--pcap';
-    process.stderr.write(
-      `mic-emu: ${label(opt, openFailed.card)}: ${openFailed.path} cannot be opened: ${openFailed.message}\n`,
-    );
+  let built: BuiltMachine;
+  try {
+    built = buildMachine({
+      cards: opts.cards,
+      memoryBytes: opts.memoryBytes,
+      stepping: opts.stepping,
+      disk: opts.disk,
+      diskSizeBytes: opts.diskSizeBytes,
+      diskReadonly: opts.diskReadonly,
+      diskEio: opts.diskEio,
+      pcap: opts.pcap,
+      netDropEvery: opts.netDropEvery,
+      trace: opts.trace,
+      // A failed write (disk full) stops the trace mid-run: one line, then the run ends with 2,
+      // its disk images flushed; the error arrives inside a machine step, so the end comes after it.
+      onTraceError: (e) => {
+        process.stderr.write(`mic-emu: --trace: ${e.message}\n`);
+        setImmediate(() => runner.finish(2));
+      },
+      terminal: (i) => ({
+        write: (b) => (i === runner.console ? void out.write(cook(b) as never) : undefined),
+      }),
+    });
+  } catch (e) {
+    // A trace file or default cache directory that cannot be made: one line, exit 2, nothing booted.
+    if (!(e instanceof MachineOptionError)) throw e;
+    const what =
+      e.option === 'disk' && !opts.disk
+        ? `cannot create the directory of the default disk image:`
+        : `--${e.option}:`;
+    process.stderr.write(`mic-emu: ${what} ${e.message}\n`);
     process.exit(2);
   }
-  let trace: TraceSink | null = null;
-  if (opts.trace) {
-    // Open now, so a bad path is one line and exit 2 before anything boots.
-    let fd: number;
-    try {
-      fd = openOutputFile(opts.trace);
-    } catch (e) {
-      machine.dispose();
-      process.stderr.write(`mic-emu: --trace: ${opts.trace} cannot be opened: ${(e as Error).message}\n`);
-      process.exit(2);
-    }
-    // A failed write (disk full) stops the trace mid-run: one line, then the run ends with 2,
-    // its disk images flushed; the error arrives inside a machine step, so the end comes after it.
-    trace = createTraceWriter(fd, (e) => {
-      process.stderr.write(`mic-emu: --trace: ${e.message}\n`);
-      setImmediate(() => runner.finish(2));
-    });
-    machine.spine.observe(trace.observer);
-  }
+  const { machine, trace } = built;
+  runner.machine = machine;
+  if (trace) machine.spine.observe(trace.observer);
   const progress = new ProgressReporter(machine, process.stderr);
   machine.start();
 
