@@ -25,7 +25,7 @@ export class ProgressReporter {
         e.address === R.SPAD(2) &&
         e.value & 1
       )
-        say(e.space.replace('.mmio', ''), `firmware ready (SPAD2=0x${e.value.toString(16)})`);
+        say(e.space.replace('.bar4', ''), `firmware ready (SPAD2=0x${e.value.toString(16)})`);
       else if (e.kind === 'log' && e.detail.startsWith('download ')) say(e.space, e.detail);
       else if (
         e.kind === 'doorbell' &&
@@ -33,7 +33,7 @@ export class ProgressReporter {
         e.initiator.startsWith('host') &&
         this.kickPending(e.space)
       )
-        say(e.space.replace('.sbox', ''), 'bootstrap kick (APICICR7 = 0x20e5)');
+        say(e.space.replace('.bar4', ''), 'bootstrap kick (APICICR7 = 0x20e5)');
       else if (e.kind === 'protocol') say(e.space, `protocol error: ${e.detail}`);
     });
   }

@@ -15,7 +15,7 @@ export interface ReadResult {
 export function readMemory(m: Machine, ref: string, offset: number, count: number): ReadResult | string {
   const t = resolveMemoryRef(m, ref, offset);
   if (!t)
-    return `'${ref}'${offset ? ` + ${offset}` : ''} is not a memory reference (use micN.bar0+OFF, micN.bar4+OFF, micN.gddr+OFF, host+OFF or a host-physical address)`;
+    return `'${ref}'${offset ? ` + ${offset}` : ''} is not a memory reference (use micN.bar4+OFF, micN.gddr+OFF, host+OFF or a host-physical address)`;
   const data = peek(m, t, count);
   return { address: t.canonical, data, unreadableBytes: count - data.length };
 }

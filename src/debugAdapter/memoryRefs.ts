@@ -1,13 +1,15 @@
-// Memory references as users and the memory view write them: `mic0.bar0+0x1000`,
-// `mic0.bar4+0x1cc90`, `mic0.gddr+0x4000000`, `host+0x10000000`, or a host-physical address
-// `0x38000000000`. Each resolves to a target space and an offset inside it.
+// Memory references as users and the memory view write them: `mic0.bar4+0x1cc90`,
+// `mic0.gddr+0x4000000`, `host+0x10000000`, or a host-physical address `0x38000000000`. Each
+// resolves to a target space and an offset inside it (docs/naming.md). Also accepted, as the
+// same bytes: `mic0.bar0+OFF` (BAR0 is the host's window onto GDDR, with the same offsets) and
+// the register window's old names `mic0.mmio+OFF` and `mic0.sbox+OFF`.
 
 import type { Machine } from '../emulator/machine.ts';
 import { MMIO_SIZE } from '../emulator/card/sboxRegisters.ts';
 import { isHostRam } from '../emulator/bus/hostSpace.ts';
 
 export interface MemoryTarget {
-  /** Event-space name: 'host' | 'micN.gddr' | 'micN.mmio' */
+  /** Event-space name: 'host' | 'micN.gddr' | 'micN.bar4' */
   space: string;
   /** Offset in that space */
   address: number;
@@ -30,7 +32,7 @@ export function parseNumber(s: string): number | null {
 /** Resolve a reference; `offset` (DAP readMemory's) is added. Null if it names nothing. */
 export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTarget | null {
   const r = ref.trim();
-  const named = /^(?:(mic(\d+))\.(bar0|bar4|gddr|mmio)|(host))\s*(?:\+\s*(\S+))?$/i.exec(r);
+  const named = /^(?:(mic(\d+))\.(bar0|bar4|gddr|mmio|sbox)|(host))\s*(?:\+\s*(\S+))?$/i.exec(r);
   if (named) {
     const off = named[5] !== undefined ? parseNumber(named[5]) : 0;
     if (off === null) return null;
@@ -48,10 +50,10 @@ export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTar
     const card = Number(named[2]);
     if (card >= m.cards.length) return null;
     const kind = named[3].toLowerCase();
-    if (kind === 'bar4' || kind === 'mmio') {
+    if (kind === 'bar4' || kind === 'mmio' || kind === 'sbox') {
       if (address < 0 || address >= MMIO_SIZE) return null;
       return {
-        space: `mic${card}.mmio`,
+        space: `mic${card}.bar4`,
         address,
         limit: MMIO_SIZE - address,
         card,
@@ -65,7 +67,7 @@ export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTar
       address,
       limit: size - address,
       card,
-      canonical: `mic${card}.${kind === 'bar0' ? 'bar0' : 'gddr'}+${hex(address)}`,
+      canonical: `mic${card}.gddr+${hex(address)}`,
     };
   }
   const phys = parseNumber(r);
@@ -85,12 +87,12 @@ export function resolveHostPhysical(m: Machine, a: number): MemoryTarget | null 
         address: a - b0,
         limit: b0 + c.gddr.size - a,
         card: c.index,
-        canonical: `${c.name}.bar0+${hex(a - b0)}`,
+        canonical: `${c.name}.gddr+${hex(a - b0)}`,
       };
     const b4 = c.config.barAddress(4);
     if (b4 && a >= b4 && a < b4 + MMIO_SIZE)
       return {
-        space: `${c.name}.mmio`,
+        space: `${c.name}.bar4`,
         address: a - b4,
         limit: b4 + MMIO_SIZE - a,
         card: c.index,

@@ -36,8 +36,8 @@ function syntaxError(text: string, re: RegExp): void {
   );
 }
 
-const h2c3 = ev('doorbell', { space: 'mic0.sbox', value: 3, detail: 'h2c 3' });
-const c2h1 = ev('doorbell', { space: 'mic0.sbox', value: 1, detail: 'c2h 1', initiator: 'mic0.cpu' });
+const h2c3 = ev('doorbell', { space: 'mic0.bar4', value: 3, detail: 'h2c 3' });
+const c2h1 = ev('doorbell', { space: 'mic0.bar4', value: 1, detail: 'c2h 1', initiator: 'mic0.cpu' });
 
 test('doorbell, doorbell h2c, doorbell c2h N', () => {
   assert.ok(matches('doorbell', h2c3));

@@ -59,7 +59,7 @@ test('strings: double quotes, escapes, comparison, contains', () => {
   assert.equal(run('"x\\r\\n"'), 'x\r\n');
   assert.equal(run('contains(text, "login")', { text: 'mic0 login: ' }), true);
   assert.equal(run('startsWith(initiator, "mic0.")', { initiator: 'mic0.dma0' }), true);
-  assert.equal(run('endsWith(space, ".mmio")', { space: 'mic0.mmio' }), true);
+  assert.equal(run('endsWith(space, ".bar4")', { space: 'mic0.bar4' }), true);
   assert.equal(run('lower("ABC") == "abc"'), true);
   assert.equal(run('hex(value)', { value: 255 }), '0xff');
   assert.equal(run('"ab" < "b"'), true);
@@ -145,7 +145,7 @@ test('eventFields: doorbell', () => {
   const f = eventFields(
     null,
     ev('doorbell', {
-      space: 'mic0.sbox',
+      space: 'mic0.bar4',
       initiator: 'mic0.cpu',
       address: 0x1cc94,
       value: 1,
@@ -198,11 +198,11 @@ test('eventFields: DMA descriptor (channel, type, src, dst, len in bytes)', () =
 test('eventFields: DHPR write names the channel and register', () => {
   const f = eventFields(
     null,
-    ev('mmio.write', { space: 'mic0.mmio', address: 0x1a004 + 0x40 * 3, value: 9 }),
+    ev('mmio.write', { space: 'mic0.bar4', address: 0x1a004 + 0x40 * 3, value: 9 }),
   );
   assert.equal(f.channel, 3);
   assert.equal(f.register, 'DHPR3');
-  const g = eventFields(null, ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc90, value: 0x80000000 }));
+  const g = eventFields(null, ev('mmio.write', { space: 'mic0.bar4', address: 0x1cc90, value: 0x80000000 }));
   assert.equal(g.register, 'SDBIC0');
   assert.equal(g.channel, undefined);
 });
@@ -256,7 +256,7 @@ test('FIELD op NUMBER is answered from the event itself exactly as from its fiel
     }),
     ev('mem.write', { space: 'mic0.gddr', address: 0x80_1000_0000, size: 64, value: 0xffff_ffff }),
     ev('protocol', { space: 'mic0', value: 13, detail: 'misaligned' }),
-    ev('doorbell', { space: 'mic0.sbox', value: 2, detail: 'h2c 2' }),
+    ev('doorbell', { space: 'mic0.bar4', value: 2, detail: 'h2c 2' }),
   ];
   const fields = ['address', 'value', 'size', 'len', 'seq', 'time', 'card', 'head', 'vector', 'rule'];
   const numbers = [0, 1, 2, 5, 7, 16, 0x41, 8192, 0x80_1000_0000, 0xffff_ffff];

@@ -93,7 +93,7 @@ export function eventScope(rt: DebugRuntime): VarNode[] {
       bytes: e.size > 0 ? Math.min(e.size, 8) : 4,
     }),
   );
-  if (/\.(mmio|sbox)$/.test(e.space)) {
+  if (e.space.endsWith('.bar4')) {
     const r = registerAt(e.address & ~3);
     if (r) out.push(leaf('register', r.name, { type: r.spec.doc }));
   }

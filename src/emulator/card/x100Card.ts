@@ -55,7 +55,6 @@ export class X100Card {
   /** Event space names, built once (no string per access). */
   readonly gddrSpace: string;
   readonly mmioSpace: string;
-  private readonly sboxSpace: string;
   private readonly msixSpace: string;
   private readonly apicSpace: string;
   readonly gddr: SparseMemory;
@@ -78,8 +77,8 @@ export class X100Card {
   ) {
     this.name = `mic${opts.index}`;
     this.gddrSpace = intern(`${this.name}.gddr`);
-    this.mmioSpace = intern(`${this.name}.mmio`);
-    this.sboxSpace = intern(`${this.name}.sbox`);
+    // BAR4 (DBOX + SBOX registers): one space name, `micN.bar4`, for every access and doorbell.
+    this.mmioSpace = intern(`${this.name}.bar4`);
     this.msixSpace = intern(`${this.name}.msix`);
     this.apicSpace = intern(`${this.name}.apic`);
     this.gddr = new SparseMemory(`${this.name}.gddr`, opts.memoryBytes);
@@ -205,7 +204,7 @@ export class X100Card {
           this.regs[r.bar4 >>> 2] = 0; // DBREQ self-clears
           this.spine.emit(
             'doorbell',
-            this.sboxSpace,
+            this.mmioSpace,
             r.bar4,
             4,
             r.index,
@@ -229,7 +228,7 @@ export class X100Card {
   private ringCard(db: number, vector: number): void {
     this.spine.emit(
       'doorbell',
-      this.sboxSpace,
+      this.mmioSpace,
       db < 8 ? R.APICICR(db) : R.RDMASR(db - 8),
       4,
       db,

@@ -23,7 +23,7 @@ export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** Ranges wider than this many pages go to a per-space list checked on every access there. */
 const MAX_PAGES_PER_RANGE = 4096;
 
-/** Card index an event belongs to: from its space (`mic0.mmio`), initiator or detail (`mic0 console.tx`). */
+/** Card index an event belongs to: from its space (`mic0.bar4`), initiator or detail (`mic0 console.tx`). */
 export function eventCard(e: BusEvent): number {
   let n = micPrefix(e.space, 0);
   if (n >= 0) return n;
