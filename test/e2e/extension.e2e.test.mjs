@@ -633,8 +633,7 @@ step('the MIC views show a virtqueue with live indices', 120000, async () => {
     10000,
     'the doorbell breakpoint to be removed',
   );
-  await runCommand('Debug: Continue');
-  await waitFor(async () => !(await debugPaused()), 20000, 'the debugger to run again');
+  await continueIfPaused(); // the steps before may have continued already
   await typeInConsole('echo live');
   const after = await waitFor(
     async () => {
