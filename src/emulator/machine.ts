@@ -2,7 +2,7 @@
 // the CLI and the debug adapter use (create, run/stop, observe, inject input, read state) —
 // the role MockRuntime plays in vscode-mock-debug.
 
-import { SparseMemory } from './bus/sparseMemory.ts';
+import { SparseMemory } from './mem/sparseMemory.ts';
 import { HostSpace } from './bus/hostSpace.ts';
 import { X100Card } from './card/x100Card.ts';
 import { call, frame, type Routine, Scheduler, type Task } from './sim/scheduler.ts';

@@ -2,8 +2,8 @@
 // decode an address to a target, perform the access, record one event.
 
 import type { Spine } from '../sim/spine.ts';
-import { uninitBytes } from './bytes.ts';
-import type { SparseMemory } from './sparseMemory.ts';
+import { uninitBytes } from '../mem/bytes.ts';
+import type { SparseMemory } from '../mem/sparseMemory.ts';
 import type { Io } from './io.ts';
 import type { Side, X100Card } from '../card/x100Card.ts';
 

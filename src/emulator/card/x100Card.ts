@@ -2,7 +2,7 @@
 // PCI config, SMPT, doorbells both ways, host interrupt cause/enable/MSI-X routing, reset and
 // the DMA engine. What the card *runs* lives in cardSoftware/; it hooks in through CardCpu.
 
-import { SparseMemory } from '../bus/sparseMemory.ts';
+import { SparseMemory } from '../mem/sparseMemory.ts';
 import type { Scheduler } from '../sim/scheduler.ts';
 import type { Spine } from '../sim/spine.ts';
 import { PciConfig } from './pciConfig.ts';

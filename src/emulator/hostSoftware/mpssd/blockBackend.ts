@@ -43,7 +43,7 @@ import * as fs from 'node:fs';
 
 import { call, frame, type Routine } from '../../sim/scheduler.ts';
 import { VIRTIO_ID_BLOCK, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../../virtio/virtioIds.ts';
-import { uninitBytes } from '../../bus/bytes.ts';
+import { uninitBytes } from '../../mem/bytes.ts';
 import { FileBytes } from './fileBytes.ts';
 import { fetchDesc, loadAvailIdx, loadAvailRing, type VringDesc } from '../../virtio/vring.ts';
 import type { DiskConfig } from '../../machine.ts';
