@@ -15,7 +15,9 @@ import { enumerate } from './hostSoftware/pciEnumeration.ts';
 import { CardOs } from './cardSoftware/cardOs.ts';
 import { buildUosImage } from './cardSoftware/uosImage.ts';
 import { createBackends } from './hostSoftware/mpssd/backends.ts';
-import { BlockBackend } from './hostSoftware/mpssd/blockBackend.ts';
+import { BlockBackend, type DiskConfig } from './hostSoftware/mpssd/blockBackend.ts';
+
+export type { DiskConfig };
 
 export const MAX_CARDS = 8;
 
@@ -39,15 +41,6 @@ export interface MachineConfig {
   pcap: (card: number) => string | null;
   /** Network fault injection: drop every Nth frame (0 = never). */
   netDropEvery: number;
-}
-
-export interface DiskConfig {
-  path: string;
-  /** Size to create the image with when the file does not exist. */
-  sizeBytes: number;
-  readonly: boolean;
-  /** Fault injection: sectors [first, last] answer EIO. */
-  eioSectors?: [number, number] | null;
 }
 
 export const DEFAULT_CONFIG: MachineConfig = {
