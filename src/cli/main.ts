@@ -11,14 +11,7 @@ import { HELP, STEPPING_REVISION, UsageError, parseArgs, type CliOptions } from 
 import { ProgressReporter } from './progress.ts';
 import { runInteractive } from './interactive.ts';
 import { runPiped } from './piped.ts';
-
-export interface Runner {
-  machine: Machine;
-  opts: CliOptions;
-  /** Which card's console this terminal shows (switchable on a terminal). */
-  console: number;
-  finish(code: number): void;
-}
+import type { Runner } from './runner.ts';
 
 function main(): void {
   let opts: CliOptions;
