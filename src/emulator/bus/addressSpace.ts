@@ -5,7 +5,8 @@ import type { Spine } from '../sim/spine.ts';
 import { uninitBytes } from '../mem/bytes.ts';
 import type { SparseMemory } from '../mem/sparseMemory.ts';
 import type { Io } from './io.ts';
-import type { Side, X100Card } from '../card/x100Card.ts';
+import type { X100Card } from '../card/x100Card.ts';
+import type { Side } from '../card/sboxRegisters.ts';
 
 /** Where an address lands. Filled in place by decode() (no allocation per access). */
 export class Target {

@@ -19,9 +19,8 @@
 
 import type { SparseMemory } from '../../mem/sparseMemory.ts';
 import { sleep, type Routine, type Task } from '../../sim/scheduler.ts';
-import { R, SBOX, SICR0_DMA, SICR0_ERR, type RegisterInstance } from '../sboxRegisters.ts';
+import { R, SBOX, SICR0_DMA, SICR0_ERR, type RegisterInstance, type Side } from '../sboxRegisters.ts';
 import { SMPT_PAGE, SMPT_WINDOW_BASE, smptBase, smptSlot } from '../smpt.ts';
-import type { Side } from '../x100Card.ts';
 import {
   MAX_XFER_CARD,
   MAX_XFER_HOST,
