@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { defaultDiskPath, perCardPath } from '../emulator/hostSoftware/hostFiles.ts';
 import { Machine } from '../emulator/machine.ts';
-import { createTraceWriter, type TraceSink } from '../emulator/sim/traceSink.ts';
+import { createTraceWriter, type TraceSink } from '../emulator/sim/trace/traceSink.ts';
 import { HELP, STEPPING_REVISION, UsageError, parseArgs, type CliOptions } from './options.ts';
 import { ProgressReporter } from './progress.ts';
 import { runInteractive } from './interactive.ts';

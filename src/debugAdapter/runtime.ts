@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { defaultDiskPath } from '../emulator/hostSoftware/hostFiles.ts';
 import { Machine, type HostCommand } from '../emulator/machine.ts';
 import { blankEvent, cloneEvent, type BusEvent, type Frame } from '../emulator/sim/busEvent.ts';
-import { createTraceWriter, type TraceSink } from '../emulator/sim/traceSink.ts';
+import { createTraceWriter, type TraceSink } from '../emulator/sim/trace/traceSink.ts';
 import { R } from '../emulator/card/sboxRegisters.ts';
 import { diskPathFor, type LaunchConfig } from './launchConfig.ts';
 import { ThreadRegistry } from './threads.ts';

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 
 import { DebugRuntime } from '../../src/debugAdapter/runtime.ts';
 import { parseLaunchConfig } from '../../src/debugAdapter/launchConfig.ts';
-import { eventToJson } from '../../src/emulator/sim/traceRecorder.ts';
+import { eventToJson } from '../../src/emulator/sim/trace/traceRecorder.ts';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-rt-trace-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));

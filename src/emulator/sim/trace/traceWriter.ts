@@ -18,8 +18,8 @@
 // there, and onError hears of it once.
 
 import { closeSync, writeSync } from 'node:fs';
-import type { BusEvent, Frame } from './busEvent.ts';
-import type { Observer } from './spine.ts';
+import type { BusEvent, Frame } from '../busEvent.ts';
+import type { Observer } from '../spine.ts';
 import { eventToJson } from './traceRecorder.ts';
 import {
   Encodings,

@@ -7,7 +7,7 @@
 // per Frame object (chains are immutable and shared by every event their routine causes).
 // The text is exactly what JSON.stringify gives for the same object.
 
-import type { BusEvent, Frame } from './busEvent.ts';
+import type { BusEvent, Frame } from '../busEvent.ts';
 
 /** `fn(k=0x10, name=text)` as the trace and the stack view write a frame. */
 function frameText(f: Frame): string {
