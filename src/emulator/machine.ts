@@ -13,6 +13,7 @@ import { Mpssd } from './hostSoftware/mpssd/mpssd.ts';
 import type { TerminalSink } from './hostSoftware/mpssd/consoleBackend.ts';
 import { enumerate } from './hostSoftware/pciEnumeration.ts';
 import { CardOs } from './cardSoftware/cardOs.ts';
+import { installCardModules } from './cardSoftware/cardModules.ts';
 import { buildUosImage } from './cardSoftware/uosImage.ts';
 import { createBackends } from './hostSoftware/mpssd/backends.ts';
 import { BlockBackend, type DiskConfig } from './hostSoftware/mpssd/blockBackend.ts';
@@ -100,7 +101,9 @@ export class Machine {
       );
       c.firmwareReadyDelayNs = cfg.firmwareReadyDelayNs;
       this.cards.push(c);
-      this.cardOs.push(new CardOs(c));
+      const os = new CardOs(c);
+      installCardModules(os);
+      this.cardOs.push(os);
     }
     this.hostIo = new HostSpace(this.spine, this.hostRam, this.cards);
     this.host = new HostKernel(this.sched, this.spine, this.hostIo);

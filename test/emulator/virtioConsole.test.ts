@@ -10,7 +10,8 @@ import { bootedMachine, newMachine, recordEvents, typeLine, type TestMachine } f
 import type { Machine } from '../../src/emulator/machine.ts';
 import type { BusEvent } from '../../src/emulator/sim/busEvent.ts';
 import { decodeDescriptor } from '../../src/emulator/card/dma/descriptors.ts';
-import { cpuinfoText, X100_DEFAULT_CPU } from '../../src/emulator/cardSoftware/shell/cpuinfo.ts';
+import { cpuinfoText } from '../../src/emulator/cardSoftware/shell/cpuinfo.ts';
+import { X100_DEFAULT_CPU } from '../../src/emulator/card/x100Cpu.ts';
 import { decodeDesc } from '../../src/emulator/virtio/vring.ts';
 import type { Routine } from '../../src/emulator/sim/scheduler.ts';
 

@@ -27,7 +27,6 @@ import {
 import type { CardOs } from './cardOs.ts';
 import type { CardVdev, VirtioDriver } from './cardVirtio.ts';
 import { NetStack, type NetConfig, type NetLink } from './net/netStack.ts';
-import { netCommands } from './shell/netCommands.ts';
 import {
   ETH_FRAME_MAX,
   ETH_HLEN,
@@ -324,10 +323,9 @@ export class CardNet {
   }
 }
 
-/** Register the virtio_net driver (VIRTIO_ID_NET) and the network shell commands. */
+/** Register the virtio_net driver (VIRTIO_ID_NET); its shell commands are wired in cardModules.ts. */
 export function installVirtioNet(os: CardOs): CardNet {
   const net = new CardNet(os);
   os.extraDrivers.set(VIRTIO_ID_NET, (_os, vdev) => net.makeDriver(vdev));
-  Object.assign(os.extraCommands, netCommands(net));
   return net;
 }

@@ -838,7 +838,7 @@ export class HexdumpFormatter {
   }
 }
 
-/** The shell commands, keyed by name, for CardOs.extraCommands. */
+/** The shell commands, keyed by name, for the shell (wired in cardModules.ts). */
 export function blockCommands(os: CardOs): Record<string, ShellCommand> {
   return new BlockCommands(os).commands();
 }

@@ -3,7 +3,8 @@
 // canonical mode with echo), a tiny word splitter, and a handful of busybox-like built-ins.
 // Deterministic: it never reads the real clock or a random source.
 
-import { cpuinfoText, type CpuDescription } from './cpuinfo.ts';
+import type { CpuDescription } from '../../card/x100Cpu.ts';
+import { cpuinfoText } from './cpuinfo.ts';
 
 export interface ShellCommand {
   help: string;
