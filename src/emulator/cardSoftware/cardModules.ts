@@ -57,6 +57,7 @@ function shellHost(os: CardOs, commands: Record<string, ShellCommand>): ShellHos
     reboot: () => os.shutdown(MIC_RESTART),
     halt: () => os.shutdown(MIC_HALTED),
     extraCommands: () => commands,
+    internalError: (err) => os.internalError('sh', err),
     cmdline: () => os.cmdline,
     spawn: (cmd, done) => {
       const t = os.spawn('sh', cmd as Routine<unknown>);

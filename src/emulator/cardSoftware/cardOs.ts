@@ -363,6 +363,11 @@ export class CardOs implements CardCpu {
     }
   }
 
+  /** A bug in card software that caught it to go on (the shell): reported as a task's error is. */
+  internalError(what: string, err: unknown): void {
+    this.sched.onTaskError({ name: `${this.name} ${what}`, initiator: this.initiator }, err);
+  }
+
   devices(): string[] {
     const d = ['console', 'null', 'zero', 'random', 'urandom', 'tty', 'ttyS0'];
     if (this.console) d.push('hvc0');
