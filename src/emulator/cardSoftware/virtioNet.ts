@@ -15,6 +15,7 @@
 // chains are [hdr R, frame R]. Like Linux, transmit completions do not interrupt (avail flags
 // NO_INTERRUPT on the transmitq): used transmit buffers are reclaimed at the next xmit.
 
+import { E } from '../errno.ts';
 import { call, frame, type Routine, sleep, waitOn, WaitQueue } from '../sim/scheduler.ts';
 import { writeAvailFlags } from '../virtio/vring.ts';
 import {
@@ -50,10 +51,7 @@ export const NET_BUF_DATA = 64;
 /** Features the card driver accepts of those offered (see the header comment). */
 export const VIRTIO_NET_DRIVER_FEATURES = 1 << VIRTIO_NET_F_CSUM;
 
-const ENETDOWN = 100;
-const EMSGSIZE = 90;
-const ENOMEM = 12;
-const EBUSY = 16;
+const { ENETDOWN, EMSGSIZE, ENOMEM, EBUSY } = E;
 /** How long xmit waits for the host to give transmit buffers back (like a stopped queue). */
 const TX_WAIT_STEP_NS = 10_000;
 const TX_WAIT_STEPS = 10_000;

@@ -41,6 +41,7 @@ import {
 export * from '../../virtio/virtioBlk.ts';
 import * as fs from 'node:fs';
 
+import { E } from '../../errno.ts';
 import { call, frame, type Routine } from '../../sim/scheduler.ts';
 import { VIRTIO_ID_BLOCK, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../../virtio/virtioIds.ts';
 import { uninitBytes } from '../../mem/bytes.ts';
@@ -169,7 +170,7 @@ export class BlockBackend implements VirtioBackend {
    */
   *resize(bytes: number): Routine<number> {
     const v = this.vdev;
-    if (this.fd < 0 || this.readOnly) return -30; // EROFS: a read-only or unopened image stays as it is
+    if (this.fd < 0 || this.readOnly) return -E.EROFS; // a read-only or unopened image stays as it is
     if (!v || v.removed) return -19;
     try {
       fs.ftruncateSync(this.fd, bytes);
