@@ -8,7 +8,13 @@ import { MIC_MMIO_CARD_BASE, R } from '../card/sboxRegisters.ts';
 import { call, enterFrame, frame, type Routine, type Scheduler, sleep } from '../sim/scheduler.ts';
 import type { Spine } from '../sim/spine.ts';
 import { DEVICE_CTRL, DEVICE_DESC, VQCONFIG, entryLayout, s8 } from '../virtio/devicePage.ts';
-import { VIRTIO_QUEUE_NAMES, VIRTIO_SHORT_NAMES, deviceName } from '../virtio/virtioIds.ts';
+import {
+  VIRTIO_CONFIG_S_ACKNOWLEDGE,
+  VIRTIO_CONFIG_S_DRIVER,
+  VIRTIO_QUEUE_NAMES,
+  VIRTIO_SHORT_NAMES,
+  deviceName,
+} from '../virtio/virtioIds.ts';
 import {
   readAvailIdx,
   usedRingBytes,
@@ -91,6 +97,21 @@ export class CardVdev {
     } finally {
       t.frames = saved;
     }
+  }
+
+  /**
+   * The core's half of probing, as Linux's virtio_dev_probe does it before the driver's probe:
+   * ACKNOWLEDGE, DRIVER, read the host's features and accept those of `wanted` it offers
+   * (finalize_features). Returns the accepted bits (also in `features`). No frame of its own:
+   * the accesses stay in the driver's probe frame, as before the core took them over.
+   */
+  *negotiate(wanted: number): Routine<number> {
+    yield call(this.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE));
+    yield call(this.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER));
+    const host: number = yield call(this.readHostFeatures());
+    const accepted = host & wanted;
+    yield call(this.writeGuestFeatures(accepted));
+    return accepted;
   }
 
   *readHostFeatures(): Routine<number> {

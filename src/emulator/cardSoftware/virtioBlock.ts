@@ -190,11 +190,7 @@ export class VirtioBlock implements VirtioDriver {
 
   private *doProbe(): Routine<number> {
     const v = this.vdev;
-    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE));
-    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER));
-    const host: number = yield call(v.readHostFeatures());
-    const accepted = host & ((1 << VIRTIO_BLK_F_SEG_MAX) | (1 << VIRTIO_BLK_F_RO));
-    yield call(v.writeGuestFeatures(accepted));
+    const accepted: number = yield call(v.negotiate((1 << VIRTIO_BLK_F_SEG_MAX) | (1 << VIRTIO_BLK_F_RO)));
     const rc: number = yield call(v.findVqs());
     if (rc < 0) return rc;
     const cap: Uint8Array = yield call(v.readConfig(0, 8));

@@ -107,10 +107,7 @@ export class VirtioNet implements VirtioDriver, NetLink {
 
   private *doProbe(): Routine<number> {
     const v = this.vdev;
-    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE));
-    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER));
-    const host: number = yield call(v.readHostFeatures());
-    yield call(v.writeGuestFeatures(host & VIRTIO_NET_DRIVER_FEATURES));
+    yield call(v.negotiate(VIRTIO_NET_DRIVER_FEATURES));
     this.csumOffload = (v.features & (1 << VIRTIO_NET_F_CSUM)) !== 0;
     const rc: number = yield call(v.findVqs());
     if (rc < 0) return rc;
