@@ -227,7 +227,7 @@ export class TraceWriter {
   }
 
   /**
-   * One frame as traceRecorder's frameText writes it, `"fn(k=0x10, name=text)"`; -1 if out of
+   * One frame as busEvent's frameText writes it, `"fn(k=0x10, name=text)"`; -1 if out of
    * room or an argument is neither a string nor a plain number (the line then goes as text).
    */
   private putFrame(b: Buffer, p: number, f: Frame, comma: boolean): number {
