@@ -16,7 +16,7 @@ import {
   deviceName,
 } from '../virtio/virtioIds.ts';
 import {
-  readAvailIdx,
+  loadAvailIdx,
   usedRingBytes,
   vringAddrs,
   vringInfoMagic,
@@ -233,7 +233,7 @@ export class CardVdev {
 
   /** Read indices for a view without changing anything (card's own state + its memory). */
   *availIdx(i: number): Routine<number> {
-    return yield call(readAvailIdx(this.io, this.vqs[i].addrs));
+    return yield loadAvailIdx(this.io, this.vqs[i].addrs);
   }
 
   *readH2cDbField(): Routine<number> {

@@ -17,7 +17,7 @@
 
 import { E } from '../errno.ts';
 import { call, frame, type Routine, sleep, waitOn, WaitQueue } from '../sim/scheduler.ts';
-import { writeAvailFlags } from '../virtio/vring.ts';
+import { storeAvailFlags } from '../virtio/vring.ts';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
@@ -112,7 +112,7 @@ export class VirtioNet implements VirtioDriver, NetLink {
     const rc: number = yield call(v.findVqs());
     if (rc < 0) return rc;
     // virtqueue_disable_cb on the transmitq: no interrupt per sent frame.
-    yield call(writeAvailFlags(this.io, v.vqs[1].addrs, VRING_AVAIL_F_NO_INTERRUPT));
+    yield storeAvailFlags(this.io, v.vqs[1].addrs, VRING_AVAIL_F_NO_INTERRUPT);
     yield call(frame(this.sched, 'try_fill_recv', undefined, this.fillRx()));
     yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK));
     this.ready = true;

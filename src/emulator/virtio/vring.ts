@@ -4,7 +4,6 @@
 // routine that yields after each one.
 
 import type { Io } from '../bus/io.ts';
-import type { Routine } from '../sim/scheduler.ts';
 
 export const MIC_VRING_ENTRIES = 128;
 export const MIC_VIRTIO_RING_ALIGN = 4096;
@@ -105,17 +104,13 @@ function encodeDescInto(b: Uint8Array, addr: number, len: number, flags: number,
   return b;
 }
 
-export function encodeDesc(d: VringDesc): Uint8Array {
-  return encodeDescInto(new Uint8Array(16), d.addr, d.len, d.flags, d.next);
-}
-
 /** Scratch for the accessors below: written and copied by the bus, or read and decoded, before the routine yields. */
 const scratch16 = new Uint8Array(16);
 const scratch8 = new Uint8Array(8);
 
 // One bus access each. `load*`/`store*` perform the access now and return what the routine
 // yields (`const idx: number = yield loadAvailIdx(io, r)`): the machine may stop right after,
-// and no generator is made for a single access. The `read*`/`write*` routines wrap them.
+// and no generator is made for a single access.
 
 /**
  * One 16-byte read of descriptor i, decoded now: the bytes go through a scratch array, not a new
@@ -132,6 +127,10 @@ export function storeDesc(io: Io, r: VringAddrs, i: number, d: VringDesc): numbe
 }
 export function loadAvailFlags(io: Io, r: VringAddrs): number {
   return io.read16(r.avail);
+}
+/** Driver side: avail.flags (VRING_AVAIL_F_NO_INTERRUPT is virtqueue_disable_cb). */
+export function storeAvailFlags(io: Io, r: VringAddrs, flags: number): number {
+  return io.write16(r.avail, flags);
 }
 export function loadAvailIdx(io: Io, r: VringAddrs): number {
   return io.read16(r.avail + 2);
@@ -166,51 +165,4 @@ export function storeUsedElem(io: Io, r: VringAddrs, slot: number, id: number, l
 }
 export function storeUsedIdx(io: Io, r: VringAddrs, idx: number): number {
   return io.write16(r.used + 2, idx & 0xffff);
-}
-
-export function* readDesc(io: Io, r: VringAddrs, i: number): Routine<VringDesc> {
-  const d = fetchDesc(io, r, i);
-  yield;
-  return d;
-}
-
-export function* writeDesc(io: Io, r: VringAddrs, i: number, d: VringDesc): Routine {
-  yield storeDesc(io, r, i, d);
-}
-
-export function* readAvailFlags(io: Io, r: VringAddrs): Routine<number> {
-  return yield loadAvailFlags(io, r);
-}
-export function* writeAvailFlags(io: Io, r: VringAddrs, flags: number): Routine {
-  yield io.write16(r.avail, flags);
-}
-export function* readAvailIdx(io: Io, r: VringAddrs): Routine<number> {
-  return yield loadAvailIdx(io, r);
-}
-export function* readAvailRing(io: Io, r: VringAddrs, slot: number): Routine<number> {
-  return yield loadAvailRing(io, r, slot);
-}
-/** Driver side: put head in avail.ring[idx % num]; the caller publishes idx separately. */
-export function* writeAvailRing(io: Io, r: VringAddrs, slot: number, head: number): Routine {
-  yield storeAvailRing(io, r, slot, head);
-}
-export function* writeAvailIdx(io: Io, r: VringAddrs, idx: number): Routine {
-  yield storeAvailIdx(io, r, idx);
-}
-
-export function* readUsedIdx(io: Io, r: VringAddrs): Routine<number> {
-  return yield loadUsedIdx(io, r);
-}
-export function* readUsedFlags(io: Io, r: VringAddrs): Routine<number> {
-  return yield io.read16(r.used);
-}
-export function* readUsedElem(io: Io, r: VringAddrs, slot: number): Routine<{ id: number; len: number }> {
-  const b: Uint8Array = yield loadUsedElem(io, r, slot);
-  return { id: usedElemId(b), len: usedElemLen(b) };
-}
-export function* writeUsedElem(io: Io, r: VringAddrs, slot: number, id: number, len: number): Routine {
-  yield storeUsedElem(io, r, slot, id, len);
-}
-export function* writeUsedIdx(io: Io, r: VringAddrs, idx: number): Routine {
-  yield storeUsedIdx(io, r, idx);
 }
