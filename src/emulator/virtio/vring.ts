@@ -4,10 +4,48 @@
 // routine that yields after each one.
 
 import type { Io } from '../bus/io.ts';
+import { offsetsOf, type StructSpec } from './structs.ts';
 
 export const MIC_VRING_ENTRIES = 128;
 export const MIC_VIRTIO_RING_ALIGN = 4096;
 export const MIC_VRING_INFO_MAGIC = 0xc0ffee00;
+
+/** struct vring_desc, 16 bytes each (decodeDesc reads it byte by byte, in this order). */
+export const VRING_DESC_FIELDS = {
+  addr: { offset: 0, size: 8, doc: 'u64 MIC address of the buffer' },
+  len: { offset: 8, size: 4, doc: 'u32 bytes of the buffer' },
+  flags: { offset: 12, size: 2, doc: 'u16 NEXT 1, WRITE 2 (device writes), INDIRECT 4' },
+  next: { offset: 14, size: 2, doc: 'u16 the next descriptor of the chain, when NEXT' },
+} as const satisfies StructSpec;
+export const VRING_DESC = offsetsOf(VRING_DESC_FIELDS, 16);
+
+/** struct vring_avail: a 4-byte header, then ring[num]; written by the driver (the card). */
+export const VRING_AVAIL_FIELDS = {
+  flags: { offset: 0, size: 2, doc: 'bit 0 = VRING_AVAIL_F_NO_INTERRUPT' },
+  idx: { offset: 2, size: 2, doc: 'written by the card' },
+  ring: { offset: 4, size: 2, array: true, doc: 'u16 heads of the chains made available' },
+} as const satisfies StructSpec;
+export const VRING_AVAIL = offsetsOf(VRING_AVAIL_FIELDS, 4);
+
+/** struct vring_used: a 4-byte header, then ring[num] of vring_used_elem; written by the host. */
+export const VRING_USED_FIELDS = {
+  flags: { offset: 0, size: 2, doc: 'bit 0 = VRING_USED_F_NO_NOTIFY' },
+  idx: { offset: 2, size: 2, doc: 'written by the host' },
+  ring: {
+    offset: 4,
+    size: 8,
+    array: true,
+    doc: 'vring_used_elem: u32 id (the head), u32 len (bytes written)',
+  },
+} as const satisfies StructSpec;
+export const VRING_USED = offsetsOf(VRING_USED_FIELDS, 4);
+
+/** struct _mic_vring_info, right after the ring in the host's ring block. */
+export const MIC_VRING_INFO_FIELDS = {
+  avail_idx: { offset: 0, size: 2, doc: '_mic_vring_info.avail_idx: the host’s next avail index to consume' },
+  magic: { offset: 4, size: 4, doc: 'u32 MIC_VRING_INFO_MAGIC + virtio type + queue index' },
+} as const satisfies StructSpec;
+export const MIC_VRING_INFO = offsetsOf(MIC_VRING_INFO_FIELDS, 8);
 
 const align = (x: number, a: number) => Math.ceil(x / a) * a;
 
@@ -15,20 +53,22 @@ export function vringDescOffset(): number {
   return 0;
 }
 export function vringAvailOffset(num: number): number {
-  return 16 * num;
+  return VRING_DESC.SIZE * num;
 }
 export function vringUsedOffset(num: number, alignment = MIC_VIRTIO_RING_ALIGN): number {
-  return align(16 * num + 6 + 2 * num, alignment);
+  // The avail ring ends with used_event (u16), hence the + 2.
+  return align(VRING_DESC.SIZE * num + VRING_AVAIL.SIZE + 2 + 2 * num, alignment);
 }
 /** vring_size(num, align): bytes of desc + avail + used. 0x1406 for 128 entries. */
 export function vringSize(num: number, alignment = MIC_VIRTIO_RING_ALIGN): number {
-  return vringUsedOffset(num, alignment) + 6 + 8 * num;
+  // The used ring ends with avail_event (u16), hence the + 2.
+  return vringUsedOffset(num, alignment) + VRING_USED.SIZE + 2 + 8 * num;
 }
 /** Host ring block: pageAlign(vring_size + sizeof(_mic_vring_info)). 8 KiB for 128 entries. */
 export function micRingBlockSize(num: number): number {
-  return align(vringSize(num) + 8, 4096);
+  return align(vringSize(num) + MIC_VRING_INFO.SIZE, 4096);
 }
-/** `_mic_vring_info` sits right after the ring: avail_idx (u16) then magic (u32 at +4). */
+/** `_mic_vring_info` (MIC_VRING_INFO_FIELDS) sits right after the ring. */
 export function vringInfoOffset(num: number): number {
   return vringSize(num);
 }
