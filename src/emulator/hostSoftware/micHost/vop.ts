@@ -138,14 +138,19 @@ export class HostVdev {
   get layout() {
     return entryLayout(this.dpOffset, this.desc.numVq, this.desc.featureLen, this.desc.configLen);
   }
+  /** Short device name as breakpoints write it: 'console', 'net', 'block'. */
+  get shortName(): string {
+    return VIRTIO_SHORT_NAMES[this.desc.type] ?? String(this.desc.type);
+  }
   queueName(i: number): string {
-    return `${VIRTIO_SHORT_NAMES[this.desc.type] ?? this.desc.type}.${VIRTIO_QUEUE_NAMES[this.desc.type]?.[i] ?? i}`;
+    return `${this.shortName}.${VIRTIO_QUEUE_NAMES[this.desc.type]?.[i] ?? i}`;
   }
 }
 
 /** Hooks VOP needs from its card's host driver. */
 export interface VopPorts {
   readonly cardName: string;
+  readonly cardIndex: number;
   readonly sched: Scheduler;
   readonly spine: Spine;
   readonly io: HostSpace;
@@ -429,6 +434,10 @@ export class Vop {
   /** Fetch and validate the next available chain, vringh style. Returns null if none, or −errno. */
   private *getChain(vdev: HostVdev, vr: HostVring): Routine<ChainState | null | number> {
     const io = this.io;
+    const p = this.p;
+    // The request the card made available at this position, if any: looking for it is its
+    // first step on the host (sim/requests.ts).
+    p.sched.req = p.spine.requests.atAvail(p.cardIndex, vdev.desc.type, vr.index, vr.lastAvailIdx);
     const availIdx: number = yield loadAvailIdx(io, vr.addrs);
     const pending = (availIdx - vr.lastAvailIdx) & 0xffff;
     if (pending === 0) return null;
@@ -500,6 +509,7 @@ export class Vop {
       }
       i = d.next;
     }
+    p.spine.requests.taken(p.cardIndex, vdev.desc.type, vr.index, vr.lastAvailIdx);
     vr.lastAvailIdx = (vr.lastAvailIdx + 1) & 0xffff;
     const firstWrite = descs.findIndex((d) => (d.flags & VRING_DESC_F_WRITE) !== 0);
     return {
@@ -537,12 +547,14 @@ export class Vop {
         if (typeof c === 'number') return c;
         if (c === null) return 0;
         vr.chain = c;
-        p.spine.emit(
+        p.spine.vring(
           'vring.avail',
           'host',
           vr.addrs.avail + 2,
-          2,
+          vdev.shortName,
+          vdev.queueName(vrIdx),
           c.head,
+          0,
           p.spine.observed ? `${p.cardName} ${vdev.queueName(vrIdx)} head ${c.head} taken by host` : '',
         );
       }
@@ -601,15 +613,18 @@ export class Vop {
     const c = vr.chain!;
     const p = this.p;
     yield storeUsedElem(this.io, vr.addrs, vr.lastUsedIdx, c.head, c.consumed);
+    p.spine.requests.complete(p.cardIndex, vdev.desc.type, vr.index, vr.lastUsedIdx, p.sched.req);
     vr.lastUsedIdx = (vr.lastUsedIdx + 1) & 0xffff;
     yield storeUsedIdx(this.io, vr.addrs, vr.lastUsedIdx);
     vr.completed++;
-    p.spine.emit(
+    p.spine.vring(
       'vring.used',
       'host',
       vr.addrs.used + 2,
-      2,
+      vdev.shortName,
+      vdev.queueName(vr.index),
       c.head,
+      c.consumed,
       p.spine.observed
         ? `${p.cardName} ${vdev.queueName(vr.index)} head ${c.head} used, len ${c.consumed}`
         : '',
@@ -621,5 +636,7 @@ export class Vop {
       const db = s8(yield this.io.read8(p.dpHost() + vdev.layout.ctrl + DEVICE_CTRL.h2c_vdev_db));
       if (db !== -1) yield call(p.ringCard(db));
     }
+    // The request is handed back (and the card told): what this task does next is not its.
+    p.sched.req = 0;
   }
 }
