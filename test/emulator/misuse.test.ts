@@ -740,7 +740,7 @@ test('reset while offline is -EINVAL and never touches RGCR', () => {
   );
   assert.equal(m.state(0), 'offline');
   assert.deepEqual(
-    events.filter((e) => e.space === 'mic0.mmio' && e.kind === 'mmio.write'),
+    events.filter((e) => e.space === 'mic0.bar4' && e.kind === 'mmio.write'),
     [],
   );
   const e = oneError(m, 23);
@@ -761,7 +761,7 @@ test('reset that never sets SPAD2 bit 0 ends in reset_failed after 45 polls; boo
   let rc = -1;
   const events = recordEvents(
     m,
-    (e) => e.kind === 'mmio.read' && e.space === 'mic0.mmio' && e.address === R.SPAD(2),
+    (e) => e.kind === 'mmio.read' && e.space === 'mic0.bar4' && e.address === R.SPAD(2),
     () => (rc = sysfsState(m, 'reset')),
   );
   assert.equal(rc, 0);
