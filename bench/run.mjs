@@ -17,7 +17,7 @@ await esbuild.build({
   // The --trace worker beside the bundle, as dist/ ships it (traceOffThread.ts starts it from there).
   entryPoints: [
     { in: join(root, 'bench/main.ts'), out: 'bench' },
-    { in: join(root, 'src/emulator/sim/traceWorker.ts'), out: 'traceWorker' },
+    { in: join(root, 'src/emulator/sim/trace/traceWorker.ts'), out: 'traceWorker' },
   ],
   outdir: dir,
   bundle: true,

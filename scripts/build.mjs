@@ -8,7 +8,7 @@ const entries = [
   { in: 'src/debugAdapter/main.ts', out: 'debugAdapter' },
   { in: 'src/extension/extension.ts', out: 'extension' },
   // The --trace worker: the bundles above start it from the file beside them (traceOffThread.ts).
-  { in: 'src/emulator/sim/traceWorker.ts', out: 'traceWorker' },
+  { in: 'src/emulator/sim/trace/traceWorker.ts', out: 'traceWorker' },
 ].filter((e) => existsSync(e.in));
 
 await esbuild.build({

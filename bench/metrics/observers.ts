@@ -9,7 +9,7 @@ import { DebugRuntime } from '../../src/debugAdapter/runtime.ts';
 import { BreakpointManager } from '../../src/debugAdapter/breakpoints/breakpointManager.ts';
 import { LAUNCH_DEFAULTS } from '../../src/debugAdapter/launchConfig.ts';
 import { blockDevice } from '../../src/emulator/cardSoftware/virtioBlock.ts';
-import { createTraceWriter } from '../../src/emulator/sim/traceSink.ts';
+import { createTraceWriter } from '../../src/emulator/sim/trace/traceSink.ts';
 import { R } from '../../src/emulator/card/sboxRegisters.ts';
 import { interleave, median } from '../lib/stats.ts';
 import type { MetricResult } from '../lib/result.ts';

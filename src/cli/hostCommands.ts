@@ -3,7 +3,7 @@
 // `echo CMD > /sys/class/mic/micN/state` and host power management.
 
 import { HOST_COMMANDS, type HostCommand, type Machine } from '../emulator/machine.ts';
-import { errName } from '../emulator/hostSoftware/hostKernel.ts';
+import { errName } from '../emulator/errno.ts';
 import { SHUTDOWN_STATUS } from '../emulator/virtio/devicePage.ts';
 import { checkFiles } from '../emulator/hostSoftware/filePolicy.ts';
 import { resolve } from 'node:path';

@@ -1,7 +1,7 @@
 // The runner on a terminal: raw mode, keys go to the card console; Ctrl-] opens the host
 // command prompt (`mic-emu> `), Ctrl-] twice quits.
 
-import type { Runner } from './main.ts';
+import type { Runner } from './runner.ts';
 import { runHostCommand } from './hostCommands.ts';
 
 const CTRL_RIGHT_BRACKET = 0x1d;

@@ -10,14 +10,7 @@ import { homedir } from 'node:os';
 import { ProgressReporter } from './progress.ts';
 import { runInteractive } from './interactive.ts';
 import { runPiped } from './piped.ts';
-
-export interface Runner {
-  machine: Machine;
-  opts: CliOptions;
-  /** Which card's console this terminal shows (switchable on a terminal). */
-  console: number;
-  finish(code: number): void;
-}
+import type { Runner } from './runner.ts';
 
 function main(): void {
   let opts: CliOptions;

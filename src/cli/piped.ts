@@ -2,7 +2,7 @@
 // the console (a line starting with `~` is a host command instead). At end of input every
 // online card is shut down in order and the process exits 0 once they are offline.
 
-import type { Runner } from './main.ts';
+import type { Runner } from './runner.ts';
 import { runHostCommand } from './hostCommands.ts';
 
 export function runPiped(r: Runner): void {

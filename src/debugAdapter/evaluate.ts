@@ -8,6 +8,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { HOST_COMMANDS, type HostCommand } from '../emulator/machine.ts';
 import { DEBUGFS_FILES, micDmaReg } from '../emulator/inspect/debugfs.ts';
+import { hexdump } from '../emulator/lib/hexdump.ts';
 import type { DebugRuntime } from './runtime.ts';
 import type { VariablesProvider } from './inspection/variables.ts';
 import { compileCondition } from './breakpoints/condition.ts';
@@ -93,35 +94,6 @@ export function helpText(card: number): string {
       72,
     ),
   ].join('\n');
-}
-
-/** `hexdump -C` of `data` whose first byte is at `base`: 16 bytes a line, `*` for repeats. */
-export function hexdump(base: number, data: Uint8Array): string {
-  const off = (n: number) => n.toString(16).padStart(8, '0');
-  const lines: string[] = [];
-  let prev: string | null = null;
-  let starred = false;
-  for (let i = 0; i < data.length; i += 16) {
-    const row = data.subarray(i, Math.min(i + 16, data.length));
-    const key = Array.from(row).join(',');
-    if (row.length === 16 && key === prev) {
-      if (!starred) lines.push('*');
-      starred = true;
-      continue;
-    }
-    prev = row.length === 16 ? key : null;
-    starred = false;
-    let h = '';
-    let a = '';
-    for (let k = 0; k < 16; k++) {
-      h += k < row.length ? row[k].toString(16).padStart(2, '0') + ' ' : '   ';
-      if (k === 7) h += ' ';
-      if (k < row.length) a += row[k] >= 0x20 && row[k] < 0x7f ? String.fromCharCode(row[k]) : '.';
-    }
-    lines.push(`${off(base + i)}  ${h} |${a}|`);
-  }
-  lines.push(off(base + data.length));
-  return lines.join('\n');
 }
 
 /** Format an expression's value: strings quoted, whole numbers in hex (and decimal), booleans. */

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Machine, HostCommand } from '../emulator/machine.ts';
 import { buildMachine, MachineOptionError, type BuiltMachine } from '../emulator/buildMachine.ts';
 import { cloneEvent, type BusEvent, type Frame } from '../emulator/sim/busEvent.ts';
-import type { TraceSink } from '../emulator/sim/traceSink.ts';
+import type { TraceSink } from '../emulator/sim/trace/traceSink.ts';
 import { R } from '../emulator/card/sboxRegisters.ts';
 import { LaunchError, type LaunchConfig } from './launchConfig.ts';
 import { ThreadRegistry } from './threads.ts';

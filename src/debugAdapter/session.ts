@@ -29,7 +29,8 @@ import { Evaluator } from './evaluate.ts';
 import { handleCustomRequest } from './customRequests.ts';
 import { describeEvent, initiatorName } from './names.ts';
 import { stopBadge } from './stopWords.ts';
-import type { Frame } from '../emulator/sim/busEvent.ts';
+// frameText is the one frame text (busEvent.ts); this file's own frameText is a frame's source.
+import { frameText as frameName, type Frame } from '../emulator/sim/busEvent.ts';
 
 export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, Record<string, unknown> {
   /** Set by the VS Code extension: card consoles go to its terminals, not the Debug Console. */
@@ -603,12 +604,4 @@ function frameText(
     ...all.map((x, i) => `${x === f ? '→' : ' '} #${i} ${x.name}`),
   );
   return lines.join('\n') + '\n';
-}
-
-function frameName(f: Frame): string {
-  if (!f.args) return f.fn;
-  const a = Object.entries(f.args).map(
-    ([k, v]) => `${k}=${typeof v === 'number' ? '0x' + v.toString(16) : v}`,
-  );
-  return `${f.fn}(${a.join(', ')})`;
 }

@@ -10,7 +10,7 @@ import { Machine } from './machine.ts';
 import { STEPPING_REVISION } from './card/pciConfig.ts';
 import { defaultDiskPath, perCardPath } from './hostSoftware/hostFiles.ts';
 import type { TerminalSink } from './hostSoftware/mpssd/consoleBackend.ts';
-import { createTraceWriter, type TraceSink } from './sim/traceSink.ts';
+import { createTraceWriter, type TraceSink } from './sim/trace/traceSink.ts';
 
 export interface MachineOptions {
   cards: number;

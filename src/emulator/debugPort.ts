@@ -13,7 +13,7 @@ import type { X100Card } from './card/x100Card.ts';
 import { MIC_MMIO_CARD_BASE, MMIO_SIZE } from './card/sboxRegisters.ts';
 import { isHostRam, type HostSpace } from './bus/hostSpace.ts';
 import type { CardSpace } from './bus/cardSpace.ts';
-import type { SparseMemory } from './bus/sparseMemory.ts';
+import type { SparseMemory } from './mem/sparseMemory.ts';
 import type { Spine } from './sim/spine.ts';
 
 /** A place in the machine a debugger can look at. */

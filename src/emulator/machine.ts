@@ -2,7 +2,7 @@
 // the CLI and the debug adapter use (create, run/stop, observe, inject input, read state) —
 // the role MockRuntime plays in vscode-mock-debug.
 
-import { SparseMemory } from './bus/sparseMemory.ts';
+import { SparseMemory } from './mem/sparseMemory.ts';
 import { HostSpace } from './bus/hostSpace.ts';
 import { X100Card } from './card/x100Card.ts';
 import { call, frame, type Routine, Scheduler, type Task } from './sim/scheduler.ts';
@@ -13,9 +13,10 @@ import { Mpssd } from './hostSoftware/mpssd/mpssd.ts';
 import type { TerminalSink } from './hostSoftware/mpssd/consoleBackend.ts';
 import { enumerate } from './hostSoftware/pciEnumeration.ts';
 import { CardOs } from './cardSoftware/cardOs.ts';
+import { installCardModules } from './cardSoftware/cardModules.ts';
 import { buildUosImage } from './cardSoftware/uosImage.ts';
 import { createBackends } from './hostSoftware/mpssd/backends.ts';
-import { BlockBackend } from './hostSoftware/mpssd/blockBackend.ts';
+import { BlockBackend, type DiskConfig } from './hostSoftware/mpssd/blockBackend.ts';
 import type { NetBackend } from './hostSoftware/mpssd/netBackend.ts';
 import {
   debugWrite,
@@ -27,6 +28,8 @@ import {
   type DebugPortParts,
   type MemoryTarget,
 } from './debugPort.ts';
+
+export type { DiskConfig };
 
 export const MAX_CARDS = 8;
 
@@ -50,15 +53,6 @@ export interface MachineConfig {
   pcap: (card: number) => string | null;
   /** Network fault injection: drop every Nth frame (0 = never). */
   netDropEvery: number;
-}
-
-export interface DiskConfig {
-  path: string;
-  /** Size to create the image with when the file does not exist. */
-  sizeBytes: number;
-  readonly: boolean;
-  /** Fault injection: sectors [first, last] answer EIO. */
-  eioSectors?: [number, number] | null;
 }
 
 export const DEFAULT_CONFIG: MachineConfig = {
@@ -118,7 +112,9 @@ export class Machine {
       );
       c.firmwareReadyDelayNs = cfg.firmwareReadyDelayNs;
       this.cards.push(c);
-      this.cardOs.push(new CardOs(c));
+      const os = new CardOs(c);
+      installCardModules(os);
+      this.cardOs.push(os);
     }
     this.hostIo = new HostSpace(this.spine, this.hostRam, this.cards);
     this.host = new HostKernel(this.sched, this.spine, this.hostIo);

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 
 import { DebugRuntime } from '../../src/debugAdapter/runtime.ts';
 import { parseLaunchConfig } from '../../src/debugAdapter/launchConfig.ts';
-import { eventToJson } from '../../src/emulator/sim/traceRecorder.ts';
+import { eventToJson } from '../../src/emulator/sim/trace/traceRecorder.ts';
 import { buildAdapter, Dap, removeAdapterCopy } from '../helpers/dap.ts';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-rt-trace-'));

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { SparseMemory } from '../../src/emulator/bus/sparseMemory.ts';
+import { SparseMemory } from '../../src/emulator/mem/sparseMemory.ts';
 import { HostSpace, PCI_HOLE_END, PCI_HOLE_START, isHostRam } from '../../src/emulator/bus/hostSpace.ts';
 import { CardSpace } from '../../src/emulator/bus/cardSpace.ts';
 import { cloneEvent, type BusEvent } from '../../src/emulator/sim/busEvent.ts';

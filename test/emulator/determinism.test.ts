@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import { newMachine, recordEvents, type TestMachine } from '../helpers/machine.ts';
 import type { MachineConfig } from '../../src/emulator/machine.ts';
 import { EventHasher } from '../../src/emulator/sim/spine.ts';
-import { eventToJson } from '../../src/emulator/sim/traceRecorder.ts';
-import { createTraceWriter } from '../../src/emulator/sim/traceSink.ts';
+import { eventToJson } from '../../src/emulator/sim/trace/traceRecorder.ts';
+import { createTraceWriter } from '../../src/emulator/sim/trace/traceSink.ts';
 import { EVENT_KINDS, framePath } from '../../src/emulator/sim/busEvent.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);

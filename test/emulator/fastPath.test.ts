@@ -12,7 +12,7 @@ import * as path from 'node:path';
 
 import { newMachine, type TestMachine } from '../helpers/machine.ts';
 import { EventHasher } from '../../src/emulator/sim/spine.ts';
-import { createTraceWriter, type TraceSink } from '../../src/emulator/sim/traceSink.ts';
+import { createTraceWriter, type TraceSink } from '../../src/emulator/sim/trace/traceSink.ts';
 import { EventIndex } from '../../src/emulator/sim/eventIndex.ts';
 import type { BusEvent } from '../../src/emulator/sim/busEvent.ts';
 import { blockDevice } from '../../src/emulator/cardSoftware/virtioBlock.ts';

@@ -24,7 +24,7 @@ import { micRingBlockSize } from '../../src/emulator/virtio/vring.ts';
 import { VOP_BOUNCE_SIZE } from '../../src/emulator/hostSoftware/micHost/copyEngine.ts';
 import type { HostVdev } from '../../src/emulator/hostSoftware/micHost/vop.ts';
 import type { CardVdev } from '../../src/emulator/cardSoftware/cardVirtio.ts';
-import { E } from '../../src/emulator/hostSoftware/hostKernel.ts';
+import { E } from '../../src/emulator/errno.ts';
 import {
   bootedMachine,
   devicePageBytes,

@@ -25,7 +25,7 @@ import {
   deviceName,
 } from '../../src/emulator/virtio/virtioIds.ts';
 import type { HostVdev, HostVring } from '../../src/emulator/hostSoftware/micHost/vop.ts';
-import { E } from '../../src/emulator/hostSoftware/hostKernel.ts';
+import { E } from '../../src/emulator/errno.ts';
 import {
   bootedMachine,
   devicePageBytes,

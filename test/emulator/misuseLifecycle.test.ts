@@ -26,7 +26,7 @@ import { SMPT_MAX_MAP } from '../../src/emulator/hostSoftware/micHost/smptAlloca
 import { HostRamAllocator } from '../../src/emulator/hostSoftware/hostRamAllocator.ts';
 import { consoleDeviceImage } from '../../src/emulator/hostSoftware/mpssd/consoleBackend.ts';
 import type { DeviceDescImage, HostVdev } from '../../src/emulator/hostSoftware/micHost/vop.ts';
-import { E } from '../../src/emulator/hostSoftware/hostKernel.ts';
+import { E } from '../../src/emulator/errno.ts';
 import {
   bootedMachine,
   devicePageBytes,

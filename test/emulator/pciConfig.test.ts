@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { SparseMemory } from '../../src/emulator/bus/sparseMemory.ts';
+import { SparseMemory } from '../../src/emulator/mem/sparseMemory.ts';
 import { HostSpace } from '../../src/emulator/bus/hostSpace.ts';
 import { cloneEvent, framePath, type BusEvent } from '../../src/emulator/sim/busEvent.ts';
 import { Scheduler } from '../../src/emulator/sim/scheduler.ts';

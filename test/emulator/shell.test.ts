@@ -513,3 +513,25 @@ test('a throwing host does not make the shell throw', () => {
   };
   assert.doesNotThrow(() => type(sh, 'whoami\r'));
 });
+
+test('a bug behind the shell is printed as -sh: internal error and reported, and the shell goes on', () => {
+  const { h, sh } = started();
+  const reported: unknown[] = [];
+  h.internalError = (e) => reported.push(e);
+  h.extraCommands = () => {
+    throw new Error('no command table');
+  };
+  assert.equal(
+    runOut(h, sh, 'vdinfo'),
+    '-sh: internal error: no command table\r\n-sh: vdinfo: command not found\r\n',
+  );
+  assert.equal((reported[0] as Error).message, 'no command table');
+  h.uname = () => {
+    throw new Error('no uname');
+  };
+  reported.length = 0;
+  sh.run('true');
+  // uname is asked while the prompt is drawn: reported, not printed into the prompt.
+  assert.ok(h.take().endsWith(PROMPT));
+  assert.equal((reported[0] as Error).message, 'no uname');
+});

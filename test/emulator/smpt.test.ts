@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { SparseMemory } from '../../src/emulator/bus/sparseMemory.ts';
+import { SparseMemory } from '../../src/emulator/mem/sparseMemory.ts';
 import { Scheduler } from '../../src/emulator/sim/scheduler.ts';
 import { Spine } from '../../src/emulator/sim/spine.ts';
 import { R } from '../../src/emulator/card/sboxRegisters.ts';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { PAGE_SIZE, SparseMemory } from '../../src/emulator/bus/sparseMemory.ts';
+import { PAGE_SIZE, SparseMemory } from '../../src/emulator/mem/sparseMemory.ts';
 
 const GiB = 2 ** 30;
 

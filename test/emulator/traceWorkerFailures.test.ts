@@ -14,9 +14,9 @@ import { Worker } from 'node:worker_threads';
 
 import { busEvent } from '../helpers/events.ts';
 import type { BusEvent } from '../../src/emulator/sim/busEvent.ts';
-import { eventToJson } from '../../src/emulator/sim/traceRecorder.ts';
-import { TraceOffThread } from '../../src/emulator/sim/traceOffThread.ts';
-import { H, State } from '../../src/emulator/sim/traceRing.ts';
+import { eventToJson } from '../../src/emulator/sim/trace/traceRecorder.ts';
+import { TraceOffThread } from '../../src/emulator/sim/trace/traceOffThread.ts';
+import { H, State } from '../../src/emulator/sim/trace/traceRing.ts';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-traceworker-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));

@@ -12,10 +12,10 @@ import * as path from 'node:path';
 import { bootedMachine, typeLine } from '../helpers/machine.ts';
 import { busEvent } from '../helpers/events.ts';
 import type { BusEvent, Frame } from '../../src/emulator/sim/busEvent.ts';
-import { eventToJson } from '../../src/emulator/sim/traceRecorder.ts';
-import { createTraceWriter, type TraceSink } from '../../src/emulator/sim/traceSink.ts';
-import { TraceOffThread } from '../../src/emulator/sim/traceOffThread.ts';
-import { TraceWriter } from '../../src/emulator/sim/traceWriter.ts';
+import { eventToJson } from '../../src/emulator/sim/trace/traceRecorder.ts';
+import { createTraceWriter, type TraceSink } from '../../src/emulator/sim/trace/traceSink.ts';
+import { TraceOffThread } from '../../src/emulator/sim/trace/traceOffThread.ts';
+import { TraceWriter } from '../../src/emulator/sim/trace/traceWriter.ts';
 
 const MiB = 2 ** 20;
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-tracewriter-'));

@@ -27,14 +27,9 @@ import {
   type BlkResult,
   type VirtioBlock,
 } from '../../src/emulator/cardSoftware/virtioBlock.ts';
-import {
-  HexdumpFormatter,
-  ddSummary,
-  formatG,
-  humanBytes,
-  humanRate,
-  parseDdNumber,
-} from '../../src/emulator/cardSoftware/shell/blockCommands.ts';
+import { ddSummary, parseDdNumber } from '../../src/emulator/cardSoftware/shell/dd.ts';
+import { formatG, humanBytes, humanRate } from '../../src/emulator/cardSoftware/shell/format.ts';
+import { HexdumpFormatter } from '../../src/emulator/lib/hexdump.ts';
 import {
   bootedMachine,
   devicePageBytes,

@@ -10,7 +10,8 @@ import { bootedMachine, newMachine, recordEvents, typeLine, type TestMachine } f
 import type { Machine } from '../../src/emulator/machine.ts';
 import type { BusEvent } from '../../src/emulator/sim/busEvent.ts';
 import { decodeDescriptor } from '../../src/emulator/card/dma/descriptors.ts';
-import { cpuinfoText, X100_DEFAULT_CPU } from '../../src/emulator/cardSoftware/shell/cpuinfo.ts';
+import { cpuinfoText } from '../../src/emulator/cardSoftware/shell/cpuinfo.ts';
+import { X100_DEFAULT_CPU } from '../../src/emulator/card/x100Cpu.ts';
 import { decodeDesc } from '../../src/emulator/virtio/vring.ts';
 import type { Routine } from '../../src/emulator/sim/scheduler.ts';
 
@@ -350,4 +351,21 @@ test('input larger than one 4 KiB receive buffer is split over two chains and ar
   );
   assert.equal(dec(concat(rx)), typed);
   assert.deepEqual(t.m.spine.protocolErrors, []);
+});
+
+test("a bug the card shell catches reaches the machine's internal errors as a rule-0 error", () => {
+  const t = bootedMachine();
+  const os = t.m.cardOs[0];
+  Object.defineProperty(os, 'identity', {
+    get() {
+      throw new Error('identity lost');
+    },
+  });
+  const out = typeLine(t, 'true');
+  assert.ok(out.endsWith('[root@mic0 ~]# '), out); // the prompt falls back and the shell goes on
+  assert.equal(t.m.internalErrors.length, 1);
+  assert.match(t.m.internalErrors[0], /^internal error in mic0 sh: Error: identity lost/);
+  const p = t.m.spine.protocolErrors.at(-1);
+  assert.equal(p?.rule, 0);
+  assert.equal(p?.where, 'mic0.cpu');
 });

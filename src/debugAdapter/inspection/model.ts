@@ -26,6 +26,13 @@ import {
   type DecodedDevicePage,
 } from '../../emulator/virtio/devicePage.ts';
 import { deviceName, statusText } from '../../emulator/virtio/virtioIds.ts';
+import {
+  MIC_VRING_INFO,
+  VRING_AVAIL,
+  VRING_USED,
+  vringAvailOffset,
+  vringInfoOffset,
+} from '../../emulator/virtio/vring.ts';
 import { bar4Ref, hex, hostRef, micAddressRef } from './format.ts';
 
 // ---- registers ---------------------------------------------------------------------------
@@ -274,6 +281,13 @@ export interface QueueModel extends Omit<QueueView, 'inFlight'> {
   ringMemoryReference?: string;
   /** the used ring the card relocated into GDDR */
   usedMemoryReference?: string;
+  /** Each index field where it lives (from the vring tables), so no view does ring arithmetic. */
+  availFlagsMemoryReference?: string;
+  availIdxMemoryReference?: string;
+  usedFlagsMemoryReference?: string;
+  usedIdxMemoryReference?: string;
+  /** _mic_vring_info.avail_idx, after the ring in the host's ring block */
+  infoMemoryReference?: string;
   inFlight: ChainModel[];
 }
 export interface DeviceQueuesModel extends Omit<DeviceView, 'queues'> {
@@ -292,6 +306,15 @@ export function virtqueuesModel(m: Machine, card: number): CardQueuesModel {
       ...q,
       ringMemoryReference: hostRef(m, q.ringHost),
       usedMemoryReference: q.usedAddress ? micAddressRef(m, card, q.usedAddress) : undefined,
+      availFlagsMemoryReference: hostRef(m, q.ringHost + vringAvailOffset(q.num) + VRING_AVAIL.flags),
+      availIdxMemoryReference: hostRef(m, q.ringHost + vringAvailOffset(q.num) + VRING_AVAIL.idx),
+      usedFlagsMemoryReference: q.usedAddress
+        ? micAddressRef(m, card, q.usedAddress + VRING_USED.flags)
+        : undefined,
+      usedIdxMemoryReference: q.usedAddress
+        ? micAddressRef(m, card, q.usedAddress + VRING_USED.idx)
+        : undefined,
+      infoMemoryReference: hostRef(m, q.ringHost + vringInfoOffset(q.num) + MIC_VRING_INFO.avail_idx),
       inFlight: q.inFlight.map((c) => ({
         ...c,
         descs: c.descs.map((x) => ({ ...x, memoryReference: micAddressRef(m, card, x.addr) })),

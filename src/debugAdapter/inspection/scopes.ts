@@ -6,13 +6,15 @@ import type { Machine } from '../../emulator/machine.ts';
 import type { DebugRuntime } from '../runtime.ts';
 import { registerAt } from '../../emulator/card/sboxRegisters.ts';
 import {
-  BOOTPARAM,
-  DEVICE_CTRL,
-  DEVICE_DESC,
+  BOOTPARAM_FIELDS,
+  DEVICE_CTRL_FIELDS,
+  DEVICE_DESC_FIELDS,
   VQCONFIG,
+  VQCONFIG_FIELDS,
   entryLayout,
 } from '../../emulator/virtio/devicePage.ts';
-import { vringInfoOffset } from '../../emulator/virtio/vring.ts';
+import type { FieldSpec } from '../../emulator/virtio/structs.ts';
+import { MIC_VRING_INFO_FIELDS, VRING_AVAIL_FIELDS, VRING_USED_FIELDS } from '../../emulator/virtio/vring.ts';
 import { initiatorName } from '../names.ts';
 import { FIELDS } from '../breakpoints/eventFields.ts';
 import { flagsText } from '../../emulator/inspect/virtqueues.ts';
@@ -180,26 +182,23 @@ export function devicePageScope(m: Machine, card: number): VarNode[] {
       type: 'host RAM, 4096 bytes',
     }),
     leaf('MIC address', hex(dp.micAddress), { type: 'as the card sees it: SPAD14 (low) / SPAD15 (high)' }),
-    group('bootparam', `magic ${hex(bp.magic)}, shutdown_status ${bp.shutdown_status_text}`, () => [
-      leaf('magic', hex(bp.magic), { ...at(BOOTPARAM.magic, 4), type: 'u32, 0xc0ffee00 when valid' }),
-      leaf('c2h_shutdown_db', dbText(bp.c2h_shutdown_db), {
-        ...at(BOOTPARAM.c2h_shutdown_db, 1),
-        type: 's8',
-      }),
-      leaf('h2c_shutdown_db', dbText(bp.h2c_shutdown_db), {
-        ...at(BOOTPARAM.h2c_shutdown_db, 1),
-        type: 's8',
-      }),
-      leaf('h2c_config_db', dbText(bp.h2c_config_db), { ...at(BOOTPARAM.h2c_config_db, 1), type: 's8' }),
-      leaf('shutdown_status', `${hex(bp.shutdown_status)} (${bp.shutdown_status_text})`, {
-        ...at(BOOTPARAM.shutdown_status, 1),
-        type: 'u8, written by the card',
-      }),
-      leaf('shutdown_card', hex(bp.shutdown_card), {
-        ...at(BOOTPARAM.shutdown_card, 1),
-        type: 'u8, 1 = host asks for shutdown',
-      }),
-    ]),
+    group('bootparam', `magic ${hex(bp.magic)}, shutdown_status ${bp.shutdown_status_text}`, () => {
+      const f = BOOTPARAM_FIELDS;
+      return [
+        fieldLeaf('magic', hex(bp.magic), f.magic, 0, at),
+        fieldLeaf('c2h_shutdown_db', dbText(bp.c2h_shutdown_db), f.c2h_shutdown_db, 0, at),
+        fieldLeaf('h2c_shutdown_db', dbText(bp.h2c_shutdown_db), f.h2c_shutdown_db, 0, at),
+        fieldLeaf('h2c_config_db', dbText(bp.h2c_config_db), f.h2c_config_db, 0, at),
+        fieldLeaf(
+          'shutdown_status',
+          `${hex(bp.shutdown_status)} (${bp.shutdown_status_text})`,
+          f.shutdown_status,
+          0,
+          at,
+        ),
+        fieldLeaf('shutdown_card', hex(bp.shutdown_card), f.shutdown_card, 0, at),
+      ];
+    }),
   ];
   dp.devices.forEach((d, i) => out.push(deviceEntryNode(d, i, at)));
   return out;
@@ -217,6 +216,17 @@ function bitmap(bytes: number[]): number {
   return bytes.reduce((acc, b, i) => acc + b * 2 ** (8 * i), 0);
 }
 
+/** A row for one field of a structure at `base`: its place, size and doc from the field table. */
+function fieldLeaf(
+  name: string,
+  value: string,
+  f: FieldSpec,
+  base: number,
+  at: (off: number, bytes: number) => { memoryReference?: string; bytes: number },
+): VarNode {
+  return leaf(name, value, { ...at(base + f.offset, f.size), type: f.doc });
+}
+
 function deviceEntryNode(
   d: DeviceModel,
   i: number,
@@ -226,46 +236,41 @@ function deviceEntryNode(
   const title = d.removed
     ? `removed entry at ${hex(d.offset)}`
     : `${d.name} at ${hex(d.offset)}, status ${d.statusText}`;
+  const dd = DEVICE_DESC_FIELDS;
+  const vq = VQCONFIG_FIELDS;
+  const ctrl = DEVICE_CTRL_FIELDS;
   return group(
     `[${i}] ${d.name}`,
     title,
     () => [
-      leaf('type', `${d.type} (${d.name})`, {
-        ...at(d.offset + DEVICE_DESC.type, 1),
-        type: 's8 virtio ID; -1 = removed',
-      }),
-      count('num_vq', d.num_vq, at(d.offset + DEVICE_DESC.num_vq, 1)),
-      count('feature_len', d.feature_len, at(d.offset + DEVICE_DESC.feature_len, 1)),
-      count('config_len', d.config_len, at(d.offset + DEVICE_DESC.config_len, 1)),
-      leaf('status', `${hex(d.status)} (${d.statusText})`, {
-        ...at(d.offset + DEVICE_DESC.status, 1),
-        type: 'virtio status, written by the card',
-      }),
-      ...d.vqconfig.map((q, k) =>
-        group(
+      fieldLeaf('type', `${d.type} (${d.name})`, dd.type, d.offset, at),
+      fieldLeaf('num_vq', String(d.num_vq), dd.num_vq, d.offset, at),
+      fieldLeaf('feature_len', String(d.feature_len), dd.feature_len, d.offset, at),
+      fieldLeaf('config_len', String(d.config_len), dd.config_len, d.offset, at),
+      fieldLeaf('status', `${hex(d.status)} (${d.statusText})`, dd.status, d.offset, at),
+      ...d.vqconfig.map((q, k) => {
+        const base = l.vq + k * VQCONFIG.SIZE;
+        return group(
           `vqconfig[${k}]`,
           `address ${hex(q.address)}, num ${q.num}, used ${hex(q.used_address)}`,
           () => [
             leaf('address', hex(q.address), {
               memoryReference: d.rings[k]?.ringMemoryReference,
-              data: field(`vqconfig[${k}].address`, at(l.vq + k * VQCONFIG.SIZE + VQCONFIG.address, 8)),
-              type: 'u64 MIC (SMPT) address of the host ring block',
+              data: field(`vqconfig[${k}].address`, at(base + vq.address.offset, vq.address.size)),
+              type: vq.address.doc,
             }),
             leaf('used_address', hex(q.used_address), {
               memoryReference: d.rings[k]?.usedMemoryReference,
               data: field(
                 `vqconfig[${k}].used_address`,
-                at(l.vq + k * VQCONFIG.SIZE + VQCONFIG.used_address, 8),
+                at(base + vq.used_address.offset, vq.used_address.size),
               ),
-              type: 'u64 MIC address of the used ring the card allocated in GDDR',
+              type: vq.used_address.doc,
             }),
-            count('num', q.num, {
-              ...at(l.vq + k * VQCONFIG.SIZE + VQCONFIG.num, 2),
-              type: 'u16 ring entries',
-            }),
+            fieldLeaf('num', String(q.num), vq.num, base, at),
           ],
-        ),
-      ),
+        );
+      }),
       leaf('host_features', hex(bitmap(d.host_features)), {
         ...at(l.hostFeatures, d.feature_len),
         type: 'offered by the back-end',
@@ -281,30 +286,20 @@ function deviceEntryNode(
         'device_ctrl',
         `c2h_vdev_db ${dbText(d.ctrl.c2h_vdev_db)}, h2c_vdev_db ${dbText(d.ctrl.h2c_vdev_db)}`,
         () => [
-          leaf('vdev', hex(d.ctrl.vdev), {
-            ...at(d.ctrl.offset + DEVICE_CTRL.vdev, 8),
-            type: 'card-private cookie',
-          }),
-          leaf('config_change', hex(d.ctrl.config_change), {
-            ...at(d.ctrl.offset + DEVICE_CTRL.config_change, 1),
-            type: '1 = hot-remove request, 2 = config changed',
-          }),
-          leaf('vdev_reset', hex(d.ctrl.vdev_reset), at(d.ctrl.offset + DEVICE_CTRL.vdev_reset, 1)),
-          leaf('guest_ack', hex(d.ctrl.guest_ack), at(d.ctrl.offset + DEVICE_CTRL.guest_ack, 1)),
-          leaf('host_ack', hex(d.ctrl.host_ack), at(d.ctrl.offset + DEVICE_CTRL.host_ack, 1)),
-          leaf(
+          fieldLeaf('vdev', hex(d.ctrl.vdev), ctrl.vdev, d.ctrl.offset, at),
+          fieldLeaf('config_change', hex(d.ctrl.config_change), ctrl.config_change, d.ctrl.offset, at),
+          fieldLeaf('vdev_reset', hex(d.ctrl.vdev_reset), ctrl.vdev_reset, d.ctrl.offset, at),
+          fieldLeaf('guest_ack', hex(d.ctrl.guest_ack), ctrl.guest_ack, d.ctrl.offset, at),
+          fieldLeaf('host_ack', hex(d.ctrl.host_ack), ctrl.host_ack, d.ctrl.offset, at),
+          fieldLeaf(
             'used_address_updated',
             hex(d.ctrl.used_address_updated),
-            at(d.ctrl.offset + DEVICE_CTRL.used_address_updated, 1),
+            ctrl.used_address_updated,
+            d.ctrl.offset,
+            at,
           ),
-          leaf('c2h_vdev_db', dbText(d.ctrl.c2h_vdev_db), {
-            ...at(d.ctrl.offset + DEVICE_CTRL.c2h_vdev_db, 1),
-            type: 's8, chosen by the host',
-          }),
-          leaf('h2c_vdev_db', dbText(d.ctrl.h2c_vdev_db), {
-            ...at(d.ctrl.offset + DEVICE_CTRL.h2c_vdev_db, 1),
-            type: 's8, chosen by the card',
-          }),
+          fieldLeaf('c2h_vdev_db', dbText(d.ctrl.c2h_vdev_db), ctrl.c2h_vdev_db, d.ctrl.offset, at),
+          fieldLeaf('h2c_vdev_db', dbText(d.ctrl.h2c_vdev_db), ctrl.h2c_vdev_db, d.ctrl.offset, at),
         ],
         { memoryReference: at(d.ctrl.offset, 16).memoryReference },
       ),
@@ -325,12 +320,12 @@ export function virtqueuesScope(m: Machine, card: number): VarNode[] {
       leaf('h2c_vdev_db', dbText(d.h2cDb)),
       count('in bytes', d.inBytes, { type: 'bytes the host copied to the card' }),
       count('out bytes', d.outBytes, { type: 'bytes the host copied from the card' }),
-      ...d.queues.map((q) => queueNode(m, q)),
+      ...d.queues.map((q) => queueNode(q)),
     ]),
   );
 }
 
-function queueNode(m: Machine, q: QueueModel): VarNode {
+function queueNode(q: QueueModel): VarNode {
   const title = `avail ${q.availIdx}, used ${q.usedIdx}, ${q.inFlight.length} in flight`;
   return group(q.id, title, () => [
     count('num', q.num),
@@ -342,14 +337,14 @@ function queueNode(m: Machine, q: QueueModel): VarNode {
       memoryReference: q.usedMemoryReference,
       type: 'used ring in GDDR (0 = not relocated)',
     }),
-    leaf('avail.flags', hex(q.availFlags), { type: 'bit 0 = VRING_AVAIL_F_NO_INTERRUPT' }),
-    count('avail.idx', q.availIdx, { type: 'written by the card' }),
+    leaf('avail.flags', hex(q.availFlags), { type: VRING_AVAIL_FIELDS.flags.doc }),
+    count('avail.idx', q.availIdx, { type: VRING_AVAIL_FIELDS.idx.doc }),
     leaf('used.flags', hex(q.usedFlags)),
-    count('used.idx', q.usedIdx, { type: 'written by the host' }),
+    count('used.idx', q.usedIdx, { type: VRING_USED_FIELDS.idx.doc }),
     count('info.avail_idx', q.infoAvailIdx, {
-      memoryReference: hostRef(m, q.ringHost + vringInfoOffset(q.num)),
-      bytes: 2,
-      type: '_mic_vring_info.avail_idx: the host’s next avail index to consume',
+      memoryReference: q.infoMemoryReference,
+      bytes: MIC_VRING_INFO_FIELDS.avail_idx.size,
+      type: MIC_VRING_INFO_FIELDS.avail_idx.doc,
     }),
     leaf('info.magic', hex(q.magic)),
     count('host last_avail_idx', q.hostLastAvail, { type: 'vringh' }),

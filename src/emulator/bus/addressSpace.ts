@@ -2,11 +2,11 @@
 // decode an address to a target, perform the access, record one event.
 
 import type { Spine } from '../sim/spine.ts';
-import { uninitBytes } from './bytes.ts';
-import type { SparseMemory } from './sparseMemory.ts';
+import { uninitBytes } from '../mem/bytes.ts';
+import type { SparseMemory } from '../mem/sparseMemory.ts';
 import type { Io } from './io.ts';
-import type { Side, X100Card } from '../card/x100Card.ts';
-import { registerAt } from '../card/sboxRegisters.ts';
+import type { X100Card } from '../card/x100Card.ts';
+import { registerAt, type Side } from '../card/sboxRegisters.ts';
 
 /** Where an address lands. Filled in place by decode() (no allocation per access). */
 export class Target {

@@ -2,7 +2,7 @@
 // BAR4 (MMIO) wherever PCI enumeration placed them.
 
 import type { Spine } from '../sim/spine.ts';
-import type { SparseMemory } from './sparseMemory.ts';
+import type { SparseMemory } from '../mem/sparseMemory.ts';
 import type { X100Card } from '../card/x100Card.ts';
 import { AddressSpace, type Target } from './addressSpace.ts';
 import { MMIO_SIZE } from '../card/sboxRegisters.ts';

@@ -3,6 +3,9 @@
 // Offsets and names are the Linux MIC drivers' (drivers/misc/mic/host/mic_x100.h,
 // drivers/dma/mic_x100_dma.h); see ../shared/reference/mic-x100-protocol.md §1.3, §7.2.
 
+/** Who is on the other end of an MMIO access: the host through BAR4, or the card itself. */
+export type Side = 'host' | 'card';
+
 export type Access =
   /** plain read/write */
   | 'rw'

@@ -2,7 +2,7 @@
 // PCI config, SMPT, doorbells both ways, host interrupt cause/enable/MSI-X routing, reset and
 // the DMA engine. What the card *runs* lives in cardSoftware/; it hooks in through CardCpu.
 
-import { SparseMemory } from '../bus/sparseMemory.ts';
+import { SparseMemory } from '../mem/sparseMemory.ts';
 import type { Scheduler } from '../sim/scheduler.ts';
 import type { Spine } from '../sim/spine.ts';
 import { PciConfig } from './pciConfig.ts';
@@ -15,13 +15,11 @@ import {
   SICR0_ERR,
   registerAt,
   type RegisterInstance,
+  type Side,
 } from './sboxRegisters.ts';
 import { SMPT_PAGE, SMPT_SLOTS, SMPT_WINDOW_BASE, smptBase, smptEntry, isSmptAddress } from './smpt.ts';
 import { DmaEngine } from './dma/dmaEngine.ts';
 import { intern } from '../sim/busEvent.ts';
-
-/** Who is on the other end of an MMIO access: the host through BAR4, or the card itself. */
-export type Side = 'host' | 'card';
 
 /** What runs on the card (bootstrap firmware, then the card OS), as the hardware sees it. */
 export interface CardCpu {

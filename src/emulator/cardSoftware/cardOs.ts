@@ -8,17 +8,15 @@ import type { X100Card, CardCpu } from '../card/x100Card.ts';
 import { steppingName } from '../card/pciConfig.ts';
 import { MIC_MMIO_CARD_BASE, R } from '../card/sboxRegisters.ts';
 import { call, frame, type Routine, sleep, type Task, waitOn, WaitQueue } from '../sim/scheduler.ts';
-import { MIC_HALTED, MIC_POWER_OFF, MIC_RESTART } from '../virtio/devicePage.ts';
+import { MIC_HALTED, MIC_RESTART } from '../virtio/devicePage.ts';
 import { VIRTIO_ID_CONSOLE } from '../virtio/virtioIds.ts';
 import { Bootstrap, MIC_DOWNLOAD_ADDR } from './bootstrap.ts';
 import type { CardVdev, VirtioDriver } from './cardVirtio.ts';
 import { GddrAllocator } from './gddrAllocator.ts';
 import { MicCardDriver } from './micCardDriver.ts';
-import { Shell, type ShellCommand, type ShellHost } from './shell/shell.ts';
-import { X100_DEFAULT_CPU } from './shell/cpuinfo.ts';
+import { X100_DEFAULT_CPU } from '../card/x100Cpu.ts';
 import { parseUosHeader, type UosIdentity } from './uosImage.ts';
 import { VirtioConsole } from './virtioConsole.ts';
-import { installCardModules } from './cardModules.ts';
 import { intern, KERN_EMERG, KERN_INFO } from '../sim/busEvent.ts';
 
 const utf8 = new TextEncoder();
@@ -51,8 +49,23 @@ export interface CardOsOptions {
   threadsPerCore: number;
 }
 
-/** Per-card-OS hooks later devices use to register drivers and shell commands. */
+/** Per-card-OS hooks the composition root (cardModules.ts) uses to register drivers. */
 export type DriverFactory = (os: CardOs, vdev: CardVdev) => VirtioDriver | null;
+
+/**
+ * What init starts on hvc0 once the console is up: the login shell (shell/shell.ts). The kernel
+ * knows it only through this, as Linux's tty layer knows a session only as a line discipline's
+ * reader; cardModules.ts supplies it.
+ */
+export interface ConsoleSession {
+  start(): void;
+  /** Bytes the host typed on the console. */
+  input(bytes: Uint8Array): void;
+  /** Text the kernel shows to the session's user (the shutdown wall message). */
+  print(text: string): void;
+  /** The OS is going away (panic): no more prompts, input ignored. */
+  stop(): void;
+}
 
 export class CardOs implements CardCpu {
   state: CardOsState = 'off';
@@ -61,7 +74,10 @@ export class CardOs implements CardCpu {
   gddrAlloc = new GddrAllocator(GDDR_HEAP_BASE, 0);
   driver: MicCardDriver | null = null;
   console: VirtioConsole | null = null;
-  shell: Shell | null = null;
+  /** The session on hvc0 (null until the console is up). */
+  shell: ConsoleSession | null = null;
+  /** init: what the OS starts on hvc0 (set by cardModules.ts; null: the console stays bare). */
+  init: ((os: CardOs) => ConsoleSession) | null = null;
   identity: UosIdentity | null = null;
   cmdline = '';
   bootTime = 0;
@@ -75,7 +91,6 @@ export class CardOs implements CardCpu {
   /** The hvc0 writer task: one for the OS's lifetime, however often the console is re-probed. */
   private hvcTask: Task | null = null;
   readonly extraDrivers = new Map<number, DriverFactory>();
-  readonly extraCommands: Record<string, ShellCommand> = {};
   /** Names drivers add under /dev (virtio_blk: vda …), asked at every listing. */
   readonly extraDevices: (() => string[])[] = [];
   /** Console output seen by the tty layer, for `console "TEXT"` breakpoints and tests. */
@@ -92,14 +107,6 @@ export class CardOs implements CardCpu {
     this.bootstrap = new Bootstrap(card, this.io, () => card.firmwareReadyDelayNs);
     this.ttyWake = new WaitQueue(card.sched, `${card.name} tty`);
     card.cpu = this;
-    this.extraCommands.panic = {
-      help: 'simulate a kernel crash (the panic notifier reports it to the host)',
-      run: (args) => {
-        this.panic(args.length ? args.join(' ') : 'sysrq triggered crash');
-        return 0;
-      },
-    };
-    installCardModules(this);
   }
 
   get name(): string {
@@ -300,8 +307,8 @@ export class CardOs implements CardCpu {
     // chunks into the same transmitq at once and hand out the same descriptor twice.
     if (!this.hvcTask || this.hvcTask.state === 'done')
       this.hvcTask = this.spawn('hvc_console', this.ttyWriter());
-    this.shell = new Shell(this.shellHost());
-    this.shell.start();
+    this.shell = this.init?.(this) ?? null;
+    this.shell?.start();
     return 0;
   }
 
@@ -364,42 +371,9 @@ export class CardOs implements CardCpu {
     }
   }
 
-  private shellHost(): ShellHost {
-    const os: CardOs = this as CardOs;
-    return {
-      write: (t) => os.ttyWrite(t),
-      uname: () => ({
-        sysname: 'Linux',
-        nodename: os.name,
-        release: os.identity?.release ?? '',
-        version: os.identity?.version ?? '',
-        machine: os.identity?.machine ?? '',
-      }),
-      dmesg: () => os.dmesg(),
-      devices: () => os.devices(),
-      cpu: () => ({
-        ...X100_DEFAULT_CPU,
-        cores: os.opts.cores,
-        threadsPerCore: os.opts.threadsPerCore,
-        stepping: steppingName(os.card.config.revision),
-      }),
-      memTotalKiB: () => Math.floor(os.card.gddr.size / 1024),
-      uptimeNs: () => os.sched.now - os.bootTime,
-      poweroff: () => os.shutdown(MIC_POWER_OFF),
-      reboot: () => os.shutdown(MIC_RESTART),
-      halt: () => os.shutdown(MIC_HALTED),
-      extraCommands: () => os.extraCommands,
-      cmdline: () => os.cmdline,
-      spawn: (cmd, done) => {
-        const t = os.spawn('sh', cmd as Routine<unknown>);
-        const prev = t.onDone;
-        t.onDone = (task, err) => {
-          prev?.(task, err);
-          const st = task.result;
-          done(err !== undefined ? 1 : typeof st === 'number' ? st : 0);
-        };
-      },
-    };
+  /** A bug in card software that caught it to go on (the shell): reported as a task's error is. */
+  internalError(what: string, err: unknown): void {
+    this.sched.onTaskError({ name: `${this.name} ${what}`, initiator: this.initiator }, err);
   }
 
   devices(): string[] {
@@ -424,7 +398,7 @@ export class CardOs implements CardCpu {
   private *doShutdown(status: number): Routine {
     const words =
       status === MIC_RESTART ? 'Restarting system' : status === MIC_HALTED ? 'System halted' : 'Power down';
-    this.shell?.print?.('\nThe system is going down NOW!\n');
+    this.shell?.print('\nThe system is going down NOW!\n');
     this.printk(`reboot: ${words}`);
     yield call(this.flushConsole());
     const drv = this.driver;

@@ -9,9 +9,15 @@ import { call, enterFrame, frame, type Routine, type Scheduler, sleep } from '..
 import type { Spine } from '../sim/spine.ts';
 import { intern } from '../sim/busEvent.ts';
 import { DEVICE_CTRL, DEVICE_DESC, VQCONFIG, entryLayout, s8 } from '../virtio/devicePage.ts';
-import { VIRTIO_QUEUE_NAMES, VIRTIO_SHORT_NAMES, deviceName } from '../virtio/virtioIds.ts';
 import {
-  readAvailIdx,
+  VIRTIO_CONFIG_S_ACKNOWLEDGE,
+  VIRTIO_CONFIG_S_DRIVER,
+  VIRTIO_QUEUE_NAMES,
+  VIRTIO_SHORT_NAMES,
+  deviceName,
+} from '../virtio/virtioIds.ts';
+import {
+  loadAvailIdx,
   usedRingBytes,
   vringAddrs,
   vringInfoMagic,
@@ -95,6 +101,21 @@ export class CardVdev {
     }
     // The host has been told: what this task does next is not the request's.
     this.p.sched.req = 0;
+  }
+
+  /**
+   * The core's half of probing, as Linux's virtio_dev_probe does it before the driver's probe:
+   * ACKNOWLEDGE, DRIVER, read the host's features and accept those of `wanted` it offers
+   * (finalize_features). Returns the accepted bits (also in `features`). No frame of its own:
+   * the accesses stay in the driver's probe frame, as before the core took them over.
+   */
+  *negotiate(wanted: number): Routine<number> {
+    yield call(this.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE));
+    yield call(this.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER));
+    const host: number = yield call(this.readHostFeatures());
+    const accepted = host & wanted;
+    yield call(this.writeGuestFeatures(accepted));
+    return accepted;
   }
 
   *readHostFeatures(): Routine<number> {
@@ -225,7 +246,7 @@ export class CardVdev {
 
   /** Read indices for a view without changing anything (card's own state + its memory). */
   *availIdx(i: number): Routine<number> {
-    return yield call(readAvailIdx(this.io, this.vqs[i].addrs));
+    return yield loadAvailIdx(this.io, this.vqs[i].addrs);
   }
 
   *readH2cDbField(): Routine<number> {

@@ -21,6 +21,7 @@ import {
   VIRTIO_BLK_ID_BYTES,
 } from '../virtio/virtioBlk.ts';
 export * from '../virtio/virtioBlk.ts';
+import { E } from '../errno.ts';
 import { call, frame, nothing, type Routine, waitOn, WaitQueue } from '../sim/scheduler.ts';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
@@ -37,13 +38,7 @@ export const SECTOR_SIZE = 512;
 /** One data segment: a page. */
 export const BLK_SEGMENT_SIZE = 4096;
 
-export const EIO = 5;
-export const ENOMEM = 12;
-export const ENODEV = 19;
-export const EINVAL = 22;
-export const ENOSPC = 28;
-export const EROFS = 30;
-export const EOPNOTSUPP = 95;
+const { EIO, ENOMEM, ENODEV, EINVAL, EROFS, EOPNOTSUPP } = E;
 
 /** One chain as the caller describes it (raw API; read/write/flush/getId build on it). */
 export interface BlkRequest {
@@ -195,11 +190,7 @@ export class VirtioBlock implements VirtioDriver {
 
   private *doProbe(): Routine<number> {
     const v = this.vdev;
-    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE));
-    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER));
-    const host: number = yield call(v.readHostFeatures());
-    const accepted = host & ((1 << VIRTIO_BLK_F_SEG_MAX) | (1 << VIRTIO_BLK_F_RO));
-    yield call(v.writeGuestFeatures(accepted));
+    const accepted: number = yield call(v.negotiate((1 << VIRTIO_BLK_F_SEG_MAX) | (1 << VIRTIO_BLK_F_RO)));
     const rc: number = yield call(v.findVqs());
     if (rc < 0) return rc;
     const cap: Uint8Array = yield call(v.readConfig(0, 8));

@@ -40,11 +40,8 @@ export class VirtioConsole implements VirtioDriver {
 
   private *doProbe(): Routine<number> {
     const v = this.vdev;
-    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE));
-    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER));
-    const host: number = yield call(v.readHostFeatures());
     // Single-port console: we use none of the offered features (mpssd offers none).
-    yield call(v.writeGuestFeatures(host & 0));
+    yield call(v.negotiate(0));
     const rc: number = yield call(v.findVqs());
     if (rc < 0) return rc;
     yield call(frame(this.sched, 'fill_queue', undefined, this.fillRx()));

@@ -15,8 +15,9 @@
 // chains are [hdr R, frame R]. Like Linux, transmit completions do not interrupt (avail flags
 // NO_INTERRUPT on the transmitq): used transmit buffers are reclaimed at the next xmit.
 
+import { E } from '../errno.ts';
 import { call, frame, type Routine, sleep, waitOn, WaitQueue } from '../sim/scheduler.ts';
-import { writeAvailFlags } from '../virtio/vring.ts';
+import { storeAvailFlags } from '../virtio/vring.ts';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
@@ -27,7 +28,6 @@ import {
 import type { CardOs } from './cardOs.ts';
 import type { CardVdev, VirtioDriver } from './cardVirtio.ts';
 import { NetStack, type NetConfig, type NetLink } from './net/netStack.ts';
-import { netCommands } from './shell/netCommands.ts';
 import {
   ETH_FRAME_MAX,
   ETH_HLEN,
@@ -51,10 +51,7 @@ export const NET_BUF_DATA = 64;
 /** Features the card driver accepts of those offered (see the header comment). */
 export const VIRTIO_NET_DRIVER_FEATURES = 1 << VIRTIO_NET_F_CSUM;
 
-const ENETDOWN = 100;
-const EMSGSIZE = 90;
-const ENOMEM = 12;
-const EBUSY = 16;
+const { ENETDOWN, EMSGSIZE, ENOMEM, EBUSY } = E;
 /** How long xmit waits for the host to give transmit buffers back (like a stopped queue). */
 const TX_WAIT_STEP_NS = 10_000;
 const TX_WAIT_STEPS = 10_000;
@@ -110,15 +107,12 @@ export class VirtioNet implements VirtioDriver, NetLink {
 
   private *doProbe(): Routine<number> {
     const v = this.vdev;
-    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE));
-    yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER));
-    const host: number = yield call(v.readHostFeatures());
-    yield call(v.writeGuestFeatures(host & VIRTIO_NET_DRIVER_FEATURES));
+    yield call(v.negotiate(VIRTIO_NET_DRIVER_FEATURES));
     this.csumOffload = (v.features & (1 << VIRTIO_NET_F_CSUM)) !== 0;
     const rc: number = yield call(v.findVqs());
     if (rc < 0) return rc;
     // virtqueue_disable_cb on the transmitq: no interrupt per sent frame.
-    yield call(writeAvailFlags(this.io, v.vqs[1].addrs, VRING_AVAIL_F_NO_INTERRUPT));
+    yield storeAvailFlags(this.io, v.vqs[1].addrs, VRING_AVAIL_F_NO_INTERRUPT);
     yield call(frame(this.sched, 'try_fill_recv', undefined, this.fillRx()));
     yield call(v.setStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK));
     this.ready = true;
@@ -324,10 +318,9 @@ export class CardNet {
   }
 }
 
-/** Register the virtio_net driver (VIRTIO_ID_NET) and the network shell commands. */
+/** Register the virtio_net driver (VIRTIO_ID_NET); its shell commands are wired in cardModules.ts. */
 export function installVirtioNet(os: CardOs): CardNet {
   const net = new CardNet(os);
   os.extraDrivers.set(VIRTIO_ID_NET, (_os, vdev) => net.makeDriver(vdev));
-  Object.assign(os.extraCommands, netCommands(net));
   return net;
 }

@@ -35,23 +35,3 @@ export class HostKernel {
     this.onLog?.(line);
   }
 }
-
-/** Linux error numbers the driver returns (as negatives). */
-export const E = {
-  EPERM: 1,
-  EIO: 5,
-  ENOMEM: 12,
-  EFAULT: 14,
-  EBUSY: 16,
-  ENODEV: 19,
-  EINVAL: 22,
-  ENOSPC: 28,
-  ELOOP: 40,
-  ETIMEDOUT: 110,
-} as const;
-
-export function errName(neg: number): string {
-  const n = -neg;
-  for (const [k, v] of Object.entries(E)) if (v === n) return `-${k}`;
-  return String(neg);
-}

@@ -14,7 +14,7 @@
 // Where a value has no kernel counterpart, the choice is documented at the function.
 
 import type { Machine } from '../machine.ts';
-import type { SparseMemory } from '../bus/sparseMemory.ts';
+import type { SparseMemory } from '../mem/sparseMemory.ts';
 import { R } from '../card/sboxRegisters.ts';
 import { DMA_CHANNELS } from '../card/dma/dmaEngine.ts';
 import { KERNEL_VIRT_BASE, LOG_BUF_LEN } from '../cardSoftware/cardOs.ts';

@@ -125,6 +125,21 @@ export function frameList(f: Frame | null): Frame[] {
   return out;
 }
 
+/**
+ * One frame as the trace, the stack view and every other text write it: `fn(k=0x10, name=text)`,
+ * numbers in hex, arguments in their object's order; `fn` alone when it has none.
+ */
+export function frameText(f: Frame): string {
+  const a = f.args;
+  if (!a) return f.fn;
+  let s = '';
+  for (const k of Object.keys(a)) {
+    const v = a[k];
+    s += `${s ? ', ' : ''}${k}=${typeof v === 'number' ? '0x' + v.toString(16) : v}`;
+  }
+  return s ? `${f.fn}(${s})` : f.fn;
+}
+
 /** `a → b → c`, outermost first, the way the architecture writes call paths. */
 export function framePath(f: Frame | null): string {
   return frameList(f)

@@ -234,8 +234,11 @@ export class Scheduler {
   private order = 0;
   private nextId = 1;
   readonly tasks = new TaskList();
-  /** Called when a task's generator throws: the machine reports it, the loop goes on. */
-  onTaskError: (t: Task, err: unknown) => void = () => {};
+  /**
+   * Called when a task's generator throws, or when software catches a bug of its own so as to
+   * go on (the card shell): the machine reports it, the loop goes on.
+   */
+  onTaskError: (t: Pick<Task, 'name' | 'initiator'>, err: unknown) => void = () => {};
   /**
    * Accesses a task may go on making within one step while no other task is ready (see
    * resumeTask). 0 makes every access its own step (runUntil, which tests its predicate

@@ -3,45 +3,78 @@
 // device_ctrl}. Offsets and size formulas from reference §5.1–§5.2. This file is the one
 // decoder used by both drivers, the debug adapter's Device Page scope, the trees and `dp`.
 
+import { offsetsOf, readField, type StructSpec } from './structs.ts';
+
 export const MIC_DP_SIZE = 4096;
 export const MIC_MAGIC = 0xc0ffee00;
 export const MIC_MAX_VRINGS = 4;
 export const MIC_MAX_DESC_BLK_SIZE = 256;
 
-/** Bootparam layout A (Gen-1), 16 bytes. */
-export const BOOTPARAM = {
-  magic: 0,
-  c2h_shutdown_db: 4,
-  h2c_shutdown_db: 5,
-  h2c_config_db: 6,
-  shutdown_status: 7,
-  shutdown_card: 8,
-  SIZE: 16,
-} as const;
+/** Bootparam layout A (Gen-1), 16 bytes at the start of the page (mic_bootparam). */
+export const BOOTPARAM_FIELDS = {
+  magic: { offset: 0, size: 4, doc: 'u32 MIC_MAGIC (0xc0ffee00) once the host has set the page up' },
+  c2h_shutdown_db: {
+    offset: 4,
+    size: 1,
+    signed: true,
+    doc: 's8 card→host shutdown doorbell, chosen by the host',
+  },
+  h2c_shutdown_db: {
+    offset: 5,
+    size: 1,
+    signed: true,
+    doc: 's8 host→card shutdown doorbell, chosen by the card',
+  },
+  h2c_config_db: {
+    offset: 6,
+    size: 1,
+    signed: true,
+    doc: 's8 host→card config-change doorbell, chosen by the card',
+  },
+  shutdown_status: {
+    offset: 7,
+    size: 1,
+    doc: 'u8 why the card went down (nop, crashed, halted, poweroff, restart)',
+  },
+  shutdown_card: { offset: 8, size: 1, doc: 'u8 set by the host to ask the card to shut down' },
+} as const satisfies StructSpec;
+export const BOOTPARAM = offsetsOf(BOOTPARAM_FIELDS, 16);
 
-/** Device descriptor header, relative to the entry. */
-export const DEVICE_DESC = {
-  type: 0,
-  num_vq: 1,
-  feature_len: 2,
-  config_len: 3,
-  status: 4,
-  vqconfig: 8,
-} as const;
+/** Device descriptor header (mic_device_desc), relative to the entry; vqconfig[num_vq] follows. */
+export const DEVICE_DESC_FIELDS = {
+  type: { offset: 0, size: 1, signed: true, doc: 's8 virtio ID; -1 = removed' },
+  num_vq: { offset: 1, size: 1, doc: 'u8 number of virtqueues' },
+  feature_len: { offset: 2, size: 1, doc: 'u8 bytes of each feature bitmap' },
+  config_len: { offset: 3, size: 1, doc: 'u8 bytes of config space' },
+  status: { offset: 4, size: 1, doc: 'virtio status, written by the card' },
+  vqconfig: { offset: 8, size: 24, array: true, doc: 'mic_vqconfig[num_vq]' },
+} as const satisfies StructSpec;
+export const DEVICE_DESC = offsetsOf(DEVICE_DESC_FIELDS, 8);
+
 /** mic_vqconfig, 24 bytes each. */
-export const VQCONFIG = { address: 0, used_address: 8, num: 16, SIZE: 24 } as const;
-/** mic_device_ctrl, 16 bytes. */
-export const DEVICE_CTRL = {
-  vdev: 0,
-  config_change: 8,
-  vdev_reset: 9,
-  guest_ack: 10,
-  host_ack: 11,
-  used_address_updated: 12,
-  c2h_vdev_db: 13,
-  h2c_vdev_db: 14,
-  SIZE: 16,
-} as const;
+export const VQCONFIG_FIELDS = {
+  address: { offset: 0, size: 8, doc: 'u64 MIC (SMPT) address of the host ring block' },
+  used_address: { offset: 8, size: 8, doc: 'u64 MIC address of the used ring the card allocated in GDDR' },
+  num: { offset: 16, size: 2, doc: 'u16 ring entries' },
+} as const satisfies StructSpec;
+export const VQCONFIG = offsetsOf(VQCONFIG_FIELDS, 24);
+
+/** mic_device_ctrl, 16 bytes after the (8-aligned) descriptor. */
+export const DEVICE_CTRL_FIELDS = {
+  vdev: { offset: 0, size: 8, doc: 'card-private cookie' },
+  config_change: { offset: 8, size: 1, doc: '1 = hot-remove request, 2 = config changed' },
+  vdev_reset: { offset: 9, size: 1, doc: 'u8 set by the card to reset the device, cleared by the host' },
+  guest_ack: { offset: 10, size: 1, doc: 'u8 set by the card when it has handled config_change' },
+  host_ack: { offset: 11, size: 1, doc: 'u8 set by the host when it has reset the device' },
+  used_address_updated: {
+    offset: 12,
+    size: 1,
+    doc: 'u8 set by the card after moving the used rings, cleared by the host',
+  },
+  c2h_vdev_db: { offset: 13, size: 1, signed: true, doc: 's8, chosen by the host' },
+  h2c_vdev_db: { offset: 14, size: 1, signed: true, doc: 's8, chosen by the card' },
+} as const satisfies StructSpec;
+export const DEVICE_CTRL = offsetsOf(DEVICE_CTRL_FIELDS, 16);
 
 export const MIC_VIRTIO_PARAM_DEV_REMOVE = 1;
 export const MIC_VIRTIO_PARAM_CONFIG_CHANGED = 2;
@@ -56,7 +89,7 @@ export const MIC_POWER_OFF = 3;
 export const MIC_RESTART = 4;
 
 export function descSize(numVq: number, featureLen: number, configLen: number): number {
-  return 8 + VQCONFIG.SIZE * numVq + 2 * featureLen + configLen;
+  return DEVICE_DESC.SIZE + VQCONFIG.SIZE * numVq + 2 * featureLen + configLen;
 }
 export function alignedDescSize(numVq: number, featureLen: number, configLen: number): number {
   return Math.ceil(descSize(numVq, featureLen, configLen) / 8) * 8;
@@ -120,51 +153,57 @@ export interface DecodedDevicePage {
 
 export function decodeDevicePage(page: Uint8Array): DecodedDevicePage {
   const dv = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  const bp = BOOTPARAM_FIELDS;
   const out: DecodedDevicePage = {
-    magic: dv.getUint32(BOOTPARAM.magic, true),
-    c2h_shutdown_db: dv.getInt8(BOOTPARAM.c2h_shutdown_db),
-    h2c_shutdown_db: dv.getInt8(BOOTPARAM.h2c_shutdown_db),
-    h2c_config_db: dv.getInt8(BOOTPARAM.h2c_config_db),
-    shutdown_status: dv.getUint8(BOOTPARAM.shutdown_status),
-    shutdown_card: dv.getUint8(BOOTPARAM.shutdown_card),
+    magic: readField(dv, 0, bp.magic),
+    c2h_shutdown_db: readField(dv, 0, bp.c2h_shutdown_db),
+    h2c_shutdown_db: readField(dv, 0, bp.h2c_shutdown_db),
+    h2c_config_db: readField(dv, 0, bp.h2c_config_db),
+    shutdown_status: readField(dv, 0, bp.shutdown_status),
+    shutdown_card: readField(dv, 0, bp.shutdown_card),
     devices: [],
   };
+  const dd = DEVICE_DESC_FIELDS;
+  const vq = VQCONFIG_FIELDS;
+  const ctrl = DEVICE_CTRL_FIELDS;
   let off: number = BOOTPARAM.SIZE;
-  while (off + 8 <= MIC_DP_SIZE) {
-    const type = dv.getInt8(off);
+  while (off + DEVICE_DESC.SIZE <= MIC_DP_SIZE) {
+    const type = readField(dv, off, dd.type);
     if (type === 0) break;
-    const numVq = dv.getUint8(off + 1);
-    const featureLen = dv.getUint8(off + 2);
-    const configLen = dv.getUint8(off + 3);
+    const numVq = readField(dv, off, dd.num_vq);
+    const featureLen = readField(dv, off, dd.feature_len);
+    const configLen = readField(dv, off, dd.config_len);
     const l = entryLayout(off, numVq, featureLen, configLen);
     if (l.next > MIC_DP_SIZE) break;
     const bytes = (a: number, n: number) => Array.from(page.subarray(a, a + n));
-    const u64 = (a: number) => dv.getUint32(a, true) + dv.getUint32(a + 4, true) * 0x100000000;
     out.devices.push({
       offset: off,
       type,
       num_vq: numVq,
       feature_len: featureLen,
       config_len: configLen,
-      status: dv.getUint8(off + 4),
-      vqconfig: Array.from({ length: numVq }, (_, i) => ({
-        address: u64(l.vq + i * VQCONFIG.SIZE),
-        used_address: u64(l.vq + i * VQCONFIG.SIZE + 8),
-        num: dv.getUint16(l.vq + i * VQCONFIG.SIZE + 16, true),
-      })),
+      status: readField(dv, off, dd.status),
+      vqconfig: Array.from({ length: numVq }, (_, i) => {
+        const at = l.vq + i * VQCONFIG.SIZE;
+        return {
+          address: readField(dv, at, vq.address),
+          used_address: readField(dv, at, vq.used_address),
+          num: readField(dv, at, vq.num),
+        };
+      }),
       host_features: bytes(l.hostFeatures, featureLen),
       guest_features: bytes(l.guestFeatures, featureLen),
       config: bytes(l.config, configLen),
       ctrl: {
         offset: l.ctrl,
-        vdev: u64(l.ctrl),
-        config_change: dv.getUint8(l.ctrl + 8),
-        vdev_reset: dv.getUint8(l.ctrl + 9),
-        guest_ack: dv.getUint8(l.ctrl + 10),
-        host_ack: dv.getUint8(l.ctrl + 11),
-        used_address_updated: dv.getUint8(l.ctrl + 12),
-        c2h_vdev_db: dv.getInt8(l.ctrl + 13),
-        h2c_vdev_db: dv.getInt8(l.ctrl + 14),
+        vdev: readField(dv, l.ctrl, ctrl.vdev),
+        config_change: readField(dv, l.ctrl, ctrl.config_change),
+        vdev_reset: readField(dv, l.ctrl, ctrl.vdev_reset),
+        guest_ack: readField(dv, l.ctrl, ctrl.guest_ack),
+        host_ack: readField(dv, l.ctrl, ctrl.host_ack),
+        used_address_updated: readField(dv, l.ctrl, ctrl.used_address_updated),
+        c2h_vdev_db: readField(dv, l.ctrl, ctrl.c2h_vdev_db),
+        h2c_vdev_db: readField(dv, l.ctrl, ctrl.h2c_vdev_db),
       },
     });
     off = l.next;

@@ -4,11 +4,48 @@
 // routine that yields after each one.
 
 import type { Io } from '../bus/io.ts';
-import type { Routine } from '../sim/scheduler.ts';
+import { offsetsOf, type StructSpec } from './structs.ts';
 
 export const MIC_VRING_ENTRIES = 128;
 export const MIC_VIRTIO_RING_ALIGN = 4096;
 export const MIC_VRING_INFO_MAGIC = 0xc0ffee00;
+
+/** struct vring_desc, 16 bytes each (decodeDesc reads it byte by byte, in this order). */
+export const VRING_DESC_FIELDS = {
+  addr: { offset: 0, size: 8, doc: 'u64 MIC address of the buffer' },
+  len: { offset: 8, size: 4, doc: 'u32 bytes of the buffer' },
+  flags: { offset: 12, size: 2, doc: 'u16 NEXT 1, WRITE 2 (device writes), INDIRECT 4' },
+  next: { offset: 14, size: 2, doc: 'u16 the next descriptor of the chain, when NEXT' },
+} as const satisfies StructSpec;
+export const VRING_DESC = offsetsOf(VRING_DESC_FIELDS, 16);
+
+/** struct vring_avail: a 4-byte header, then ring[num]; written by the driver (the card). */
+export const VRING_AVAIL_FIELDS = {
+  flags: { offset: 0, size: 2, doc: 'bit 0 = VRING_AVAIL_F_NO_INTERRUPT' },
+  idx: { offset: 2, size: 2, doc: 'written by the card' },
+  ring: { offset: 4, size: 2, array: true, doc: 'u16 heads of the chains made available' },
+} as const satisfies StructSpec;
+export const VRING_AVAIL = offsetsOf(VRING_AVAIL_FIELDS, 4);
+
+/** struct vring_used: a 4-byte header, then ring[num] of vring_used_elem; written by the host. */
+export const VRING_USED_FIELDS = {
+  flags: { offset: 0, size: 2, doc: 'bit 0 = VRING_USED_F_NO_NOTIFY' },
+  idx: { offset: 2, size: 2, doc: 'written by the host' },
+  ring: {
+    offset: 4,
+    size: 8,
+    array: true,
+    doc: 'vring_used_elem: u32 id (the head), u32 len (bytes written)',
+  },
+} as const satisfies StructSpec;
+export const VRING_USED = offsetsOf(VRING_USED_FIELDS, 4);
+
+/** struct _mic_vring_info, right after the ring in the host's ring block. */
+export const MIC_VRING_INFO_FIELDS = {
+  avail_idx: { offset: 0, size: 2, doc: '_mic_vring_info.avail_idx: the host’s next avail index to consume' },
+  magic: { offset: 4, size: 4, doc: 'u32 MIC_VRING_INFO_MAGIC + virtio type + queue index' },
+} as const satisfies StructSpec;
+export const MIC_VRING_INFO = offsetsOf(MIC_VRING_INFO_FIELDS, 8);
 
 const align = (x: number, a: number) => Math.ceil(x / a) * a;
 
@@ -16,20 +53,22 @@ export function vringDescOffset(): number {
   return 0;
 }
 export function vringAvailOffset(num: number): number {
-  return 16 * num;
+  return VRING_DESC.SIZE * num;
 }
 export function vringUsedOffset(num: number, alignment = MIC_VIRTIO_RING_ALIGN): number {
-  return align(16 * num + 6 + 2 * num, alignment);
+  // The avail ring ends with used_event (u16), hence the + 2.
+  return align(VRING_DESC.SIZE * num + VRING_AVAIL.SIZE + 2 + 2 * num, alignment);
 }
 /** vring_size(num, align): bytes of desc + avail + used. 0x1406 for 128 entries. */
 export function vringSize(num: number, alignment = MIC_VIRTIO_RING_ALIGN): number {
-  return vringUsedOffset(num, alignment) + 6 + 8 * num;
+  // The used ring ends with avail_event (u16), hence the + 2.
+  return vringUsedOffset(num, alignment) + VRING_USED.SIZE + 2 + 8 * num;
 }
 /** Host ring block: pageAlign(vring_size + sizeof(_mic_vring_info)). 8 KiB for 128 entries. */
 export function micRingBlockSize(num: number): number {
-  return align(vringSize(num) + 8, 4096);
+  return align(vringSize(num) + MIC_VRING_INFO.SIZE, 4096);
 }
-/** `_mic_vring_info` sits right after the ring: avail_idx (u16) then magic (u32 at +4). */
+/** `_mic_vring_info` (MIC_VRING_INFO_FIELDS) sits right after the ring. */
 export function vringInfoOffset(num: number): number {
   return vringSize(num);
 }
@@ -105,17 +144,13 @@ function encodeDescInto(b: Uint8Array, addr: number, len: number, flags: number,
   return b;
 }
 
-export function encodeDesc(d: VringDesc): Uint8Array {
-  return encodeDescInto(new Uint8Array(16), d.addr, d.len, d.flags, d.next);
-}
-
 /** Scratch for the accessors below: written and copied by the bus, or read and decoded, before the routine yields. */
 const scratch16 = new Uint8Array(16);
 const scratch8 = new Uint8Array(8);
 
 // One bus access each. `load*`/`store*` perform the access now and return what the routine
 // yields (`const idx: number = yield loadAvailIdx(io, r)`): the machine may stop right after,
-// and no generator is made for a single access. The `read*`/`write*` routines wrap them.
+// and no generator is made for a single access.
 
 /**
  * One 16-byte read of descriptor i, decoded now: the bytes go through a scratch array, not a new
@@ -132,6 +167,10 @@ export function storeDesc(io: Io, r: VringAddrs, i: number, d: VringDesc): numbe
 }
 export function loadAvailFlags(io: Io, r: VringAddrs): number {
   return io.read16(r.avail);
+}
+/** Driver side: avail.flags (VRING_AVAIL_F_NO_INTERRUPT is virtqueue_disable_cb). */
+export function storeAvailFlags(io: Io, r: VringAddrs, flags: number): number {
+  return io.write16(r.avail, flags);
 }
 export function loadAvailIdx(io: Io, r: VringAddrs): number {
   return io.read16(r.avail + 2);
@@ -166,51 +205,4 @@ export function storeUsedElem(io: Io, r: VringAddrs, slot: number, id: number, l
 }
 export function storeUsedIdx(io: Io, r: VringAddrs, idx: number): number {
   return io.write16(r.used + 2, idx & 0xffff);
-}
-
-export function* readDesc(io: Io, r: VringAddrs, i: number): Routine<VringDesc> {
-  const d = fetchDesc(io, r, i);
-  yield;
-  return d;
-}
-
-export function* writeDesc(io: Io, r: VringAddrs, i: number, d: VringDesc): Routine {
-  yield storeDesc(io, r, i, d);
-}
-
-export function* readAvailFlags(io: Io, r: VringAddrs): Routine<number> {
-  return yield loadAvailFlags(io, r);
-}
-export function* writeAvailFlags(io: Io, r: VringAddrs, flags: number): Routine {
-  yield io.write16(r.avail, flags);
-}
-export function* readAvailIdx(io: Io, r: VringAddrs): Routine<number> {
-  return yield loadAvailIdx(io, r);
-}
-export function* readAvailRing(io: Io, r: VringAddrs, slot: number): Routine<number> {
-  return yield loadAvailRing(io, r, slot);
-}
-/** Driver side: put head in avail.ring[idx % num]; the caller publishes idx separately. */
-export function* writeAvailRing(io: Io, r: VringAddrs, slot: number, head: number): Routine {
-  yield storeAvailRing(io, r, slot, head);
-}
-export function* writeAvailIdx(io: Io, r: VringAddrs, idx: number): Routine {
-  yield storeAvailIdx(io, r, idx);
-}
-
-export function* readUsedIdx(io: Io, r: VringAddrs): Routine<number> {
-  return yield loadUsedIdx(io, r);
-}
-export function* readUsedFlags(io: Io, r: VringAddrs): Routine<number> {
-  return yield io.read16(r.used);
-}
-export function* readUsedElem(io: Io, r: VringAddrs, slot: number): Routine<{ id: number; len: number }> {
-  const b: Uint8Array = yield loadUsedElem(io, r, slot);
-  return { id: usedElemId(b), len: usedElemLen(b) };
-}
-export function* writeUsedElem(io: Io, r: VringAddrs, slot: number, id: number, len: number): Routine {
-  yield storeUsedElem(io, r, slot, id, len);
-}
-export function* writeUsedIdx(io: Io, r: VringAddrs, idx: number): Routine {
-  yield storeUsedIdx(io, r, idx);
 }

@@ -5,8 +5,7 @@
 // On MIC the card is the virtio driver and the host (mpssd back-ends, vringh) is the device: the
 // ring block lives in host RAM (reached through the SMPT), the used ring was moved into GDDR.
 
-import { vringAvailOffset, vringInfoOffset } from '../../emulator/virtio/vring.ts';
-import { hex, hexAddr, hexDec, offsetRef } from './format.ts';
+import { hex, hexAddr, hexDec } from './format.ts';
 import type { NodeModel } from './nodeModel.ts';
 import type { CardQueuesModel, ChainModel, DeviceQueuesModel, QueueModel } from './requests.ts';
 
@@ -46,11 +45,11 @@ function deviceNode(c: CardQueuesModel, d: DeviceQueuesModel): NodeModel {
 
 function queueNode(c: CardQueuesModel, q: QueueModel): NodeModel {
   const id = `${c.name}/${q.id}`;
-  const availIdxRef = offsetRef(q.ringMemoryReference, vringAvailOffset(q.num) + 2);
-  const availFlagsRef = offsetRef(q.ringMemoryReference, vringAvailOffset(q.num));
-  const usedIdxRef = offsetRef(q.usedMemoryReference, 2);
-  const usedFlagsRef = offsetRef(q.usedMemoryReference, 0);
-  const infoRef = offsetRef(q.ringMemoryReference, vringInfoOffset(q.num));
+  const availIdxRef = q.availIdxMemoryReference;
+  const availFlagsRef = q.availFlagsMemoryReference;
+  const usedIdxRef = q.usedIdxMemoryReference;
+  const usedFlagsRef = q.usedFlagsMemoryReference;
+  const infoRef = q.infoMemoryReference;
   const index = (
     key: string,
     label: string,

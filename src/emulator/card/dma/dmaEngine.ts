@@ -17,11 +17,10 @@
 // * A masked completion interrupt is dropped, not latched; DCAR bit 26 is set either way and
 //   stays set until software writes DCAR.
 
-import type { SparseMemory } from '../../bus/sparseMemory.ts';
+import type { SparseMemory } from '../../mem/sparseMemory.ts';
 import { sleep, type Routine, type Task } from '../../sim/scheduler.ts';
-import { R, SBOX, SICR0_DMA, SICR0_ERR, type RegisterInstance } from '../sboxRegisters.ts';
+import { R, SBOX, SICR0_DMA, SICR0_ERR, type RegisterInstance, type Side } from '../sboxRegisters.ts';
 import { SMPT_PAGE, SMPT_WINDOW_BASE, smptBase, smptSlot } from '../smpt.ts';
-import type { Side } from '../x100Card.ts';
 import {
   MAX_XFER_CARD,
   MAX_XFER_HOST,

@@ -1,6 +1,6 @@
 // What the DMA engine needs from its card: registers, memories, SMPT and interrupt lines.
 
-import type { SparseMemory } from '../../bus/sparseMemory.ts';
+import type { SparseMemory } from '../../mem/sparseMemory.ts';
 import type { Scheduler } from '../../sim/scheduler.ts';
 import type { Spine } from '../../sim/spine.ts';
 

@@ -6,6 +6,7 @@
 // checksums are left to the device (NEEDS_CSUM) when it offers VIRTIO_NET_F_CSUM.
 // Everything runs as card routines: sending yields through the driver's bus accesses.
 
+import { E } from '../../errno.ts';
 import { call, type Routine, type Scheduler, sleep, waitOn, WaitQueue } from '../../sim/scheduler.ts';
 import {
   ARPOP_REPLY,
@@ -61,10 +62,7 @@ export interface NetConfig {
   prefix: number;
 }
 
-export const ENETUNREACH = 101;
-export const EMSGSIZE = 90;
-export const ENETDOWN = 100;
-export const EADDRINUSE = 98;
+const { ENETUNREACH, EMSGSIZE, ENETDOWN, EADDRINUSE } = E;
 
 /** Linux neighbour defaults: mcast_solicit 3, retrans_time 1 s, unres_qlen (packets) 3. */
 export const ARP_TRIES = 3;

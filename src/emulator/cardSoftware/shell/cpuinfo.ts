@@ -1,22 +1,7 @@
 // /proc/cpuinfo as the card's Linux prints it for a Knights Corner (X100) coprocessor.
 // Field names and tab padding follow arch/x86/kernel/cpu/proc.c (show_cpuinfo) literally.
 
-export interface CpuDescription {
-  cores: number;
-  threadsPerCore: number;
-  mhz: number;
-  /** Silicon stepping as Intel names it ("B1", "C0") or the CPUID stepping number ("3"). */
-  stepping: string;
-  bogomips?: number;
-}
-
-/** The X100 SKU the emulator models by default: 57 cores x 4 threads at 1.1 GHz, C0 silicon. */
-export const X100_DEFAULT_CPU: Readonly<CpuDescription> = Object.freeze({
-  cores: 57,
-  threadsPerCore: 4,
-  mhz: 1100,
-  stepping: 'C0',
-});
+import { X100_DEFAULT_CPU, type CpuDescription } from '../../card/x100Cpu.ts';
 
 export const KNC_CPU_FLAGS =
   'fpu vme de pse tsc msr pae mce cx8 apic mtrr mca pat fxsr ht syscall nx lm nopl lahf_lm';

@@ -10,10 +10,10 @@
 //   stack does not fragment.
 // - Only numeric addresses and `localhost` are understood (no resolver on the card).
 
+import { E, strerror } from '../../errno.ts';
 import { call, type Routine, waitOn, WaitQueue } from '../../sim/scheduler.ts';
 import type { CardNet } from '../virtioNet.ts';
 import type { IcmpSocket, NetStack, UdpSocket } from '../net/netStack.ts';
-import { ENETUNREACH } from '../net/netStack.ts';
 import {
   ICMP_ECHO,
   IPPROTO_ICMP,
@@ -144,10 +144,10 @@ function routeCheck(net: CardNet, dst: number): NetStack | string {
 }
 
 function errText(rc: number): string {
-  if (rc === -ENETUNREACH) return 'Network is unreachable';
-  if (rc === -100) return 'Network is down';
-  if (rc === -90) return 'Message too long';
-  if (rc === -16) return 'No buffer space available';
+  // The driver's xmit answers -EBUSY when the host keeps every transmit buffer; a socket
+  // sees that as ENOBUFS.
+  if (rc === -E.EBUSY) return strerror(E.ENOBUFS);
+  if (rc === -E.ENETUNREACH || rc === -E.ENETDOWN || rc === -E.EMSGSIZE) return strerror(rc);
   return `error ${rc}`;
 }
 

@@ -1,9 +1,12 @@
 // The small root shell on the card's virtio console (hvc0). Pure logic: raw key bytes in,
-// console text out through ShellHost.write. It does its own line discipline (a Linux tty in
-// canonical mode with echo), a tiny word splitter, and a handful of busybox-like built-ins.
+// console text out through ShellHost.write. The line discipline is tty.ts, the files it reads
+// are procfs.ts; this file is the shell itself: a tiny word splitter, the dispatch of commands
+// (built-in, registered, asynchronous) and a handful of busybox-like built-ins.
 // Deterministic: it never reads the real clock or a random source.
 
-import { cpuinfoText, type CpuDescription } from './cpuinfo.ts';
+import type { CpuDescription } from '../../card/x100Cpu.ts';
+import { lookup, two, uptimeParts, type FsSources, type Uname } from './procfs.ts';
+import { CLEAR_SCREEN, LineDiscipline, toCrlf } from './tty.ts';
 
 export interface ShellCommand {
   help: string;
@@ -22,7 +25,7 @@ export interface ShellHost {
   /** Send text to the console. The shell already turns '\n' into '\r\n' before calling this. */
   write(text: string): void;
   /** uname fields */
-  uname(): { sysname: string; nodename: string; release: string; version: string; machine: string };
+  uname(): Uname;
   /** The kernel log as dmesg prints it: lines like "[    0.000000] mic: device page found at 0x8000001000" */
   dmesg(): string;
   /** Names under /dev, e.g. ['console','hvc0','null','zero','vda','ttyS0'] */
@@ -43,6 +46,11 @@ export interface ShellHost {
   cmdline?(): string;
   /** Run an asynchronous command; call done(exitStatus) when it finishes. */
   spawn?(cmd: AsyncCommand, done: (status: number) => void): void;
+  /**
+   * A bug in the shell or in what it called (the shell goes on): the card OS reports it as the
+   * machine reports any task's uncaught error (Machine.internalErrors, a rule-0 protocol error).
+   */
+  internalError?(err: unknown): void;
 }
 
 export interface ShellOptions {
@@ -50,14 +58,9 @@ export interface ShellOptions {
   prompt?: string;
 }
 
-type Uname = ReturnType<ShellHost['uname']>;
-
 /** `date` and `uptime` show this fixed wall clock plus the card's virtual uptime. */
 export const SHELL_EPOCH_MS = Date.UTC(2015, 0, 1, 0, 0, 0); // Thu Jan  1 00:00:00 UTC 2015
 
-const MAX_LINE = 4095; // N_TTY_BUF_SIZE - 1
-const MAX_HISTORY = 100;
-const CLEAR_SCREEN = '\x1b[H\x1b[2J';
 const HOME = '/root';
 
 const FALLBACK_UNAME: Uname = {
@@ -68,29 +71,10 @@ const FALLBACK_UNAME: Uname = {
   machine: 'k1om',
 };
 
-type EscState = 'none' | 'esc' | 'csi' | 'ss3';
-
 interface Builtin {
   help: string;
   run(args: string[]): number;
 }
-
-type FsNode =
-  { kind: 'dir'; entries: () => string[] } | { kind: 'file'; content: () => string } | { kind: 'dev' };
-
-/** '\n' (not already preceded by '\r') becomes '\r\n', as the tty's ONLCR would do. */
-export function toCrlf(text: string): string {
-  // The same long text (a cat of /proc/cpuinfo) comes again and again: remember the last one.
-  if (text === crlfIn) return crlfOut;
-  const out = text.replace(/\r?\n/g, '\r\n');
-  if (text.length >= 4096) {
-    crlfIn = text;
-    crlfOut = out;
-  }
-  return out;
-}
-let crlfIn = '';
-let crlfOut = '';
 
 type Parsed = { ok: true; words: string[] } | { ok: false; error: string };
 
@@ -161,18 +145,6 @@ export function splitWords(line: string, status: number): Parsed {
   return { ok: true, words };
 }
 
-function two(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
-/** Uptime split into whole seconds and hundredths, from virtual nanoseconds (never negative). */
-function uptimeParts(ns: number): { sec: number; centi: number } {
-  const v = Number(ns);
-  const safe = Number.isFinite(v) && v > 0 ? v : 0;
-  const centiTotal = Math.floor(safe / 10_000_000);
-  return { sec: Math.floor(centiTotal / 100), centi: centiTotal % 100 };
-}
-
 function normalizePath(path: string): string {
   let p = path;
   if (p === '~' || p.startsWith('~/')) p = HOME + p.slice(1);
@@ -206,22 +178,40 @@ export class Shell {
   private typeahead: number[] = [];
   private _interrupted = false;
   private status = 0;
-  private buffer = '';
-  private escState: EscState = 'none';
-  private escParams = '';
-  private lastWasCr = false;
-  private decoder = new TextDecoder('utf-8');
-  private decoderPending = false;
   private relogin = false;
   private pendingOut = '';
-  private history: string[] = [];
-  private historyIndex = 0;
-  private historyDraft = '';
+  private readonly tty: LineDiscipline;
+  private readonly fs: FsSources;
 
   constructor(host: ShellHost, opts?: ShellOptions) {
     this.host = host;
     this.fixedPrompt = opts?.prompt;
     this.builtins = this.makeBuiltins();
+    this.tty = new LineDiscipline({
+      out: (text) => this.out(text),
+      line: (line) => {
+        this.execute(line);
+        this.afterCommand();
+      },
+      interrupt: () => {
+        this.status = 130;
+        this.out(this.prompt());
+      },
+      eof: () => {
+        this.logout();
+        this.afterCommand();
+      },
+      prompt: () => this.prompt(),
+    });
+    this.fs = {
+      commandNames: () => this.commandNames(),
+      devices: () => this.devices(),
+      uname: () => this.uname(),
+      cpu: () => this.host.cpu(),
+      cmdline: () => String(this.host.cmdline?.() ?? ''),
+      uptimeNs: () => this.uptimeNs(),
+      memTotalKiB: () => this.host.memTotalKiB(),
+    };
   }
 
   /** true once poweroff/reboot/halt was invoked (no more prompts, input ignored). */
@@ -238,7 +228,7 @@ export class Shell {
   start(): void {
     this.guard(() => {
       this._stopped = false;
-      this.resetLine();
+      this.tty.reset();
       this.status = 0;
       this.out(this.banner());
       this.out(this.prompt());
@@ -273,7 +263,7 @@ export class Shell {
         return;
       }
       // A partial UTF-8 sequence is kept across calls (it may arrive split over two chunks).
-      for (let i = 0; i < bytes.length && !this._stopped; i++) this.feed(bytes[i]);
+      for (let i = 0; i < bytes.length && !this._stopped; i++) this.tty.feed(bytes[i]);
     });
   }
 
@@ -284,7 +274,7 @@ export class Shell {
    */
   run(line: string): void {
     this.guard(() => {
-      this.resetLine();
+      this.tty.reset();
       for (const one of String(line).split(/\r\n|\r|\n/)) {
         if (this._stopped || this.busy) break;
         this.out(one + '\n');
@@ -318,19 +308,38 @@ export class Shell {
     this.pendingOut = '';
     try {
       this.host.write(text);
-    } catch {
-      // The console went away: nothing sensible to report it on.
+    } catch (e) {
+      // The console went away: it cannot show the error, the machine's error list can.
+      this.reportInternal(e);
     }
   }
 
-  /** Run fn, never letting an exception escape to the caller, and flush the output. */
+  /**
+   * Run fn and flush the output. An exception is a bug (commands' own errors are caught in
+   * execute): it must not escape into the console driver that called us, and it must not
+   * vanish either, so it is printed and reported.
+   */
   private guard(fn: () => void): void {
     try {
       fn();
-    } catch {
-      // Defensive: the shell must never throw into the console driver.
+    } catch (e) {
+      this.internalError(e);
     }
     this.flush();
+  }
+
+  /** `-sh: internal error: …` on the console, and into the machine's internal errors. */
+  private internalError(e: unknown): void {
+    this.out(`-sh: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    this.reportInternal(e);
+  }
+
+  private reportInternal(e: unknown): void {
+    try {
+      this.host.internalError?.(e);
+    } catch {
+      // The report itself failed: the console line above is all that is left.
+    }
   }
 
   private uname(): Uname {
@@ -343,7 +352,9 @@ export class Shell {
         version: String(u?.version ?? FALLBACK_UNAME.version),
         machine: String(u?.machine ?? FALLBACK_UNAME.machine),
       };
-    } catch {
+    } catch (e) {
+      // Reported, not printed: uname is asked while a prompt or a banner is being drawn.
+      this.reportInternal(e);
       return FALLBACK_UNAME;
     }
   }
@@ -355,184 +366,6 @@ export class Shell {
   private banner(): string {
     const u = this.uname();
     return `\nIntel(R) Xeon Phi(TM) coprocessor ${u.nodename}\nKernel ${u.release} on an ${u.machine} (hvc0)\n\n`;
-  }
-
-  // ---- line discipline ---------------------------------------------------------------------
-
-  private resetLine(): void {
-    this.buffer = '';
-    this.escState = 'none';
-    this.escParams = '';
-    this.lastWasCr = false;
-    this.decoder = new TextDecoder('utf-8');
-    this.decoderPending = false;
-    this.historyIndex = this.history.length;
-    this.historyDraft = '';
-  }
-
-  /** An ASCII byte ends any unfinished UTF-8 sequence: what is left becomes U+FFFD. */
-  private flushDecoder(): void {
-    if (!this.decoderPending) return;
-    this.decoderPending = false;
-    const rest = this.decoder.decode();
-    if (rest) this.insertText(rest);
-  }
-
-  private feed(b: number): void {
-    const afterCr = this.lastWasCr;
-    this.lastWasCr = false;
-
-    if (b >= 0x80) {
-      if (this.escState !== 'none') this.escState = 'none';
-      this.decoderPending = true;
-      const text = this.decoder.decode(Uint8Array.of(b), { stream: true });
-      if (text) this.insertText(text);
-      return;
-    }
-    this.flushDecoder();
-
-    if (this.escState !== 'none') {
-      if (this.feedEscape(b)) return;
-    }
-
-    switch (b) {
-      case 0x0d: // CR
-        this.enter();
-        this.lastWasCr = true;
-        return;
-      case 0x0a: // LF (ignored right after a CR: CRLF is one Enter)
-        if (!afterCr) this.enter();
-        return;
-      case 0x7f:
-      case 0x08:
-        this.backspace();
-        return;
-      case 0x03: // Ctrl-C
-        this.out('^C\n');
-        this.status = 130;
-        this.resetLine();
-        this.out(this.prompt());
-        return;
-      case 0x04: // Ctrl-D: EOF on an empty line logs out
-        if (this.buffer === '') {
-          this.resetLine();
-          this.logout();
-          this.afterCommand();
-        }
-        return;
-      case 0x0c: // Ctrl-L
-        this.out(CLEAR_SCREEN + this.prompt() + this.buffer);
-        return;
-      case 0x15: // Ctrl-U
-        this.eraseDisplayed(this.buffer);
-        this.buffer = '';
-        return;
-      case 0x17: {
-        // Ctrl-W: erase the previous word (trailing blanks, then non-blanks)
-        const m = /\s*\S*$/.exec(this.buffer);
-        const word = m ? m[0] : '';
-        this.eraseDisplayed(word);
-        this.buffer = this.buffer.slice(0, this.buffer.length - word.length);
-        return;
-      }
-      case 0x1b:
-        this.escState = 'esc';
-        this.escParams = '';
-        return;
-      default:
-        if (b >= 0x20) this.insertText(String.fromCharCode(b));
-      // Other control characters (Tab, NUL, ...) are ignored.
-    }
-  }
-
-  /** Consume one byte of an escape sequence. Returns false if the byte aborts it (process normally). */
-  private feedEscape(b: number): boolean {
-    switch (this.escState) {
-      case 'esc':
-        if (b === 0x5b) this.escState = 'csi';
-        else if (b === 0x4f) this.escState = 'ss3';
-        else if (b === 0x1b) this.escState = 'esc';
-        else if (b < 0x20) {
-          this.escState = 'none';
-          return false;
-        } else this.escState = 'none'; // Alt-<key>: swallowed
-        return true;
-      case 'ss3':
-        this.escState = 'none';
-        if (b < 0x20) return false;
-        this.arrow(b, '');
-        return true;
-      case 'csi':
-        if (b >= 0x20 && b <= 0x3f) {
-          if (this.escParams.length < 32) this.escParams += String.fromCharCode(b);
-          return true;
-        }
-        this.escState = 'none';
-        if (b >= 0x40 && b <= 0x7e) {
-          this.arrow(b, this.escParams);
-          return true;
-        }
-        return false;
-      default:
-        return false;
-    }
-  }
-
-  /** Up/down arrows walk the history; everything else (left/right, F-keys, ...) is swallowed. */
-  private arrow(final: number, params: string): void {
-    if (params !== '' && params !== '1') return;
-    if (final === 0x41) {
-      if (this.historyIndex <= 0) return;
-      if (this.historyIndex === this.history.length) this.historyDraft = this.buffer;
-      this.historyIndex--;
-      this.replaceBuffer(this.history[this.historyIndex]);
-    } else if (final === 0x42) {
-      if (this.historyIndex >= this.history.length) return;
-      this.historyIndex++;
-      this.replaceBuffer(
-        this.historyIndex === this.history.length ? this.historyDraft : this.history[this.historyIndex],
-      );
-    }
-  }
-
-  private replaceBuffer(text: string): void {
-    this.eraseDisplayed(this.buffer);
-    this.buffer = text;
-    this.out(text);
-  }
-
-  private eraseDisplayed(text: string): void {
-    const chars = Array.from(text).length;
-    if (chars > 0) this.out('\b \b'.repeat(chars));
-  }
-
-  private insertText(text: string): void {
-    for (const ch of text) {
-      if (this.buffer.length + ch.length > MAX_LINE) return; // line full: drop, like n_tty
-      this.buffer += ch;
-      this.out(ch);
-    }
-  }
-
-  private backspace(): void {
-    if (this.buffer === '') return;
-    const chars = Array.from(this.buffer);
-    chars.pop();
-    this.buffer = chars.join('');
-    this.out('\b \b');
-  }
-
-  private enter(): void {
-    const line = this.buffer;
-    this.out('\n');
-    this.resetLine();
-    if (line.trim() !== '' && this.history[this.history.length - 1] !== line) {
-      this.history.push(line);
-      if (this.history.length > MAX_HISTORY) this.history.shift();
-    }
-    this.historyIndex = this.history.length;
-    this.execute(line);
-    this.afterCommand();
   }
 
   private afterCommand(): void {
@@ -610,7 +443,7 @@ export class Shell {
       const pending = this.typeahead;
       this.typeahead = [];
       let i = 0;
-      while (i < pending.length && !this._stopped && !this.busy) this.feed(pending[i++]);
+      while (i < pending.length && !this._stopped && !this.busy) this.tty.feed(pending[i++]);
       if (this.busy) this.typeahead = pending.slice(i).concat(this.typeahead);
     });
   }
@@ -622,7 +455,8 @@ export class Shell {
       const own: Record<string, ShellCommand> = {};
       for (const k of Object.keys(x)) own[k] = x[k];
       return own;
-    } catch {
+    } catch (e) {
+      this.internalError(e);
       return {};
     }
   }
@@ -775,7 +609,7 @@ export class Shell {
   private cmdCat(args: string[]): number {
     let status = 0;
     for (const path of args) {
-      const node = this.lookup(normalizePath(path));
+      const node = lookup(normalizePath(path), this.fs);
       if (!node) {
         this.out(`cat: ${path}: No such file or directory\n`);
         status = 1;
@@ -797,7 +631,7 @@ export class Shell {
     const files: string[] = [];
     const dirs: { path: string; entries: string[] }[] = [];
     for (const path of paths) {
-      const node = this.lookup(normalizePath(path));
+      const node = lookup(normalizePath(path), this.fs);
       if (!node) {
         this.out(`ls: cannot access '${path}': No such file or directory\n`);
         status = 2;
@@ -847,88 +681,8 @@ export class Shell {
     return `${day} ${mon} ${String(d.getUTCDate()).padStart(2)} ${time} UTC ${d.getUTCFullYear()}`;
   }
 
-  // ---- the tiny read-only file system --------------------------------------------------------
-
-  private lookup(path: string): FsNode | null {
-    const dir = (entries: () => string[]): FsNode => ({ kind: 'dir', entries });
-    const file = (content: () => string): FsNode => ({ kind: 'file', content });
-    switch (path) {
-      case '/':
-        return dir(() => ['bin', 'dev', 'etc', 'proc', 'root', 'sys', 'tmp']);
-      case '/bin':
-        return dir(() => ['sh', ...this.commandNames()]);
-      case '/dev':
-        return dir(() => this.devices());
-      case '/etc':
-        return dir(() => ['hostname', 'passwd']);
-      case '/etc/hostname':
-        return file(() => this.uname().nodename + '\n');
-      case '/etc/passwd':
-        return file(() => 'root:x:0:0:root:/root:/bin/sh\n');
-      case '/proc':
-        return dir(() => ['cmdline', 'cpuinfo', 'meminfo', 'uptime', 'version']);
-      case '/proc/cpuinfo':
-        return file(() => cpuinfoText(this.host.cpu()));
-      case '/proc/meminfo':
-        return file(() => this.meminfo());
-      case '/proc/version':
-        return file(() => {
-          const u = this.uname();
-          return `${u.sysname} version ${u.release} (root@mic-build) (gcc version 4.7.0 (GCC) ) ${u.version}\n`;
-        });
-      case '/proc/uptime':
-        return file(() => {
-          const { sec, centi } = uptimeParts(this.uptimeNs());
-          // Idle time is summed over all logical CPUs, as Linux does; the card is idle.
-          const c = this.host.cpu();
-          const cpus = Math.max(1, Math.floor(Number(c?.cores) * Number(c?.threadsPerCore)) || 1);
-          const idleCenti = (sec * 100 + centi) * cpus;
-          return `${sec}.${two(centi)} ${Math.floor(idleCenti / 100)}.${two(idleCenti % 100)}\n`;
-        });
-      case '/proc/cmdline':
-        return file(() => String(this.host.cmdline?.() ?? '') + '\n');
-      case '/root':
-      case '/tmp':
-        return dir(() => []);
-      case '/sys':
-        return dir(() => ['block', 'bus', 'class', 'devices', 'kernel']);
-    }
-    if (path.startsWith('/dev/')) {
-      const name = path.slice(5);
-      if (this.devices().includes(name)) return { kind: 'dev' };
-    }
-    return null;
-  }
-
   private devices(): string[] {
     const d = this.host.devices();
     return Array.isArray(d) ? d.map(String) : [];
-  }
-
-  private meminfo(): string {
-    const raw = Math.floor(Number(this.host.memTotalKiB()));
-    const total = Number.isFinite(raw) && raw > 0 ? raw : 0;
-    // A freshly booted card: a little page cache and slab, no swap. Deterministic fractions.
-    const cached = Math.floor(total / 256);
-    const buffers = Math.floor(total / 4096);
-    const slab = Math.floor(total / 512);
-    const used = Math.floor(total / 64);
-    const free = Math.max(0, total - used - cached - buffers - slab);
-    const rows: [string, number][] = [
-      ['MemTotal', total],
-      ['MemFree', free],
-      ['Buffers', buffers],
-      ['Cached', cached],
-      ['SwapCached', 0],
-      ['Active', Math.floor((cached + buffers) / 2)],
-      ['Inactive', cached + buffers - Math.floor((cached + buffers) / 2)],
-      ['SwapTotal', 0],
-      ['SwapFree', 0],
-      ['Dirty', 0],
-      ['Shmem', 0],
-      ['Slab', slab],
-    ];
-    // Linux: "%-16s%8lu kB" in effect (label and colon padded to 16 columns).
-    return rows.map(([k, v]) => `${(k + ':').padEnd(16)}${String(v).padStart(8)} kB\n`).join('');
   }
 }

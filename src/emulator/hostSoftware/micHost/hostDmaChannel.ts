@@ -22,7 +22,7 @@ import {
   WaitQueue,
 } from '../../sim/scheduler.ts';
 import type { HostKernel } from '../hostKernel.ts';
-import { E } from '../hostKernel.ts';
+import { E } from '../../errno.ts';
 import type { SmptAllocator } from './smptAllocator.ts';
 
 const DCAR_MSIX_MASK = 1 << 25;

@@ -12,7 +12,7 @@ import { call, frame, nothing, type Routine, type Scheduler, sleep, WaitQueue } 
 import type { Spine } from '../../sim/spine.ts';
 import { BOOTPARAM, MIC_DP_SIZE, MIC_MAGIC, SHUTDOWN_STATUS, s8 } from '../../virtio/devicePage.ts';
 import type { HostKernel } from '../hostKernel.ts';
-import { E } from '../hostKernel.ts';
+import { E } from '../../errno.ts';
 import { CopyEngine } from './copyEngine.ts';
 import { HostDmaChannel } from './hostDmaChannel.ts';
 import { MicInterrupts } from './micInterrupts.ts';

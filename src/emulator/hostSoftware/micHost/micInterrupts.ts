@@ -6,7 +6,7 @@
 import type { HostSpace } from '../../bus/hostSpace.ts';
 import { R } from '../../card/sboxRegisters.ts';
 import { call, type Routine } from '../../sim/scheduler.ts';
-import { E } from '../hostKernel.ts';
+import { E } from '../../errno.ts';
 
 export const MIC_MIN_MSIX = 4;
 /** SICE0 bits the driver enables: doorbells 0–3 and DMA channels 0–7. */

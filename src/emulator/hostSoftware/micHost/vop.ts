@@ -54,7 +54,7 @@ import {
   VRING_DESC_F_WRITE,
   deviceName,
 } from '../../virtio/virtioIds.ts';
-import { E } from '../hostKernel.ts';
+import { E } from '../../errno.ts';
 import type { CopyEngine, Bounce, UserBytes } from './copyEngine.ts';
 import { VOP_BOUNCE_SIZE } from './copyEngine.ts';
 

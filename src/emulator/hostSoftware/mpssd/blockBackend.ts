@@ -41,17 +41,27 @@ import {
 export * from '../../virtio/virtioBlk.ts';
 import * as fs from 'node:fs';
 
+import { E } from '../../errno.ts';
 import { call, frame, type Routine } from '../../sim/scheduler.ts';
 import { VIRTIO_ID_BLOCK, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../../virtio/virtioIds.ts';
-import { uninitBytes } from '../../bus/bytes.ts';
+import { uninitBytes } from '../../mem/bytes.ts';
 import { FileBytes } from './fileBytes.ts';
 import { fetchDesc, loadAvailIdx, loadAvailRing, type VringDesc } from '../../virtio/vring.ts';
-import type { DiskConfig } from '../../machine.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
 import type { CopyIov, DeviceDescImage, HostVdev, HostVring } from '../micHost/vop.ts';
 import { BackendPoll, type VirtioBackend } from './backend.ts';
 
 /** virtio_blk_outhdr: u32 type, u32 ioprio, u64 sector. */
+/** The disk image a card's virtio-block device serves (mpssd's `mic_virtblk` file). */
+export interface DiskConfig {
+  path: string;
+  /** Size to create the image with when the file does not exist. */
+  sizeBytes: number;
+  readonly: boolean;
+  /** Fault injection: sectors [first, last] answer EIO. */
+  eioSectors?: [number, number] | null;
+}
+
 export const VIRTIO_BLK_OUTHDR_SIZE = 16;
 /** Offsets in virtio_blk_config. */
 export const VIRTIO_BLK_CONFIG = { capacity: 0, size_max: 8, seg_max: 12, SIZE: 32 } as const;
@@ -164,7 +174,7 @@ export class BlockBackend implements VirtioBackend {
    */
   *resize(bytes: number): Routine<number> {
     const v = this.vdev;
-    if (this.fd < 0 || this.readOnly) return -30; // EROFS: a read-only or unopened image stays as it is
+    if (this.fd < 0 || this.readOnly) return -E.EROFS; // a read-only or unopened image stays as it is
     if (!v || v.removed) return -19;
     try {
       fs.ftruncateSync(this.fd, bytes);

@@ -5,7 +5,7 @@
 
 import { call, frame, type Routine, sleep, waitOn } from '../../sim/scheduler.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
-import { errName } from '../hostKernel.ts';
+import { errName } from '../../errno.ts';
 import { SHUTDOWN_STATUS, MIC_RESTART } from '../../virtio/devicePage.ts';
 import { ConsoleBackend, type TerminalSink } from './consoleBackend.ts';
 import type { VirtioBackend } from './backend.ts';

@@ -5,7 +5,7 @@
 // same walk TraceWriter does, so the worker can rebuild the chain with shared Frame objects and
 // TraceWriter copies what it shares as before). Details and string arguments go as UTF-16 units.
 
-import type { BusEvent, Frame } from './busEvent.ts';
+import type { BusEvent, Frame } from '../busEvent.ts';
 import { Arg, H, KEEP_ALL, MAX_RECORD, Tag, type Ring } from './traceRing.ts';
 
 /** Chains deeper than this are written by the machine's thread itself. */

@@ -2,8 +2,8 @@
 // else the in-thread TraceWriter. Both write the same bytes, hold the file until close(), and
 // report the first write error once through onError, the trace stopping there.
 
-import type { BusEvent } from './busEvent.ts';
-import type { Observer } from './spine.ts';
+import type { BusEvent } from '../busEvent.ts';
+import type { Observer } from '../spine.ts';
 import { TraceOffThread } from './traceOffThread.ts';
 import { TraceWriter } from './traceWriter.ts';
 

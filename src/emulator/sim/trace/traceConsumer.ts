@@ -5,7 +5,7 @@
 // Runs on the trace worker (run()), or on the machine's thread if the worker never started
 // (drain() from there).
 
-import { blankEvent, type BusEvent, type EventKind, type Frame } from './busEvent.ts';
+import { blankEvent, type BusEvent, type EventKind, type Frame } from '../busEvent.ts';
 import { Arg, BYTES_F64, H, KEEP_ALL, State, Tag, type Ring } from './traceRing.ts';
 import { TraceWriter } from './traceWriter.ts';
 

@@ -16,8 +16,8 @@
 import { closeSync, existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { BusEvent } from './busEvent.ts';
-import type { Observer } from './spine.ts';
+import type { BusEvent } from '../busEvent.ts';
+import type { Observer } from '../spine.ts';
 import { TraceConsumer } from './traceConsumer.ts';
 import { TraceProducer } from './traceProducer.ts';
 import { BYTES_F64, H, Ring, State } from './traceRing.ts';

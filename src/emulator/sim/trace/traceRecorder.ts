@@ -7,20 +7,7 @@
 // per Frame object (chains are immutable and shared by every event their routine causes).
 // The text is exactly what JSON.stringify gives for the same object.
 
-import type { BusEvent, Frame } from './busEvent.ts';
-
-/** `fn(k=0x10, name=text)` as the trace and the stack view write a frame. */
-function frameText(f: Frame): string {
-  const a = f.args;
-  if (!a) return f.fn;
-  // Object.entries order (own enumerable string keys), joined by ', '.
-  let s = '';
-  for (const k of Object.keys(a)) {
-    const v = a[k];
-    s += `${s ? ', ' : ''}${k}=${typeof v === 'number' ? '0x' + hex(v) : v}`;
-  }
-  return s ? `${f.fn}(${s})` : f.fn;
-}
+import { frameText, type BusEvent, type Frame } from '../busEvent.ts';
 
 /** JSON string literal of a frame without arguments (its text is its name), per name. */
 const fnQuoted = new Map<string, string>();

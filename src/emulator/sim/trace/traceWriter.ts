@@ -18,8 +18,8 @@
 // there, and onError hears of it once.
 
 import { closeSync, writeSync } from 'node:fs';
-import type { BusEvent, Frame } from './busEvent.ts';
-import type { Observer } from './spine.ts';
+import type { BusEvent, Frame } from '../busEvent.ts';
+import type { Observer } from '../spine.ts';
 import { eventToJson } from './traceRecorder.ts';
 import {
   Encodings,
@@ -227,7 +227,7 @@ export class TraceWriter {
   }
 
   /**
-   * One frame as traceRecorder's frameText writes it, `"fn(k=0x10, name=text)"`; -1 if out of
+   * One frame as busEvent's frameText writes it, `"fn(k=0x10, name=text)"`; -1 if out of
    * room or an argument is neither a string nor a plain number (the line then goes as text).
    */
   private putFrame(b: Buffer, p: number, f: Frame, comma: boolean): number {
