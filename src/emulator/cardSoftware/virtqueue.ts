@@ -1,6 +1,10 @@
 // The card's virtqueue (driver side of the split ring, like virtio_ring.c): descriptors and the
 // avail ring live in host RAM behind the SMPT, the used ring was relocated to GDDR. Driver
 // bookkeeping (free list, shadow of chains, tokens) is plain data here.
+//
+// With VIRTIO_RING_F_INDIRECT_DESC negotiated, a buffer of more than one piece goes out as one
+// ring descriptor pointing at an indirect table in card memory (vring_add_indirect), as
+// virtio_ring.c does; Gen-1 mpssd never offers the feature, so by default every chain is direct.
 
 import type { CardSpace } from '../bus/cardSpace.ts';
 import type { Routine } from '../sim/scheduler.ts';
@@ -16,13 +20,31 @@ import {
   type VringAddrs,
   type VringDesc,
 } from '../virtio/vring.ts';
-import { VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../virtio/virtioIds.ts';
+import { VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../virtio/virtioIds.ts';
+import { encodeDesc } from '../virtio/vring.ts';
+
+/** Card memory for indirect tables (the card kernel's kmalloc). */
+export interface IndirectTables {
+  alloc(bytes: number): number;
+  release(addr: number, bytes: number): void;
+}
 
 export interface Sg {
   addr: number;
   len: number;
   /** device-writable (an "in" buffer) */
   write: boolean;
+}
+
+/** The pieces as an indirect table: NEXT-linked in order, WRITE for device-writable ones. */
+function indirectTable(sgs: Sg[]): Uint8Array {
+  const bytes = new Uint8Array(16 * sgs.length);
+  sgs.forEach((sg, k) => {
+    const last = k === sgs.length - 1;
+    const flags = (last ? 0 : VRING_DESC_F_NEXT) | (sg.write ? VRING_DESC_F_WRITE : 0);
+    bytes.set(encodeDesc({ addr: sg.addr, len: sg.len, flags, next: last ? 0 : k + 1 }), 16 * k);
+  });
+  return bytes;
 }
 
 export class CardVirtqueue<T = unknown> {
@@ -37,6 +59,9 @@ export class CardVirtqueue<T = unknown> {
   broken = false;
   /** Scratch descriptor for add() (encoded into the ring at once). */
   private readonly desc: VringDesc = { addr: 0, len: 0, flags: 0, next: 0 };
+  /** Per head: the indirect table its descriptor points at (0: a direct chain), and its size. */
+  private readonly indirectTable: Float64Array;
+  private readonly indirectBytes: Int32Array;
 
   constructor(
     readonly name: string,
@@ -45,6 +70,8 @@ export class CardVirtqueue<T = unknown> {
     private readonly io: CardSpace,
     private readonly spine: Spine,
     private readonly notify: () => Routine,
+    /** VIRTIO_RING_F_INDIRECT_DESC was negotiated: where the tables come from. */
+    private readonly indirect: IndirectTables | null = null,
   ) {
     const n = addrs.num;
     this.numFree = n;
@@ -52,6 +79,8 @@ export class CardVirtqueue<T = unknown> {
     for (let i = 0; i < n; i++) this.nextFree[i] = i + 1;
     this.tokens = new Array(n);
     this.chainLen = new Int32Array(n);
+    this.indirectTable = new Float64Array(n);
+    this.indirectBytes = new Int32Array(n);
   }
 
   get num(): number {
@@ -65,25 +94,34 @@ export class CardVirtqueue<T = unknown> {
 
   /** virtqueue_add: chain the buffers, publish the head in avail. Returns the head or −1. */
   *add(sgs: Sg[], token: T): Routine<number> {
-    if (this.broken || sgs.length === 0 || sgs.length > this.numFree) return -1;
+    if (this.broken || sgs.length === 0) return -1;
+    const table =
+      this.indirect && sgs.length > 1 && this.numFree > 0 ? this.indirect.alloc(16 * sgs.length) : -1;
+    if (table < 0 && sgs.length > this.numFree) return -1;
     const head = this.freeHead;
-    let i = head;
-    for (let k = 0; k < sgs.length; k++) {
-      const sg = sgs[k];
-      const next = this.nextFree[i];
-      const last = k === sgs.length - 1;
-      const d = this.desc;
-      d.addr = sg.addr;
-      d.len = sg.len;
-      d.flags = (last ? 0 : VRING_DESC_F_NEXT) | (sg.write ? VRING_DESC_F_WRITE : 0);
-      d.next = last ? 0 : next;
-      yield storeDesc(this.io, this.addrs, i, d);
-      if (!last) i = next;
-      else this.freeHead = next;
+    if (table >= 0) {
+      yield this.io.write(table, indirectTable(sgs));
+      yield* this.writeIndirect(head, table, sgs.length);
+    } else {
+      let i = head;
+      for (let k = 0; k < sgs.length; k++) {
+        const sg = sgs[k];
+        const next = this.nextFree[i];
+        const last = k === sgs.length - 1;
+        const d = this.desc;
+        d.addr = sg.addr;
+        d.len = sg.len;
+        d.flags = (last ? 0 : VRING_DESC_F_NEXT) | (sg.write ? VRING_DESC_F_WRITE : 0);
+        d.next = last ? 0 : next;
+        yield storeDesc(this.io, this.addrs, i, d);
+        if (!last) i = next;
+        else this.freeHead = next;
+      }
+      this.numFree -= sgs.length;
+      this.chainLen[head] = sgs.length;
+      this.indirectTable[head] = 0;
     }
-    this.numFree -= sgs.length;
     this.tokens[head] = token;
-    this.chainLen[head] = sgs.length;
     yield storeAvailRing(this.io, this.addrs, this.availIdx, head);
     this.availIdx = (this.availIdx + 1) & 0xffff;
     // virtio_wmb(); then publish the index.
@@ -94,9 +132,26 @@ export class CardVirtqueue<T = unknown> {
       this.addrs.avail + 2,
       2,
       head,
-      this.spine.observed ? `${this.name} head ${head} made available (${sgs.length} desc)` : '',
+      this.spine.observed
+        ? `${this.name} head ${head} made available (${table >= 0 ? 'indirect table of ' : ''}${sgs.length} desc)`
+        : '',
     );
     return head;
+  }
+
+  /** vring_add_indirect's ring descriptor: INDIRECT, pointing at the table in card memory. */
+  private *writeIndirect(head: number, table: number, pieces: number): Routine {
+    const d = this.desc;
+    d.addr = table;
+    d.len = 16 * pieces;
+    d.flags = VRING_DESC_F_INDIRECT;
+    d.next = 0;
+    yield storeDesc(this.io, this.addrs, head, d);
+    this.freeHead = this.nextFree[head];
+    this.numFree -= 1;
+    this.chainLen[head] = 1;
+    this.indirectTable[head] = table;
+    this.indirectBytes[head] = 16 * pieces;
   }
 
   /** virtqueue_kick: the transport's notify routine itself (no wrapper level per step). */
@@ -130,6 +185,11 @@ export class CardVirtqueue<T = unknown> {
     this.nextFree[last] = this.freeHead;
     this.freeHead = head;
     this.numFree += this.chainLen[head];
+    const table = this.indirectTable[head];
+    if (table) {
+      this.indirectTable[head] = 0;
+      this.indirect?.release(table, this.indirectBytes[head]);
+    }
     this.spine.emit(
       'vring.used',
       this.io.name,
@@ -148,6 +208,11 @@ export class CardVirtqueue<T = unknown> {
       const t = this.tokens[i];
       if (t !== undefined) out.push(t);
       this.tokens[i] = undefined;
+      const table = this.indirectTable[i];
+      if (table) {
+        this.indirectTable[i] = 0;
+        this.indirect?.release(table, this.indirectBytes[i]);
+      }
     }
     return out;
   }

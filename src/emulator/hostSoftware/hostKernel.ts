@@ -38,7 +38,9 @@ export class HostKernel {
 /** Linux error numbers the driver returns (as negatives). */
 export const E = {
   EPERM: 1,
+  ENOENT: 2,
   EIO: 5,
+  ENXIO: 6,
   ENOMEM: 12,
   EFAULT: 14,
   EBUSY: 16,

@@ -139,6 +139,10 @@ export function loadAvailIdx(io: Io, r: VringAddrs): number {
 export function loadAvailRing(io: Io, r: VringAddrs, slot: number): number {
   return io.read16(r.avail + 4 + 2 * (slot % r.num));
 }
+/** used_event (VIRTIO_RING_F_EVENT_IDX): the u16 after avail.ring[num]. */
+export function loadUsedEvent(io: Io, r: VringAddrs): number {
+  return io.read16(r.avail + 4 + 2 * r.num);
+}
 /** Driver side: put head in avail.ring[idx % num]; the caller publishes idx separately. */
 export function storeAvailRing(io: Io, r: VringAddrs, slot: number, head: number): number {
   return io.write16(r.avail + 4 + 2 * (slot % r.num), head);
