@@ -1,13 +1,9 @@
 // Headless runner: boot the host and its cards, show boot progress, and connect this terminal
 // (or a pipe) to one card's virtio console.
 
-import { mkdirSync, openSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname } from 'node:path';
-import { defaultDiskPath, perCardPath } from '../emulator/hostSoftware/hostFiles.ts';
-import { Machine } from '../emulator/machine.ts';
-import { createTraceWriter, type TraceSink } from '../emulator/sim/traceSink.ts';
-import { HELP, STEPPING_REVISION, UsageError, parseArgs, type CliOptions } from './options.ts';
+import type { Machine } from '../emulator/machine.ts';
+import { buildMachine, MachineOptionError, type BuiltMachine } from '../emulator/buildMachine.ts';
+import { HELP, UsageError, parseArgs, type CliOptions } from './options.ts';
 import { ProgressReporter } from './progress.ts';
 import { runInteractive } from './interactive.ts';
 import { runPiped } from './piped.ts';
@@ -49,52 +45,42 @@ function main(): void {
     console: opts.console,
     finish: () => {},
   };
-  const diskBase = opts.disk ?? defaultDiskPath(process.env, homedir());
-  if (!opts.disk) {
-    try {
-      mkdirSync(dirname(diskBase), { recursive: true });
-    } catch (e) {
-      process.stderr.write(
-        `mic-emu: cannot create ${dirname(diskBase)} for the default disk image: ${(e as Error).message}\n`,
-      );
-      process.exit(2);
-    }
-  }
-  const machine = new Machine({
-    cards: opts.cards,
-    cardMemoryBytes: opts.memoryBytes,
-    revision: STEPPING_REVISION[opts.stepping],
-    disk: (i) => ({
-      path: perCardPath(diskBase, i),
-      sizeBytes: opts.diskSizeBytes,
-      readonly: opts.diskReadonly,
-      eioSectors: opts.diskEio,
-    }),
-    pcap: (i) => (opts.pcap ? perCardPath(opts.pcap, i) : null),
-    netDropEvery: opts.netDropEvery,
-    terminal: (i) => ({
-      write: (b) => (i === runner.console ? void out.write(cook(b) as never) : undefined),
-    }),
-  });
-  runner.machine = machine;
-  let trace: TraceSink | null = null;
-  if (opts.trace) {
-    // Open now, so a bad path is one line and exit 2 before anything boots.
-    let fd: number;
-    try {
-      fd = openSync(opts.trace, 'w');
-    } catch (e) {
-      process.stderr.write(`mic-emu: --trace: ${(e as Error).message}\n`);
-      process.exit(2);
-    }
-    // A failed write (disk full) stops the trace mid-run: one line, then the run ends with 2,
-    // its disk images flushed; the error arrives inside a machine step, so the end comes after it.
-    trace = createTraceWriter(fd, (e) => {
-      process.stderr.write(`mic-emu: --trace: ${e.message}\n`);
-      setImmediate(() => runner.finish(2));
+  let built: BuiltMachine;
+  try {
+    built = buildMachine({
+      cards: opts.cards,
+      memoryBytes: opts.memoryBytes,
+      stepping: opts.stepping,
+      disk: opts.disk,
+      diskSizeBytes: opts.diskSizeBytes,
+      diskReadonly: opts.diskReadonly,
+      diskEio: opts.diskEio,
+      pcap: opts.pcap,
+      netDropEvery: opts.netDropEvery,
+      trace: opts.trace,
+      // A failed write (disk full) stops the trace mid-run: one line, then the run ends with 2,
+      // its disk images flushed; the error arrives inside a machine step, so the end comes after it.
+      onTraceError: (e) => {
+        process.stderr.write(`mic-emu: --trace: ${e.message}\n`);
+        setImmediate(() => runner.finish(2));
+      },
+      terminal: (i) => ({
+        write: (b) => (i === runner.console ? void out.write(cook(b) as never) : undefined),
+      }),
     });
-    machine.spine.observe(trace.observer);
+  } catch (e) {
+    // A trace file or default cache directory that cannot be made: one line, exit 2, nothing booted.
+    if (!(e instanceof MachineOptionError)) throw e;
+    const what =
+      e.option === 'disk' && !opts.disk
+        ? `cannot create the directory of the default disk image:`
+        : `--${e.option}:`;
+    process.stderr.write(`mic-emu: ${what} ${e.message}\n`);
+    process.exit(2);
   }
+  const { machine, trace } = built;
+  runner.machine = machine;
+  if (trace) machine.spine.observe(trace.observer);
   const progress = new ProgressReporter(machine, process.stderr);
   machine.start();
 

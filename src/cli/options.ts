@@ -20,7 +20,7 @@ export interface CliOptions {
 
 export class UsageError extends Error {}
 
-export const STEPPING_REVISION: Record<string, number> = { A0: 0x00, B0: 0x10, B1: 0x11, C0: 0x20 };
+import { STEPPING_REVISION } from '../emulator/card/pciConfig.ts';
 
 export const HELP = `Usage: npm start -- [options]
        mic-emu [options]

@@ -1,8 +1,9 @@
 // Boot progress on stderr, as it happens: reset, firmware ready, download, bootstrap kick,
-// online — read off the event spine and the host kernel log, stamped with virtual time.
+// online — the host driver's milestone events and the card state changes, stamped with virtual
+// time. Read through the spine's rare-kind observer, so the bus runs unobserved in between.
 
 import type { Machine } from '../emulator/machine.ts';
-import { R } from '../emulator/card/sboxRegisters.ts';
+import type { BusEvent } from '../emulator/sim/busEvent.ts';
 
 export class ProgressReporter {
   private lines: string[] = [];
@@ -10,37 +11,21 @@ export class ProgressReporter {
     private readonly machine: Machine,
     private readonly err: NodeJS.WriteStream,
   ) {
-    const say = (card: string, text: string) => {
-      const t = (machine.sched.now / 1e9).toFixed(3).padStart(8);
-      const line = `[${t}] ${card}: ${text}`;
-      this.lines.push(line);
-      this.flush();
-    };
-    machine.spine.observe((e) => {
-      if (e.kind === 'state' && e.detail === 'hardware reset') say(e.space, 'reset (RGCR)');
-      else if (e.kind === 'state') say(e.space, `state ${e.detail}`);
-      else if (
-        e.kind === 'mmio.write' &&
-        e.initiator.endsWith('.cpu') &&
-        e.address === R.SPAD(2) &&
-        e.value & 1
-      )
-        say(e.space.replace('.mmio', ''), `firmware ready (SPAD2=0x${e.value.toString(16)})`);
-      else if (e.kind === 'log' && e.detail.startsWith('download ')) say(e.space, e.detail);
-      else if (
-        e.kind === 'doorbell' &&
-        e.detail === 'h2c 7' &&
-        e.initiator.startsWith('host') &&
-        this.kickPending(e.space)
-      )
-        say(e.space.replace('.sbox', ''), 'bootstrap kick (APICICR7 = 0x20e5)');
-      else if (e.kind === 'protocol') say(e.space, `protocol error: ${e.detail}`);
-    });
+    machine.spine.observeRare((e) => this.onEvent(e));
   }
 
-  private kickPending(space: string): boolean {
-    const idx = Number(space.replace(/^mic(\d+).*/, '$1'));
-    return this.machine.cardOs[idx]?.bootstrap.state === 'ready';
+  private onEvent(e: BusEvent): void {
+    if (e.kind === 'milestone') {
+      // 'online' is said by the state line that comes with it.
+      if (e.milestone !== 'online') this.say(e.space, e.text);
+    } else if (e.kind === 'state' && e.state !== 'hardware reset') this.say(e.space, `state ${e.state}`);
+    else if (e.kind === 'protocol') this.say(e.space, `protocol error: ${e.text}`);
+  }
+
+  private say(who: string, text: string): void {
+    const t = (this.machine.sched.now / 1e9).toFixed(3).padStart(8);
+    this.lines.push(`[${t}] ${who}: ${text}`);
+    this.flush();
   }
 
   flush(): void {

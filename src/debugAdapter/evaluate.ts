@@ -10,7 +10,8 @@ import { HOST_COMMANDS, type HostCommand } from '../emulator/machine.ts';
 import { DEBUGFS_FILES, micDmaReg } from '../emulator/inspect/debugfs.ts';
 import type { DebugRuntime } from './runtime.ts';
 import type { VariablesProvider } from './inspection/variables.ts';
-import { compileCondition, eventFields, FIELD_NAMES, type Fields } from './breakpoints/condition.ts';
+import { compileCondition } from './breakpoints/condition.ts';
+import { eventFields, FIELD_NAMES, type Fields } from './breakpoints/eventFields.ts';
 import { peek, resolveMemoryRef } from './memoryRefs.ts';
 import { cardOfInitiator, eventAddressRef, hex, parseCard, parseValue } from './inspection/format.ts';
 import { cardModel, cardStateLine } from './inspection/model.ts';
@@ -321,7 +322,7 @@ export class Evaluator {
     const m = rt.machine;
     const e = rt.stopped?.event ?? null;
     const fields: Fields = e ? eventFields(m, e) : {};
-    const eventCard = e ? cardOfInitiator(m, e.initiator, e.space) : card;
+    const eventCard = e && e.card >= 0 ? e.card : card;
     for (const n of cond.names) {
       if (Object.hasOwn(fields, n)) continue;
       const r = findRegister(m, n, card) ?? findRegister(m, n, eventCard);

@@ -3,18 +3,10 @@
 // `0x38000000000`. Each resolves to a target space and an offset inside it.
 
 import type { Machine } from '../emulator/machine.ts';
-import { MMIO_SIZE } from '../emulator/card/sboxRegisters.ts';
-import { isHostRam } from '../emulator/bus/hostSpace.ts';
+import type { MemoryTarget as MachineTarget } from '../emulator/debugPort.ts';
 
-export interface MemoryTarget {
-  /** Event-space name: 'host' | 'micN.gddr' | 'micN.mmio' */
-  space: string;
-  /** Offset in that space */
-  address: number;
-  /** Bytes addressable from `address` on */
-  limit: number;
-  card: number;
-  /** The reference in canonical form (`mic0.bar4+0x1cc90`) */
+/** A place the machine names (debugPort.ts), and the reference in canonical form (`mic0.bar4+0x1cc90`). */
+export interface MemoryTarget extends MachineTarget {
   canonical: string;
 }
 
@@ -27,46 +19,26 @@ export function parseNumber(s: string): number | null {
   return null;
 }
 
+/** The canonical reference of a machine target: `host+0x…`, `micN.bar0+0x…`, `micN.bar4+0x…`. */
+function named(t: MachineTarget | null, gddrWord: 'bar0' | 'gddr' = 'bar0'): MemoryTarget | null {
+  if (!t) return null;
+  const where = t.region === 'host' ? 'host' : `mic${t.card}.${t.region === 'mmio' ? 'bar4' : gddrWord}`;
+  return { ...t, canonical: `${where}+${hex(t.address)}` };
+}
+
 /** Resolve a reference; `offset` (DAP readMemory's) is added. Null if it names nothing. */
 export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTarget | null {
   const r = ref.trim();
-  const named = /^(?:(mic(\d+))\.(bar0|bar4|gddr|mmio)|(host))\s*(?:\+\s*(\S+))?$/i.exec(r);
-  if (named) {
-    const off = named[5] !== undefined ? parseNumber(named[5]) : 0;
+  const n = /^(?:(mic(\d+))\.(bar0|bar4|gddr|mmio)|(host))\s*(?:\+\s*(\S+))?$/i.exec(r);
+  if (n) {
+    const off = n[5] !== undefined ? parseNumber(n[5]) : 0;
     if (off === null) return null;
     const address = off + offset;
-    if (named[4]) {
-      if (!isHostRam(address, 1, m.hostRam.size)) return null;
-      return {
-        space: 'host',
-        address,
-        limit: m.hostRam.size - address,
-        card: -1,
-        canonical: `host+${hex(address)}`,
-      };
-    }
-    const card = Number(named[2]);
-    if (card >= m.cards.length) return null;
-    const kind = named[3].toLowerCase();
-    if (kind === 'bar4' || kind === 'mmio') {
-      if (address < 0 || address >= MMIO_SIZE) return null;
-      return {
-        space: `mic${card}.mmio`,
-        address,
-        limit: MMIO_SIZE - address,
-        card,
-        canonical: `mic${card}.bar4+${hex(address)}`,
-      };
-    }
-    const size = m.cards[card].gddr.size;
-    if (address < 0 || address >= size) return null;
-    return {
-      space: `mic${card}.gddr`,
-      address,
-      limit: size - address,
-      card,
-      canonical: `mic${card}.${kind === 'bar0' ? 'bar0' : 'gddr'}+${hex(address)}`,
-    };
+    if (n[4]) return named(m.target('host', -1, address));
+    const card = Number(n[2]);
+    const kind = n[3].toLowerCase();
+    if (kind === 'bar4' || kind === 'mmio') return named(m.target('mmio', card, address));
+    return named(m.target('gddr', card, address), kind === 'bar0' ? 'bar0' : 'gddr');
   }
   const phys = parseNumber(r);
   if (phys === null) return null;
@@ -75,44 +47,10 @@ export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTar
 
 /** A host-physical address: host RAM, or a card's BAR0/BAR4 where enumeration put them. */
 export function resolveHostPhysical(m: Machine, a: number): MemoryTarget | null {
-  if (isHostRam(a, 1, m.hostRam.size))
-    return { space: 'host', address: a, limit: m.hostRam.size - a, card: -1, canonical: `host+${hex(a)}` };
-  for (const c of m.cards) {
-    const b0 = c.config.barAddress(0);
-    if (b0 && a >= b0 && a < b0 + c.gddr.size)
-      return {
-        space: `${c.name}.gddr`,
-        address: a - b0,
-        limit: b0 + c.gddr.size - a,
-        card: c.index,
-        canonical: `${c.name}.bar0+${hex(a - b0)}`,
-      };
-    const b4 = c.config.barAddress(4);
-    if (b4 && a >= b4 && a < b4 + MMIO_SIZE)
-      return {
-        space: `${c.name}.mmio`,
-        address: a - b4,
-        limit: b4 + MMIO_SIZE - a,
-        card: c.index,
-        canonical: `${c.name}.bar4+${hex(a - b4)}`,
-      };
-  }
-  return null;
+  return named(m.resolve(a));
 }
 
 /** Read bytes as a debugger looks: straight from storage, no events, no read side effects. */
 export function peek(m: Machine, t: MemoryTarget, count: number): Uint8Array {
-  const n = Math.max(0, Math.min(count, t.limit));
-  const out = new Uint8Array(n);
-  if (t.space === 'host') m.hostRam.read(t.address, out);
-  else if (t.space.endsWith('.gddr')) m.cards[t.card].gddr.read(t.address, out);
-  else {
-    const card = m.cards[t.card];
-    for (let i = 0; i < n; i++) {
-      const a = t.address + i;
-      const w = card.mmioPeek(a & ~3);
-      out[i] = (w >>> (8 * (a & 3))) & 0xff;
-    }
-  }
-  return out;
+  return m.peek(t, count);
 }

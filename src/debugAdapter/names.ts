@@ -1,10 +1,10 @@
 // Words for things, as a person reads them in stop reasons, threads and frames.
 
 import type { Machine } from '../emulator/machine.ts';
-import { registerAt } from '../emulator/card/sboxRegisters.ts';
 import { decodeDevicePage } from '../emulator/virtio/devicePage.ts';
 import { deviceName } from '../emulator/virtio/virtioIds.ts';
 import type { BusEvent } from '../emulator/sim/busEvent.ts';
+import { nameInfo } from '../emulator/sim/spine.ts';
 
 /** 'host.driver' → 'host driver', 'mic0.dma3' → 'mic0 DMA channel 3' … */
 export function initiatorName(id: string): string {
@@ -22,8 +22,7 @@ export function initiatorName(id: string): string {
 }
 
 export function cardIndexOf(space: string): number {
-  const m = /^mic(\d+)/.exec(space);
-  return m ? Number(m[1]) : -1;
+  return nameInfo(space).card;
 }
 
 /** Which field of the device page uses a doorbell: 'h2c_vdev_db of virtio-console' … */
@@ -56,18 +55,16 @@ function hex(n: number): string {
 /** One line for an event, the way the stop reason and the top stack frame show it. */
 export function describeEvent(m: Machine, e: BusEvent): string {
   const who = initiatorName(e.initiator);
-  const card = cardIndexOf(e.space);
-  const cardName = card >= 0 ? `mic${card}` : '';
+  const cardName = e.card >= 0 ? `mic${e.card}` : '';
   switch (e.kind) {
     case 'doorbell': {
-      const [dir, n] = e.detail.split(' ') as ['h2c' | 'c2h', string];
-      const role = doorbellRole(m, card, dir, Number(n));
-      return `doorbell ${dir} ${n}${role ? ` (${role} on ${cardName})` : ` on ${cardName}`} written by ${who}`;
+      const dir = e.dir === 'c2h' ? 'c2h' : 'h2c';
+      const role = doorbellRole(m, e.card, dir, e.db);
+      return `doorbell ${dir} ${e.db}${role ? ` (${role} on ${cardName})` : ` on ${cardName}`} written by ${who}`;
     }
     case 'mmio.read':
     case 'mmio.write': {
-      const r = registerAt(e.address & ~3);
-      const reg = r ? r.name : `BAR4+${hex(e.address)}`;
+      const reg = e.register || `BAR4+${hex(e.address)}`;
       return `${e.kind === 'mmio.write' ? 'write' : 'read'} ${reg} (${e.space}+${hex(e.address)}) ${e.kind === 'mmio.write' ? '=' : '→'} ${hex(e.value)} by ${who}`;
     }
     case 'mem.read':
@@ -84,13 +81,15 @@ export function describeEvent(m: Machine, e: BusEvent): string {
     case 'vring.used':
       return `${e.detail} (${who})`;
     case 'state':
-      return `${cardName || e.space} state ${e.detail}`;
+      return `${cardName || e.space} state ${e.state}`;
+    case 'milestone':
+      return e.detail;
     case 'console':
-      return `${cardName} console output ${JSON.stringify(e.detail.length > 60 ? e.detail.slice(0, 60) + '…' : e.detail)}`;
+      return `${cardName} console output ${JSON.stringify(e.text.length > 60 ? e.text.slice(0, 60) + '…' : e.text)}`;
     case 'protocol':
-      return `protocol error: ${e.detail}`;
+      return `protocol error: ${e.text}`;
     case 'input':
-      return `input ${JSON.stringify(e.detail)} on ${e.space}`;
+      return `input ${JSON.stringify(e.text)} on ${e.space}`;
     case 'log':
       return e.detail;
   }

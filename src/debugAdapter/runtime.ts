@@ -3,17 +3,15 @@
 // the machine halts after the step that raised them, between two events.
 
 import { EventEmitter } from 'node:events';
-import { mkdirSync, openSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname } from 'node:path';
-import { defaultDiskPath } from '../emulator/hostSoftware/hostFiles.ts';
-import { Machine, type HostCommand } from '../emulator/machine.ts';
-import { blankEvent, cloneEvent, type BusEvent, type Frame } from '../emulator/sim/busEvent.ts';
-import { createTraceWriter, type TraceSink } from '../emulator/sim/traceSink.ts';
+import type { Machine, HostCommand } from '../emulator/machine.ts';
+import { buildMachine } from '../emulator/buildMachine.ts';
+import { cloneEvent, type BusEvent, type Frame } from '../emulator/sim/busEvent.ts';
+import type { TraceSink } from '../emulator/sim/traceSink.ts';
 import { R } from '../emulator/card/sboxRegisters.ts';
-import { diskPathFor, type LaunchConfig } from './launchConfig.ts';
+import type { LaunchConfig } from './launchConfig.ts';
 import { ThreadRegistry } from './threads.ts';
-import { describeEvent, cardIndexOf } from './names.ts';
+import { describeEvent } from './names.ts';
+import { BootProgress } from './bootProgress.ts';
 
 export type StopReason =
   'entry' | 'step' | 'pause' | 'breakpoint' | 'function breakpoint' | 'data breakpoint' | 'exception';
@@ -32,8 +30,6 @@ export interface StopInfo {
 
 export type StepKind = 'next' | 'in' | 'out';
 
-const STEPPING_REVISION: Record<string, number> = { A0: 0x00, B0: 0x10, B1: 0x11, C0: 0x20 };
-
 export interface RuntimeEvents {
   stopped: [StopInfo];
   continued: [];
@@ -50,8 +46,6 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   readonly threads = new ThreadRegistry();
   running = false;
   stopped: StopInfo | null = null;
-  /** The last event the machine performed (a reused copy). */
-  readonly last: BusEvent = blankEvent();
   private pending: StopInfo | null = null;
   private stepCond: ((e: BusEvent) => boolean) | null = null;
   /**
@@ -64,9 +58,13 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   private scheduled = false;
   /** The `trace` file's writer; it outlives restarts (the next machine's lines follow). */
   private trace: TraceSink | null = null;
-  private booting = new Set<number>();
+  private readonly progress = new BootProgress((card, phase, message) =>
+    this.emit('progress', card, phase, message),
+  );
   /** Observers that must be re-attached after a restart (breakpoints). */
   private readonly attachers: ((m: Machine) => void)[] = [];
+  /** Detaches the full observer while nothing needs every event. */
+  private unobserve: (() => void) | null = null;
 
   constructor(readonly config: LaunchConfig) {
     super();
@@ -82,67 +80,75 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   /** Build the machine from the launch configuration and power it on. */
   start(): void {
     const c = this.config;
-    // Like the CLI: without `disk`, a default image in the user's cache directory, reused.
-    const diskBase = c.disk ?? defaultDiskPath(process.env, homedir());
-    if (!c.disk) mkdirSync(dirname(diskBase), { recursive: true });
-    const m = new Machine({
+    // The trace file outlives restarts (the next machine's lines follow): opened once.
+    const { machine: m, trace } = buildMachine({
       cards: c.cards,
-      cardMemoryBytes: c.cardMemoryMiB * 2 ** 20,
-      revision: STEPPING_REVISION[c.stepping],
+      memoryBytes: c.cardMemoryMiB * 2 ** 20,
+      stepping: c.stepping,
       autoBoot: c.autoBoot,
-      terminal: (i) => ({ write: (b) => this.emit('console', i, b) }),
-      disk: (i) => ({
-        path: diskPathFor(diskBase, i),
-        sizeBytes: c.diskSizeMiB * 2 ** 20,
-        readonly: c.diskReadonly,
-      }),
-      pcap: (i) => (c.pcap ? diskPathFor(c.pcap, i) : null),
-    });
-    this.machine = m;
-    if (c.trace && !this.trace) {
-      const file = c.trace;
+      disk: c.disk,
+      diskSizeBytes: c.diskSizeMiB * 2 ** 20,
+      diskReadonly: c.diskReadonly,
+      pcap: c.pcap,
+      trace: this.trace ? null : c.trace,
       // A full disk must not stop the debuggee: the trace ends there, said once in the console.
-      this.trace = createTraceWriter(openSync(file, 'w'), (err) =>
+      onTraceError: (err) =>
         this.emit(
           'output',
           'important',
-          `trace: writing ${file} failed (${err.message}); the trace stops here\n`,
+          `trace: writing ${c.trace} failed (${err.message}); the trace stops here\n`,
         ),
-      );
-    }
-    m.spine.observe((e) => this.observe(e));
+      terminal: (i) => ({ write: (b) => this.emit('console', i, b) }),
+    });
+    this.machine = m;
+    if (trace) this.trace = trace;
+    this.unobserve = null;
+    m.spine.observeRare((e) => this.onRare(e));
+    this.syncObserver();
     for (const a of this.attachers) a(m);
-    for (const t of ['host.driver', 'host.mpssd']) this.threads.id(t);
-    for (let i = 0; i < c.cards; i++) {
-      this.threads.id(`mic${i}.cpu`);
-      for (const b of m.mpssd[i].backends) this.threads.id(b.initiator);
-    }
+    this.refreshThreads();
     m.host.onLog = (l) => this.emit('output', 'console', `${l.text}\n`);
     m.start();
-    if (c.autoBoot) for (let i = 0; i < c.cards; i++) this.beginBoot(i);
+    if (c.autoBoot) for (let i = 0; i < c.cards; i++) this.progress.begin(i);
   }
 
-  private beginBoot(card: number): void {
-    if (this.booting.has(card)) return;
-    this.booting.add(card);
-    this.emit('progress', card, 'start', `Booting mic${card}`);
+  /** Threads: every initiator the machine has that a person thinks about (DMA channels once used). */
+  private refreshThreads(): void {
+    for (const t of this.machine.initiators()) if (!this.threads.has(t)) this.threads.id(t);
   }
 
-  /** The always-on observer: remembers the last event, runs step conditions, feeds output. */
+  /**
+   * The adapter watches every event (the trace, steps, pause, breakpoints, and the last event,
+   * which a pause while the machine waits for input and the Debug Console show): `events/s
+   * (adapter)` in `npm run bench` measures the machine with this observer on.
+   */
+  private syncObserver(): void {
+    const m = this.machine;
+    if (m && !this.unobserve) this.unobserve = m.spine.observe((e) => this.observe(e));
+  }
+
+  /** What a front end follows all the time: boot milestones, states, log lines, protocol errors. */
+  private onRare(e: BusEvent): void {
+    switch (e.kind) {
+      case 'log':
+        // The card kernel's printk (the host's arrives through host.onLog).
+        if (e.card >= 0 && e.initiator !== 'host.driver') this.emit('output', 'stdout', `${e.detail}\n`);
+        break;
+      case 'milestone':
+        this.progress.onMilestone(e);
+        break;
+      case 'state':
+        if (e.card >= 0) this.emit('state', e.card, e.state);
+        break;
+      case 'protocol':
+        this.emit('output', 'important', `protocol error: ${e.text}\n`);
+        break;
+    }
+  }
+
+  /** Every event, while something needs it: trace, step and pause conditions, breakpoints. */
   private observe(e: BusEvent): void {
-    const l = this.last;
-    l.seq = e.seq;
-    l.time = e.time;
-    l.initiator = e.initiator;
-    l.kind = e.kind;
-    l.space = e.space;
-    l.address = e.address;
-    l.size = e.size;
-    l.value = e.value;
-    l.frames = e.frames;
-    l.detail = e.detail;
     if (this.trace) this.trace.write(e);
-    if (!this.threads.has(e.initiator)) this.threads.id(e.initiator);
     if (this.stepCond && this.stepCond(e)) {
       this.stepCond = null;
       this.requestStop({
@@ -151,46 +157,6 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
         event: cloneEvent(e),
         initiator: e.initiator,
       });
-    }
-    switch (e.kind) {
-      case 'log':
-        if (e.space.endsWith('.gddr')) this.emit('output', 'stdout', `${e.detail}\n`);
-        else if (e.space.startsWith('mic') && this.booting.has(cardIndexOf(e.space)))
-          this.emit('progress', cardIndexOf(e.space), 'update', e.detail);
-        break;
-      case 'state': {
-        const card = cardIndexOf(e.space);
-        if (card < 0) break;
-        this.emit('state', card, e.detail);
-        if (e.detail === 'hardware reset' || e.detail === 'offline') {
-          if (this.booting.has(card))
-            this.emit('progress', card, 'update', e.detail === 'hardware reset' ? 'reset' : 'firmware ready');
-        } else if (e.detail === 'online') {
-          if (this.booting.has(card)) {
-            this.booting.delete(card);
-            this.emit('progress', card, 'end', `mic${card} online`);
-          }
-        } else if (e.detail === 'reset_failed' && this.booting.has(card)) {
-          this.booting.delete(card);
-          this.emit('progress', card, 'end', `mic${card} reset failed`);
-        } else if (e.detail === 'shutting_down' || e.detail === 'suspending') {
-          // mpssd may boot it again: show progress until it is online (or stays down)
-        }
-        break;
-      }
-      case 'mmio.write':
-        if (e.address === R.APICICR(7) && e.value === 0x20e5) {
-          const card = cardIndexOf(e.space);
-          this.beginBoot(card);
-          this.emit('progress', card, 'update', 'bootstrap kick');
-        } else if (e.address === R.SPAD(2) && e.value & 1 && e.initiator.endsWith('.cpu')) {
-          const card = cardIndexOf(e.space);
-          if (this.booting.has(card)) this.emit('progress', card, 'update', 'firmware ready');
-        }
-        break;
-      case 'protocol':
-        this.emit('output', 'important', `protocol error: ${e.detail}\n`);
-        break;
     }
     const bp = this.breakpointObserver;
     if (bp !== null) bp(e);
@@ -237,11 +203,12 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
   pause(): void {
     if (!this.running) return;
+    const last = this.machine.spine.last();
     this.requestStop({
       reason: 'pause',
-      description: this.last.seq ? `paused after ${describeEvent(this.machine, this.last)}` : 'paused',
-      event: this.last.seq ? cloneEvent(this.last) : null,
-      initiator: this.last.initiator || 'host.driver',
+      description: last ? `paused after ${describeEvent(this.machine, last)}` : 'paused',
+      event: last ? cloneEvent(last) : null,
+      initiator: last ? last.initiator : 'host.driver',
     });
     // If the machine is idle (waiting for input), nothing will run to notice: stop now.
     if (!this.scheduled) this.finishStop();
@@ -266,7 +233,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   hostCommand(card: number, cmd: HostCommand): void {
-    if (cmd === 'boot' || cmd === 'resume') this.beginBoot(card);
+    if (cmd === 'boot' || cmd === 'resume') this.progress.begin(card);
     this.machine.hostCommand(card, cmd);
     if (this.running) this.schedule();
   }
@@ -309,6 +276,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.running = false;
     this.stopped = info;
     this.trace?.flush();
+    this.refreshThreads();
     this.emit('stopped', info);
   }
 
@@ -317,6 +285,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     if (this.disposed) return;
     this.disposed = true;
     this.running = false;
+    this.progress.cancelAll('session ended');
     this.machine?.dispose();
     this.trace?.close();
     this.trace = null;
@@ -325,12 +294,12 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Restart: a new machine with the same configuration (breakpoints re-attach). */
   restart(): void {
+    this.progress.cancelAll('restarted');
     this.machine?.dispose();
     this.pending = null;
     this.stepCond = null;
     this.stepOrigin = null;
     this.stopped = null;
-    this.booting.clear();
     this.start();
   }
 }

@@ -16,6 +16,16 @@ import { buildSystemMap, CardOs } from './cardSoftware/cardOs.ts';
 import { buildUosImage } from './cardSoftware/uosImage.ts';
 import { createBackends } from './hostSoftware/mpssd/backends.ts';
 import { BlockBackend } from './hostSoftware/mpssd/blockBackend.ts';
+import {
+  debugWrite,
+  gddrTarget,
+  hostTarget,
+  mmioTarget,
+  peek,
+  resolveHostPhysical,
+  type DebugPortParts,
+  type MemoryTarget,
+} from './debugPort.ts';
 
 export const MAX_CARDS = 8;
 
@@ -184,15 +194,18 @@ export class Machine {
 
   /** Keys typed at card N's console: an external input, recorded with its sequence number. */
   consoleInput(card: number, bytes: Uint8Array): void {
-    this.spine.emit(
-      'input',
-      `mic${card}.console`,
-      0,
-      bytes.length,
-      bytes[0] ?? 0,
-      new TextDecoder().decode(bytes),
-    );
+    this.input('input', `mic${card}.console`, bytes.length, bytes[0] ?? 0, new TextDecoder().decode(bytes));
     this.mpssd[card].console.input(bytes);
+  }
+
+  /**
+   * An input from outside enters: it starts a causal chain of its own (no cause, no request),
+   * and what it sets off follows from it.
+   */
+  private input(kind: 'input', space: string, size: number, value: number, text: string): void {
+    this.sched.cause = 0;
+    this.sched.req = 0;
+    this.spine.text(kind, space, 0, size, value, text);
   }
 
   /**
@@ -208,14 +221,14 @@ export class Machine {
     else if (cmd === 'suspend') r = dev.pmSuspend();
     else if (cmd === 'resume') r = dev.pmResume();
     else r = dev.writeState(cmd);
-    this.spine.emit('input', dev.name, 0, 0, 0, `host command: ${cmd}`);
+    this.input('input', dev.name, 0, 0, `host command: ${cmd}`);
     return this.sched.spawn(`${dev.name} host ${cmd}`, 'host.driver', r);
   }
 
   /** Swap card N's disk image while it runs: hot remove, close, open the new image, add. */
   swapDisk(card: number, disk: DiskConfig): Task {
     const m = this.mpssd[card];
-    this.spine.emit('input', m.name, 0, 0, 0, `host: swap disk to ${disk.path}`);
+    this.input('input', m.name, 0, 0, `host: swap disk to ${disk.path}`);
     return this.sched.spawn(
       `${m.name} disk swap`,
       'host.mpssd',
@@ -228,12 +241,57 @@ export class Machine {
     const m = this.mpssd[card];
     const b = m.backend<BlockBackend>('block');
     if (!b) return null;
-    this.spine.emit('input', m.name, 0, 0, 0, `host: resize disk to ${bytes} bytes`);
+    this.input('input', m.name, 0, 0, `host: resize disk to ${bytes} bytes`);
     return this.sched.spawn(`${m.name} disk resize`, 'host.mpssd', b.resize(bytes));
   }
 
   state(card: number): MicState {
     return this.mics[card].state;
+  }
+
+  // ---- the debugger's verbs (debugPort.ts) -------------------------------------------------
+
+  private get port(): DebugPortParts {
+    return (this.portParts ??= {
+      spine: this.spine,
+      hostRam: this.hostRam,
+      hostIo: this.hostIo,
+      cards: this.cards,
+      cardIo: (i) => this.cardOs[i].io,
+    });
+  }
+  private portParts: DebugPortParts | null = null;
+
+  /** Where a host-physical address lands, as a debugger names it (see debugPort.ts), or null. */
+  resolve(address: number): MemoryTarget | null {
+    return resolveHostPhysical(this.port, address);
+  }
+
+  /** Host RAM, a card's GDDR or its registers (BAR4 offset) at `address`, or null beyond them. */
+  target(region: 'host' | 'gddr' | 'mmio', card: number, address: number): MemoryTarget | null {
+    if (region === 'host') return hostTarget(this.port, address);
+    return region === 'gddr' ? gddrTarget(this.port, card, address) : mmioTarget(this.port, card, address);
+  }
+
+  /** Up to `count` bytes at a target, without events or read side effects. */
+  peek(t: MemoryTarget, count: number): Uint8Array {
+    return peek(this.port, t, count);
+  }
+
+  /** A write by the debugger, with register semantics, as events of initiator `debugger`. */
+  debugWrite(t: MemoryTarget, data: Uint8Array, side: 'host' | 'card' = 'host'): number {
+    return debugWrite(this.port, t, data, side);
+  }
+
+  /** Every initiator a person thinks about: host driver, mpssd, back-ends, card OSes, DMA channels that ran. */
+  initiators(): string[] {
+    const out = ['host.driver', 'host.mpssd'];
+    for (let i = 0; i < this.cards.length; i++) {
+      out.push(this.cardOs[i].initiator);
+      for (const b of this.mpssd[i].backends) out.push(b.initiator);
+      out.push(...this.cards[i].dma.usedChannels());
+    }
+    return out;
   }
 
   /** Stop everything and release host resources (disk images flushed, pcap files closed). */

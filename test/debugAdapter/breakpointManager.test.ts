@@ -11,7 +11,7 @@ import {
   type VariableLookup,
 } from '../../src/debugAdapter/breakpoints/breakpointManager.ts';
 import { R } from '../../src/emulator/card/sboxRegisters.ts';
-import { eventFields } from '../../src/debugAdapter/breakpoints/condition.ts';
+import { eventFields } from '../../src/debugAdapter/breakpoints/eventFields.ts';
 
 const noVars: VariableLookup = { lookup: () => null };
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -36,8 +36,15 @@ function syntaxError(text: string, re: RegExp): void {
   );
 }
 
-const h2c3 = ev('doorbell', { space: 'mic0.sbox', value: 3, detail: 'h2c 3' });
-const c2h1 = ev('doorbell', { space: 'mic0.sbox', value: 1, detail: 'c2h 1', initiator: 'mic0.cpu' });
+const h2c3 = ev('doorbell', { space: 'mic0.sbox', value: 3, detail: 'h2c 3', db: 3, dir: 'h2c' });
+const c2h1 = ev('doorbell', {
+  space: 'mic0.sbox',
+  value: 1,
+  detail: 'c2h 1',
+  initiator: 'mic0.cpu',
+  db: 1,
+  dir: 'c2h',
+});
 
 test('doorbell, doorbell h2c, doorbell c2h N', () => {
   assert.ok(matches('doorbell', h2c3));
@@ -81,6 +88,7 @@ test('dma, dma ch N, dma memcpy|status|general|nop', () => {
     value: 1,
     size: 16,
     detail: 'MEMCPY src=0x80_1000_3000 dst=0x1000_2000 len=64',
+    descType: 'memcpy',
   });
   const status = ev('dma.desc', {
     space: 'host',
@@ -88,6 +96,7 @@ test('dma, dma ch N, dma memcpy|status|general|nop', () => {
     value: 2,
     size: 16,
     detail: 'STATUS data=0x0 dst=0x80_0000_0000',
+    descType: 'status',
   });
   assert.ok(matches('dma', memcpy));
   assert.ok(matches('dma', status));
@@ -113,17 +122,26 @@ test('vq DEVICE[.QUEUE]: a chain made available or used', () => {
     initiator: 'mic0.cpu',
     value: 5,
     detail: 'mic0 console.tx head 5 made available (1 desc)',
+    device: 'console',
+    queue: 'console.tx',
+    head: 5,
   });
   const hostUsed = ev('vring.used', {
     space: 'host',
     initiator: 'host.mic0.console',
     value: 0,
     detail: 'mic0 console.rx head 0 used, len 18',
+    device: 'console',
+    queue: 'console.rx',
+    head: 0,
   });
   const blk = ev('vring.avail', {
     space: 'host',
     value: 2,
     detail: 'mic1 block.requestq head 2 taken by host',
+    device: 'block',
+    queue: 'block.requestq',
+    head: 2,
   });
   assert.ok(matches('vq console.tx', cardAvail));
   assert.ok(!matches('vq console.rx', cardAvail));
@@ -146,8 +164,8 @@ test('vq DEVICE[.QUEUE]: a chain made available or used', () => {
     [{ kind: 'vring.avail' }, { kind: 'vring.used' }],
     'the matcher checks the device',
   );
-  const noWord = ev('vring.used', { detail: 'mic0 console.tx' });
-  assert.ok(!matches('vq console.tx', noWord), 'no space after the queue word: no queue word');
+  const noWord = ev('vring.used', { detail: 'mic0 console.tx', device: 'console' });
+  assert.ok(!matches('vq console.tx', noWord), 'an event that names no queue: no queue');
   assert.ok(matches('vq console', noWord));
   syntaxError(
     'vq disk',
@@ -164,6 +182,8 @@ test('irq, irq host, irq card', () => {
     value: 0x2,
     detail: 'MSI-X vector 2',
     initiator: 'hw',
+    vector: 2,
+    target: 'host',
   });
   const apic = ev('irq', {
     space: 'mic0.apic',
@@ -171,6 +191,9 @@ test('irq, irq host, irq card', () => {
     value: 65,
     detail: 'card irq 27 (doorbell 1)',
     initiator: 'hw',
+    vector: 65,
+    db: 1,
+    target: 'card',
   });
   assert.ok(matches('irq', msix));
   assert.ok(matches('irq', apic));
@@ -181,8 +204,8 @@ test('irq, irq host, irq card', () => {
 });
 
 test('state STATE, including crashed and hardware reset', () => {
-  const online = ev('state', { value: 1, detail: 'online' });
-  const reset = ev('state', { value: 1, detail: 'hardware reset' });
+  const online = ev('state', { value: 1, detail: 'online', state: 'online' });
+  const reset = ev('state', { value: 1, detail: 'hardware reset', state: 'hardware reset' });
   assert.ok(matches('state online', online));
   assert.ok(!matches('state offline', online));
   assert.ok(matches('state', online));
@@ -198,16 +221,16 @@ test('state STATE, including crashed and hardware reset', () => {
     'suspended',
     'crashed',
   ]) {
-    assert.ok(matches(`state ${s}`, ev('state', { detail: s })), s);
+    assert.ok(matches(`state ${s}`, ev('state', { detail: s, state: s })), s);
   }
-  assert.ok(matches('state shutting-down', ev('state', { detail: 'shutting_down' })));
+  assert.ok(matches('state shutting-down', ev('state', { detail: 'shutting_down', state: 'shutting_down' })));
   syntaxError('state sleeping', /unknown card state 'sleeping': states are offline, online/);
 });
 
 test('console "TEXT" matches across output chunks, once per occurrence', () => {
   const s = parseFunctionBreakpoint('console "login:"');
   const m = s.matcher();
-  const out = (detail: string, space = 'mic0') => m(ev('console', { detail, space }));
+  const out = (detail: string, space = 'mic0') => m(ev('console', { detail, text: detail, space }));
   assert.equal(out('mic0 lo'), false);
   assert.equal(out('gin: '), true, 'split across two chunks');
   assert.equal(out('x'), false, 'not again for the same text');
@@ -217,7 +240,7 @@ test('console "TEXT" matches across output chunks, once per occurrence', () => {
   assert.equal(out('gin', 'mic0'), false);
   assert.equal(out('gin:', 'mic1'), true);
   const q = parseFunctionBreakpoint('console "say \\"hi\\"\\r\\n"').matcher();
-  assert.equal(q(ev('console', { detail: 'they say "hi"\r\n' })), true);
+  assert.equal(q(ev('console', { detail: 'they say "hi"\r\n', text: 'they say "hi"\r\n' })), true);
   assert.equal(parseFunctionBreakpoint('mic0: console "[root@mic0"').card, 0);
   syntaxError('console login', /double quotes/);
   syntaxError('console ""', /empty/);

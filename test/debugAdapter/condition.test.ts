@@ -2,12 +2,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  compileCondition,
-  eventFields,
-  isTrue,
-  MissingFieldError,
-} from '../../src/debugAdapter/breakpoints/condition.ts';
+import { compileCondition, isTrue, MissingFieldError } from '../../src/debugAdapter/breakpoints/condition.ts';
+import { eventFields } from '../../src/debugAdapter/breakpoints/eventFields.ts';
 import type { BusEvent, EventKind } from '../../src/emulator/sim/busEvent.ts';
 import { busEvent } from '../helpers/events.ts';
 
@@ -150,6 +146,8 @@ test('eventFields: doorbell', () => {
       address: 0x1cc94,
       value: 1,
       detail: 'c2h 1',
+      db: 1,
+      dir: 'c2h',
     }),
   );
   assert.equal(f.db, 1);
@@ -172,6 +170,10 @@ test('eventFields: DMA descriptor (channel, type, src, dst, len in bytes)', () =
       size: 16,
       address: 0x1000,
       detail: 'MEMCPY src=0x80_1000_3000 dst=0x1000_2000 len=8192',
+      descType: 'memcpy',
+      src: 0x80_1000_3000,
+      dst: 0x1000_2000,
+      len: 8192,
     }),
   );
   assert.equal(f.channel, 2);
@@ -188,6 +190,10 @@ test('eventFields: DMA descriptor (channel, type, src, dst, len in bytes)', () =
       initiator: 'mic0.dma0',
       value: 2,
       detail: 'STATUS data=0x0000_0000_0000_0001 dst=0x80_0000_0040 intr',
+      descType: 'status',
+      dst: 0x80_0000_0040,
+      data: 1,
+      len: 8,
     }),
   );
   assert.equal(s.type, 'status');
@@ -198,11 +204,20 @@ test('eventFields: DMA descriptor (channel, type, src, dst, len in bytes)', () =
 test('eventFields: DHPR write names the channel and register', () => {
   const f = eventFields(
     null,
-    ev('mmio.write', { space: 'mic0.mmio', address: 0x1a004 + 0x40 * 3, value: 9 }),
+    ev('mmio.write', {
+      space: 'mic0.mmio',
+      address: 0x1a004 + 0x40 * 3,
+      value: 9,
+      register: 'DHPR3',
+      channel: 3,
+    }),
   );
   assert.equal(f.channel, 3);
   assert.equal(f.register, 'DHPR3');
-  const g = eventFields(null, ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc90, value: 0x80000000 }));
+  const g = eventFields(
+    null,
+    ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc90, value: 0x80000000, register: 'SDBIC0' }),
+  );
   assert.equal(g.register, 'SDBIC0');
   assert.equal(g.channel, undefined);
 });
@@ -215,6 +230,9 @@ test('eventFields: virtqueue, irq, state, protocol, console', () => {
       initiator: 'host.mic0.console',
       value: 5,
       detail: 'mic0 console.tx head 5 taken by host',
+      device: 'console',
+      queue: 'console.tx',
+      head: 5,
     }),
   );
   assert.equal(vq.queue, 'console.tx');
@@ -223,40 +241,78 @@ test('eventFields: virtqueue, irq, state, protocol, console', () => {
   assert.equal(vq.card, 0);
   const msix = eventFields(
     null,
-    ev('irq', { space: 'mic0.msix', address: 2, value: 1, detail: 'MSI-X vector 2' }),
+    ev('irq', {
+      space: 'mic0.msix',
+      address: 2,
+      value: 1,
+      detail: 'MSI-X vector 2',
+      vector: 2,
+      target: 'host',
+    }),
   );
   assert.equal(msix.vector, 2);
   const apic = eventFields(
     null,
-    ev('irq', { space: 'mic0.apic', address: 3, value: 0x41, detail: 'card irq 29 (doorbell 3)' }),
+    ev('irq', {
+      space: 'mic0.apic',
+      address: 3,
+      value: 0x41,
+      detail: 'card irq 29 (doorbell 3)',
+      vector: 0x41,
+      db: 3,
+      target: 'card',
+    }),
   );
   assert.equal(apic.vector, 0x41);
   assert.equal(apic.db, 3);
-  assert.equal(eventFields(null, ev('state', { detail: 'online' })).state, 'online');
+  assert.equal(eventFields(null, ev('state', { detail: 'online', state: 'online' })).state, 'online');
   const p = eventFields(
     null,
-    ev('protocol', { space: 'mic0.dma1', value: 18, detail: 'mic0 DMA channel 1: DHPR written …' }),
+    ev('protocol', {
+      space: 'mic0.dma1',
+      value: 18,
+      detail: 'mic0 DMA channel 1: DHPR written …',
+      rule: 18,
+      text: 'mic0 DMA channel 1: DHPR written …',
+    }),
   );
   assert.equal(p.rule, 18);
   assert.equal(p.channel, 1);
   assert.match(String(p.text), /DHPR/);
-  assert.equal(eventFields(null, ev('console', { detail: 'login: ' })).text, 'login: ');
+  assert.equal(eventFields(null, ev('console', { detail: 'login: ', text: 'login: ' })).text, 'login: ');
 });
 
 test('FIELD op NUMBER is answered from the event itself exactly as from its fields record', () => {
   const events = [
-    ev('irq', { space: 'mic0.msix', address: 2, value: 1, detail: 'MSI-X vector 2' }),
-    ev('irq', { space: 'mic1.apic', address: 3, value: 0x41, detail: 'card irq 29 (doorbell 3)' }),
-    ev('vring.used', { space: 'host', value: 5, detail: 'mic0 console.rx head 5 used, len 18' }),
+    ev('irq', { space: 'mic0.msix', address: 2, value: 1, detail: 'MSI-X vector 2', vector: 2 }),
+    ev('irq', {
+      space: 'mic1.apic',
+      address: 3,
+      value: 0x41,
+      detail: 'card irq 29 (doorbell 3)',
+      vector: 0x41,
+      db: 3,
+    }),
+    ev('vring.used', {
+      space: 'host',
+      value: 5,
+      detail: 'mic0 console.rx head 5 used, len 18',
+      head: 5,
+      len: 18,
+    }),
     ev('dma.desc', {
       initiator: 'mic0.dma1',
       value: 1,
       size: 16,
       detail: 'MEMCPY src=0x1000 dst=0x2000 len=8192',
+      descType: 'memcpy',
+      src: 0x1000,
+      dst: 0x2000,
+      len: 8192,
     }),
     ev('mem.write', { space: 'mic0.gddr', address: 0x80_1000_0000, size: 64, value: 0xffff_ffff }),
-    ev('protocol', { space: 'mic0', value: 13, detail: 'misaligned' }),
-    ev('doorbell', { space: 'mic0.sbox', value: 2, detail: 'h2c 2' }),
+    ev('protocol', { space: 'mic0', value: 13, detail: 'misaligned', rule: 13, text: 'misaligned' }),
+    ev('doorbell', { space: 'mic0.sbox', value: 2, detail: 'h2c 2', db: 2, dir: 'h2c' }),
   ];
   const fields = ['address', 'value', 'size', 'len', 'seq', 'time', 'card', 'head', 'vector', 'rule'];
   const numbers = [0, 1, 2, 5, 7, 16, 0x41, 8192, 0x80_1000_0000, 0xffff_ffff];
@@ -292,7 +348,11 @@ test('FIELD op NUMBER is answered from the event itself exactly as from its fiel
           }
         }
   assert.ok(direct > 5000 && keyed > 500);
-  assert.equal(compileCondition('len == 8192').fieldEquals, null, "a descriptor's len is in its text");
+  assert.notEqual(
+    compileCondition('len == 8192').fieldEquals,
+    null,
+    "a descriptor's len is a field of the event",
+  );
   assert.equal(compileCondition('dir == 1').direct, null, 'not a numeric field of the event');
   assert.equal(compileCondition('vector == 2 && head > 1').direct, null, 'one comparison only');
   assert.equal(

@@ -3,27 +3,24 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventIndex, eventCard, micPrefix, PAGE_SIZE } from '../../src/emulator/sim/eventIndex.ts';
+import { EventIndex, PAGE_SIZE } from '../../src/emulator/sim/eventIndex.ts';
+import { nameInfo } from '../../src/emulator/sim/spine.ts';
 import type { BusEvent, EventKind } from '../../src/emulator/sim/busEvent.ts';
 import { busEvent } from '../helpers/events.ts';
 
 const ev = (kind: EventKind, over: Partial<BusEvent> = {}): BusEvent => busEvent(kind, over);
 import { bootedMachine, typeLine } from '../helpers/machine.ts';
 
-test('eventCard reads the card from the space, the initiator or the detail', () => {
-  assert.equal(eventCard(ev('doorbell', { space: 'mic1.sbox' })), 1);
-  assert.equal(eventCard(ev('dma.desc', { space: 'host', initiator: 'mic2.dma0' })), 2);
-  assert.equal(eventCard(ev('vring.used', { space: 'host', initiator: 'host.mic3.console' })), 3);
-  assert.equal(
-    eventCard(
-      ev('vring.avail', { space: 'host', initiator: 'host.mpssd', detail: 'mic4 block.requestq head 1' }),
-    ),
-    4,
-  );
-  assert.equal(eventCard(ev('log', { space: 'host', initiator: 'host.driver', detail: 'microcode' })), -1);
-  assert.equal(micPrefix('mic12.gddr', 0), 12);
-  assert.equal(micPrefix('mice', 0), -1);
-  assert.equal(micPrefix('mic', 0), -1);
+test('an event names its card from its space, else its initiator (the machine names them)', () => {
+  assert.equal(nameInfo('mic1.sbox').card, 1);
+  assert.equal(ev('doorbell', { space: 'mic1.sbox' }).card, 1);
+  assert.equal(ev('dma.desc', { space: 'host', initiator: 'mic2.dma0' }).card, 2);
+  assert.equal(ev('vring.used', { space: 'host', initiator: 'host.mic3.console' }).card, 3);
+  assert.equal(ev('log', { space: 'host', initiator: 'host.driver', detail: 'microcode' }).card, -1);
+  assert.deepEqual(nameInfo('mic2.dma5'), { card: 2, channel: 5 });
+  assert.equal(nameInfo('mic12.gddr').card, 12);
+  assert.equal(nameInfo('mice').card, -1);
+  assert.equal(nameInfo('mic').card, -1);
 });
 
 test('kind entries: only the event kind, narrowed by card and value', () => {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { cloneEvent, framePath, type BusEvent } from '../../src/emulator/sim/busEvent.ts';
+import { blankEvent, cloneEvent, framePath, type BusEvent } from '../../src/emulator/sim/busEvent.ts';
 import {
   Scheduler,
   WaitQueue,
@@ -484,6 +484,7 @@ test('EventHasher gives equal hashes for two identical runs and a different one 
 
 test('EventHasher mixes every field: seq, time, initiator, kind, space, address, size, value, detail, frames', () => {
   const base = (): BusEvent => ({
+    ...blankEvent(),
     seq: 1,
     time: 2,
     initiator: 'host.driver',

@@ -6,21 +6,17 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { DebugRuntime, StopInfo, StopReason } from '../runtime.ts';
 import type { Machine } from '../../emulator/machine.ts';
-import { cloneEvent, type BusEvent, type EventKind } from '../../emulator/sim/busEvent.ts';
-import { EventIndex, eventCard } from '../../emulator/sim/eventIndex.ts';
+import { cloneEvent, KERN_EMERG, type BusEvent, type EventKind } from '../../emulator/sim/busEvent.ts';
+import { EventIndex } from '../../emulator/sim/eventIndex.ts';
 import { describeEvent } from '../names.ts';
 import {
-  BASE_FIELD_NAMES,
   compileCondition,
-  dmaChannelOf,
-  eventFields,
-  FIELD_NAMES,
   isTrue,
   MissingFieldError,
   type CompiledCondition,
   type DirectTest,
-  type Fields,
 } from './condition.ts';
+import { BASE_FIELD_NAMES, eventFields, FIELD_NAMES, type Fields } from './eventFields.ts';
 import { parseHitCondition, type HitTest } from './hitCondition.ts';
 import { BreakpointSyntaxError, parseFunctionBreakpoint, type IndexKey } from './syntax.ts';
 import {
@@ -542,24 +538,24 @@ function order(f: ExceptionFilterId | undefined): number {
 }
 
 function isPanicLog(e: BusEvent): boolean {
-  return e.kind === 'log' && e.space.endsWith('.gddr') && e.detail.includes('Kernel panic');
+  return e.kind === 'log' && e.level === KERN_EMERG && e.card >= 0;
 }
 
 function exceptionMatcher(filter: ExceptionFilterId): (e: BusEvent) => boolean {
   if (filter === 'protocol') return () => true;
-  if (filter === 'dmaError') return (e) => dmaChannelOf(e.space) >= 0;
+  if (filter === 'dmaError') return (e) => e.channel >= 0;
   // cardCrash: the panic itself (the card's printk), or — for a crash the card did not log —
   // the host driver reading shutdown_status crashed. One crash stops once.
   const panicked = new Set<number>();
   return (e) => {
-    const card = eventCard(e);
+    const card = e.card;
     if (isPanicLog(e)) {
       panicked.add(card);
       return true;
     }
     if (e.kind !== 'state') return false;
-    if (e.detail === 'crashed') return !panicked.delete(card);
-    if (e.detail === 'hardware reset' || e.detail === 'online') panicked.delete(card);
+    if (e.state === 'crashed') return !panicked.delete(card);
+    if (e.state === 'hardware reset' || e.state === 'online') panicked.delete(card);
     return false;
   };
 }
@@ -570,18 +566,18 @@ function exceptionWords(
   filter: ExceptionFilterId,
 ): { description: string; text: string } {
   if (filter === 'dmaError') {
-    const card = eventCard(e);
-    const ch = dmaChannelOf(e.space);
+    const card = e.card;
+    const ch = e.channel;
     const err = m?.cards[card] ? m.cards[card].reg(R.DCHERR(ch)) : 0;
     return {
       text: `DCHERR=${hex(err)} on mic${card} DMA channel ${ch}`,
-      description: `DMA error${e.value ? ` (§9 rule ${e.value})` : ''}: ${e.detail}`,
+      description: `DMA error${e.rule ? ` (§9 rule ${e.rule})` : ''}: ${e.text}`,
     };
   }
   if (filter === 'cardCrash') {
-    const card = eventCard(e);
+    const card = e.card;
     if (isPanicLog(e)) {
-      const msg = e.detail.replace(/^mic\d+: /, '');
+      const msg = e.text;
       return {
         text: `card crash: mic${card} ${msg}`,
         description: `card crash: mic${card} panicked (${msg})`,
@@ -592,9 +588,9 @@ function exceptionWords(
       description: `card crash: the host driver read shutdown_status crashed from mic${card}`,
     };
   }
-  const rule = e.value;
+  const rule = e.rule;
   return {
-    text: rule ? `§9 rule ${rule}: ${e.detail}` : e.detail,
-    description: `protocol error${rule ? ` (§9 rule ${rule})` : ''}: ${e.detail}`,
+    text: rule ? `§9 rule ${rule}: ${e.text}` : e.text,
+    description: `protocol error${rule ? ` (§9 rule ${rule})` : ''}: ${e.text}`,
   };
 }

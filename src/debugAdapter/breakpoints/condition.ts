@@ -14,12 +14,8 @@
 // property of the fields record and nothing else, so `constructor` or `__proto__` name nothing.
 
 import type { BusEvent } from '../../emulator/sim/busEvent.ts';
-import type { Machine } from '../../emulator/machine.ts';
-import { eventCard } from '../../emulator/sim/eventIndex.ts';
-import { R, registerAt } from '../../emulator/card/sboxRegisters.ts';
+import { EVENT_NUMBERS, type Fields } from './eventFields.ts';
 
-export type FieldValue = number | string;
-export type Fields = Record<string, FieldValue>;
 type Value = number | string | boolean;
 
 /** A condition answered from the event itself: true, false, or undefined (the fields decide). */
@@ -522,11 +518,10 @@ function fieldComparison(toks: Tok[]): Comparison | null {
 
 /**
  * A comparison tested on the event without building its fields record. Where the event lacks
- * the field the answer is false, as the record's MissingFieldError makes it; where the field is
- * not a plain number here (`len` of a DMA descriptor) the record decides.
+ * the field the answer is false, as the record's MissingFieldError makes it.
  */
 function directTest({ name, op, value: c }: Comparison): DirectTest | null {
-  const read = name === 'len' ? lenOf : EVENT_NUMBERS.get(name);
+  const read = EVENT_NUMBERS.get(name);
   if (!read) return null;
   const cmp = COMPARE[op];
   return (e) => {
@@ -538,210 +533,4 @@ function directTest({ name, op, value: c }: Comparison): DirectTest | null {
 /** What a condition result means for a breakpoint: 0, '', false and null-ish are false. */
 export function isTrue(v: unknown): boolean {
   return v !== 0 && v !== '' && v !== false && v !== null && v !== undefined;
-}
-
-// ---- the fields of an event ----------------------------------------------------------------
-
-/** Every field name some event can have (conditions are checked against this when set). */
-export const FIELD_NAMES: readonly string[] = [
-  'kind',
-  'space',
-  'address',
-  'value',
-  'size',
-  'len',
-  'initiator',
-  'seq',
-  'time',
-  'card',
-  'detail',
-  'text',
-  'register',
-  'db',
-  'dir',
-  'channel',
-  'type',
-  'src',
-  'dst',
-  'data',
-  'device',
-  'queue',
-  'head',
-  'vector',
-  'state',
-  'rule',
-  'dcherr',
-];
-
-/**
- * The fields every event has with the same value whatever its kind (`len` is not one: a DMA
- * descriptor's is the bytes it moves). A condition naming only these needs no per-kind parsing.
- */
-export const BASE_FIELD_NAMES: ReadonlySet<string> = new Set([
-  'kind',
-  'space',
-  'address',
-  'value',
-  'size',
-  'initiator',
-  'seq',
-  'time',
-  'card',
-  'detail',
-]);
-
-const DMA_CHANNEL_STRIDE = 0x40;
-const DESC_TYPE_NAMES = ['nop', 'memcpy', 'status', 'general', 'keynoncecnt', 'key'];
-
-/** Answers of dmaChannelOf per string (initiators and spaces are a small, fixed set). */
-const dmaChannels = new Map<string, number>();
-
-// The last answer, in front of the map (a run of events has one initiator).
-let lastDmaId = '';
-let lastDmaChannel = -1;
-
-/** `micN.dmaC` → C, otherwise −1. */
-export function dmaChannelOf(id: string): number {
-  if (id === lastDmaId) return lastDmaChannel;
-  let ch = dmaChannels.get(id);
-  if (ch === undefined) {
-    const m = /^(?:host\.)?mic\d+\.dma(\d)$/.exec(id);
-    ch = m ? Number(m[1]) : -1;
-    if (dmaChannels.size < 4096) dmaChannels.set(id, ch);
-  }
-  lastDmaId = id;
-  lastDmaChannel = ch;
-  return ch;
-}
-
-const isVring = (e: BusEvent) => e.kind === 'vring.avail' || e.kind === 'vring.used';
-/** An interrupt's vector: MSI-X to the host carries it as the address, a card APIC one as the value. */
-const irqVector = (e: BusEvent) => (e.space.endsWith('.msix') ? e.address : e.value);
-
-/**
- * Numeric fields eventFields takes from the event as they are, read without building the
- * record (null where the event lacks the field).
- */
-const EVENT_NUMBERS = new Map<string, (e: BusEvent) => number | null>([
-  ['address', (e) => e.address],
-  ['value', (e) => e.value],
-  ['size', (e) => e.size],
-  ['seq', (e) => e.seq],
-  ['time', (e) => e.time],
-  ['card', eventCard],
-  ['head', (e) => (isVring(e) ? e.value : null)],
-  ['vector', (e) => (e.kind === 'irq' ? irqVector(e) : null)],
-  ['rule', (e) => (e.kind === 'protocol' ? e.value : null)],
-]);
-
-/** `len` is the size, except for a DMA descriptor: its text says (undefined: build the record). */
-const lenOf = (e: BusEvent) => (e.kind === 'dma.desc' ? undefined : e.size);
-
-/** `key=0x12_3456` pairs of a descriptor description → numbers. */
-function descriptorNumbers(detail: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of detail.matchAll(/\b(src|dst|len|data|addr)=(0x[0-9a-fA-F_]+|\d+)/g)) {
-    const t = m[2].replace(/_/g, '');
-    const v = t.startsWith('0x') ? parseInt(t.slice(2), 16) : Number(t);
-    if (Number.isSafeInteger(v)) out[m[1]] = v;
-  }
-  return out;
-}
-
-/**
- * The fields a condition may use for event `e`: always kind, space, address, value, size, len,
- * initiator, seq, time, card, detail; plus per kind — doorbell: db, dir; dma.desc: channel, type,
- * src, dst, len (bytes moved), data; mem/mmio: register, channel (DMA initiator or DMA register);
- * vring: device, queue, head; irq: vector (and db for card doorbell interrupts); state: state;
- * protocol: rule, text (and channel, dcherr for DMA errors); console and log: text.
- * With `perKind` false, only the fields every event has (BASE_FIELD_NAMES): no text is parsed.
- */
-export function eventFields(m: Machine | null, e: BusEvent, perKind = true): Fields {
-  const f: Fields = {
-    kind: e.kind,
-    space: e.space,
-    address: e.address,
-    value: e.value,
-    size: e.size,
-    len: e.size,
-    initiator: e.initiator,
-    seq: e.seq,
-    time: e.time,
-    card: eventCard(e),
-    detail: e.detail,
-  };
-  if (!perKind) return f;
-  switch (e.kind) {
-    case 'doorbell': {
-      f.db = e.value;
-      f.dir = e.detail.startsWith('c2h') ? 'c2h' : 'h2c';
-      break;
-    }
-    case 'dma.desc': {
-      f.channel = dmaChannelOf(e.initiator);
-      f.type = DESC_TYPE_NAMES[e.value] ?? 'reserved';
-      const n = descriptorNumbers(e.detail);
-      if (n.src !== undefined) f.src = n.src;
-      else if (n.addr !== undefined) f.src = n.addr;
-      if (n.dst !== undefined) f.dst = n.dst;
-      if (n.data !== undefined) f.data = n.data;
-      f.len = n.len ?? (e.value === 2 ? 8 : e.value === 3 ? 4 : 0);
-      break;
-    }
-    case 'mem.read':
-    case 'mem.write':
-    case 'mmio.read':
-    case 'mmio.write': {
-      const ch = dmaChannelOf(e.initiator);
-      if (ch >= 0) f.channel = ch;
-      if (e.kind.startsWith('mmio')) {
-        const r = registerAt(e.address & ~3);
-        if (r) f.register = r.name;
-        // A write to a DMA channel's registers (DHPR …) names the channel.
-        const off = e.address - R.DCAR(0);
-        if (ch < 0 && off >= 0 && off < 8 * DMA_CHANNEL_STRIDE)
-          f.channel = Math.floor(off / DMA_CHANNEL_STRIDE);
-      }
-      break;
-    }
-    case 'vring.avail':
-    case 'vring.used': {
-      const q = /^mic\d+ (\w+)\.(\w+) head (\d+)/.exec(e.detail);
-      if (q) {
-        f.device = q[1];
-        f.queue = `${q[1]}.${q[2]}`;
-      }
-      f.head = e.value;
-      break;
-    }
-    case 'irq':
-      f.vector = irqVector(e);
-      if (!e.space.endsWith('.msix')) {
-        if (e.detail.includes('doorbell')) f.db = e.address;
-        else if (e.detail.startsWith('DMA channel')) f.channel = e.address;
-      }
-      break;
-    case 'state':
-      f.state = e.detail;
-      break;
-    case 'protocol': {
-      f.rule = e.value;
-      f.text = e.detail;
-      const ch = dmaChannelOf(e.space);
-      if (ch >= 0) {
-        f.channel = ch;
-        const card = f.card as number;
-        if (m && m.cards[card]) f.dcherr = m.cards[card].reg(R.DCHERR(ch));
-      }
-      break;
-    }
-    case 'console':
-    case 'log':
-    case 'input':
-      f.text = e.detail;
-      break;
-    default:
-      break;
-  }
-  return f;
 }

@@ -11,7 +11,6 @@ import type { Refine } from '../../emulator/sim/eventIndex.ts';
 import { MAX_CARDS } from '../../emulator/machine.ts';
 import { MIC_STATES } from '../../emulator/hostSoftware/micHost/micDevice.ts';
 import { VIRTIO_QUEUE_NAMES, VIRTIO_SHORT_NAMES } from '../../emulator/virtio/virtioIds.ts';
-import { dmaChannelOf } from './condition.ts';
 
 export class BreakpointSyntaxError extends Error {}
 
@@ -52,13 +51,11 @@ const always = () => () => true;
 
 // What the index reads from an event to refine a key (one function per question, shared by all
 // breakpoints that ask it, so an event answers it once).
-const doorbellDirection = (e: BusEvent) =>
-  e.detail.startsWith('h2c') ? 'h2c' : e.detail.startsWith('c2h') ? 'c2h' : null;
-const dmaChannel = (e: BusEvent) => dmaChannelOf(e.initiator);
-const vringQueue = (e: BusEvent) => vringWord(e.detail);
-const irqTarget = (e: BusEvent) =>
-  e.space.endsWith('.msix') ? '.msix' : e.space.endsWith('.apic') ? '.apic' : null;
-const stateName = (e: BusEvent) => e.detail;
+const doorbellDirection = (e: BusEvent) => e.dir || null;
+const dmaChannel = (e: BusEvent) => (e.channel >= 0 ? e.channel : null);
+const vringQueue = (e: BusEvent) => e.queue || null;
+const irqTarget = (e: BusEvent) => e.target || null;
+const stateName = (e: BusEvent) => e.state || null;
 
 function number(arg: string | undefined, min: number, max: number, what: string, usage: string): number {
   const t = (arg ?? '').replace(/_/g, '');
@@ -105,7 +102,7 @@ const FORMS: readonly Form[] = [
       }
       const words = dir === 'h2c' ? 'host→card' : 'card→host';
       const refine = { of: doorbellDirection, key: dir };
-      const matcher = () => (e: BusEvent) => e.detail.startsWith(dir);
+      const matcher = () => (e: BusEvent) => e.dir === dir;
       if (args.length === 1) {
         return {
           keys: [{ kind: 'doorbell', refine }],
@@ -150,7 +147,7 @@ const FORMS: readonly Form[] = [
       if (channel >= 0) key.refine = { of: dmaChannel, key: channel };
       return {
         keys: [key],
-        matcher: () => (channel < 0 ? () => true : (e) => dmaChannelOf(e.initiator) === channel),
+        matcher: () => (channel < 0 ? () => true : (e) => e.channel === channel),
         summary: `${what}${on(card)}`,
         keysSuffice: true,
       };
@@ -190,15 +187,10 @@ const FORMS: readonly Form[] = [
         i++;
       }
       noMore(args, i, usage);
-      const prefix = device ? `${device}.${queue}` : '';
+      const full = device ? `${device}.${queue}` : '';
       return {
-        keys: kinds.map((kind) => (queue ? { kind, refine: { of: vringQueue, key: prefix } } : { kind })),
-        matcher: () =>
-          !device
-            ? () => true
-            : queue
-              ? (e) => vringWord(e.detail) === prefix
-              : (e) => e.detail.startsWith(prefix, vringWordAt(e.detail)),
+        keys: kinds.map((kind) => (queue ? { kind, refine: { of: vringQueue, key: full } } : { kind })),
+        matcher: () => (!device ? () => true : queue ? (e) => e.queue === full : (e) => e.device === device),
         // `vq DEVICE` (every queue of it) is filed under the kind alone: its matcher checks.
         keysSuffice: !device || queue !== '',
         summary: `${kinds.length === 2 ? 'a chain made available or used' : kinds[0] === 'vring.avail' ? 'a chain made available' : 'a chain used'} on ${device ? `${device}${queue ? '.' + queue : ''}` : 'any virtqueue'}`,
@@ -222,10 +214,9 @@ const FORMS: readonly Form[] = [
         throw new BreakpointSyntaxError(
           `unexpected '${args[0]}': write ${this.usage} (host: MSI-X to the host; card: the card's APIC)`,
         );
-      const suffix = w === 'host' ? '.msix' : '.apic';
       return {
-        keys: [{ kind: 'irq', refine: { of: irqTarget, key: suffix } }],
-        matcher: () => (e) => e.space.endsWith(suffix),
+        keys: [{ kind: 'irq', refine: { of: irqTarget, key: w } }],
+        matcher: () => (e) => e.target === w,
         keysSuffice: true,
         summary: `${w === 'host' ? 'an MSI-X interrupt to the host' : 'a card APIC interrupt'}${on(card)}`,
       };
@@ -250,7 +241,7 @@ const FORMS: readonly Form[] = [
         );
       return {
         keys: [{ kind: 'state', refine: { of: stateName, key: s } }],
-        matcher: () => (e) => e.detail === s,
+        matcher: () => (e) => e.state === s,
         summary: `card state ${s}${on(card)}`,
         keysSuffice: true,
       };
@@ -277,30 +268,6 @@ const FORMS: readonly Form[] = [
   },
 ];
 
-// A virtqueue event's detail reads `mic0 console.tx head 5 …`: the word after the first space
-// names the queue.
-
-/** Where the queue word of a virtqueue event's detail starts. */
-function vringWordAt(detail: string): number {
-  return detail.indexOf(' ') + 1;
-}
-
-// Events come in runs on one queue: the last word found, when the next detail holds it too, is
-// answered without cutting a new string (and, being the same string, compares at once).
-let lastWord = '';
-
-/** The queue word of a virtqueue event's detail (`console.tx`), or null if no space follows it. */
-export function vringWord(detail: string): string | null {
-  const at = vringWordAt(detail);
-  const n = lastWord.length;
-  if (n !== 0 && detail.charCodeAt(at + n) === 0x20 && detail.startsWith(lastWord, at)) return lastWord;
-  const end = detail.indexOf(' ', at);
-  // No space after the word: `startsWith(prefix + ' ', at)` could not hold, so no word.
-  if (end < 0) return null;
-  lastWord = detail.slice(at, end);
-  return lastWord;
-}
-
 /**
  * Console output arrives in chunks: keep the last (length − 1) characters of each card's output
  * so that TEXT split across two chunks still matches, once.
@@ -310,7 +277,7 @@ function consoleMatcher(needle: string): (e: BusEvent) => boolean {
   const keep = needle.length - 1;
   return (e) => {
     const tail = tails.get(e.space) ?? '';
-    const chunk = e.detail;
+    const chunk = e.text;
     const hit = chunk.includes(needle) || (tail !== '' && (tail + chunk.slice(0, keep)).includes(needle));
     const all = chunk.length >= keep ? chunk : tail + chunk;
     tails.set(e.space, keep > 0 ? all.slice(all.length - keep) : '');

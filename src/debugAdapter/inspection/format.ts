@@ -1,6 +1,7 @@
 // Small words shared by the scopes, the Debug Console and the custom requests: hex numbers,
 // memory references for the addresses the emulator's views hold, and which card a thread is on.
 
+import { nameInfo } from '../../emulator/sim/spine.ts';
 import type { Machine } from '../../emulator/machine.ts';
 import { MIC_MMIO_CARD_BASE, MMIO_SIZE } from '../../emulator/card/sboxRegisters.ts';
 import { isSmptAddress } from '../../emulator/card/smpt.ts';
@@ -57,10 +58,10 @@ export function eventAddressRef(m: Machine, space: string, address: number): str
  */
 export function cardOfInitiator(m: Machine, initiator: string | null, eventSpace?: string | null): number {
   const n = m.cards.length;
-  const own = initiator ? /^(?:host\.)?mic(\d+)(?:\.|$)/.exec(initiator) : null;
-  if (own && Number(own[1]) < n) return Number(own[1]);
-  const sp = eventSpace ? /^mic(\d+)/.exec(eventSpace) : null;
-  if (sp && Number(sp[1]) < n) return Number(sp[1]);
+  const own = initiator ? nameInfo(initiator).card : -1;
+  if (own >= 0 && own < n) return own;
+  const sp = eventSpace ? nameInfo(eventSpace).card : -1;
+  if (sp >= 0 && sp < n) return sp;
   return 0;
 }
 

@@ -3,7 +3,7 @@
 // transactions with the register's own semantics, so writing SDBIC0 = 0x80000000 rings the
 // card→host doorbell and writing APICICR3 with bit 13 rings host→card doorbell 3.
 
-import { MIC_MMIO_CARD_BASE, REGISTER_BY_NAME, type SboxName } from '../../emulator/card/sboxRegisters.ts';
+import { REGISTER_BY_NAME, type SboxName } from '../../emulator/card/sboxRegisters.ts';
 import type { Machine } from '../../emulator/machine.ts';
 import type { DebugRuntime } from '../runtime.ts';
 import { writeMemory } from '../memory.ts';
@@ -78,14 +78,9 @@ export function writeRegister(rt: DebugRuntime, t: RegisterTarget, text: string)
   const inst = REGISTER_BY_NAME.get(reg.name)!;
   if (CARD_WRITTEN.has(inst.family)) {
     // As the card's CPU writes it (through its own MMIO view), with the debugger as initiator.
-    const spine = m.spine;
-    const saved = spine.hardwareInitiator;
-    spine.hardwareInitiator = 'debugger';
-    try {
-      m.cardOs[t.card].io.write32(MIC_MMIO_CARD_BASE + reg.bar4, word);
-    } finally {
-      spine.hardwareInitiator = saved;
-    }
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setUint32(0, word, true);
+    m.debugWrite(m.target('mmio', t.card, reg.bar4)!, bytes, 'card');
   } else {
     const bytes = new Uint8Array(4);
     new DataView(bytes.buffer).setUint32(0, word, true);

@@ -6,6 +6,7 @@ import { uninitBytes } from './bytes.ts';
 import type { SparseMemory } from './sparseMemory.ts';
 import type { Io } from './io.ts';
 import type { Side, X100Card } from '../card/x100Card.ts';
+import { registerAt } from '../card/sboxRegisters.ts';
 
 /** Where an address lands. Filled in place by decode() (no allocation per access). */
 export class Target {
@@ -41,6 +42,18 @@ export abstract class AddressSpace implements Io {
     );
   }
 
+  /** An MMIO event, with the register at the address named (looked up only when watched). */
+  private mmioEvent(
+    kind: 'mmio.read' | 'mmio.write',
+    space: string,
+    offset: number,
+    size: number,
+    v: number,
+  ): void {
+    const r = this.spine.observed ? registerAt(offset & ~3) : undefined;
+    this.spine.mmio(kind, space, offset, size, v, r ? r.name : '', r ? r.channel : -1);
+  }
+
   private readN(addr: number, size: 1 | 2 | 4 | 8): number {
     const t = this.decode(addr, size);
     let v: number;
@@ -60,15 +73,15 @@ export abstract class AddressSpace implements Io {
     if (t.kind === 'mmio') {
       if (size === 8) {
         const lo = t.card!.mmioRead(t.offset, this.side);
-        this.spine.emit('mmio.read', t.space, t.offset, 4, lo);
+        this.mmioEvent('mmio.read', t.space, t.offset, 4, lo);
         const hi = t.card!.mmioRead(t.offset + 4, this.side);
-        this.spine.emit('mmio.read', t.space, t.offset + 4, 4, hi);
+        this.mmioEvent('mmio.read', t.space, t.offset + 4, 4, hi);
         return hi * 0x100000000 + lo;
       }
       v = t.card!.mmioRead(t.offset & ~3, this.side);
       const shift = (t.offset & 3) * 8;
       v = size === 4 ? v : (v >>> shift) & (size === 1 ? 0xff : 0xffff);
-      this.spine.emit('mmio.read', t.space, t.offset, size, v);
+      this.mmioEvent('mmio.read', t.space, t.offset, size, v);
       return v;
     }
     this.unmapped(addr, size, false);
@@ -91,9 +104,9 @@ export abstract class AddressSpace implements Io {
       if (size === 8) {
         const lo = v % 0x100000000;
         const hi = Math.floor(v / 0x100000000);
-        this.spine.emit('mmio.write', t.space, t.offset, 4, lo);
+        this.mmioEvent('mmio.write', t.space, t.offset, 4, lo);
         card.mmioWrite(t.offset, lo, this.side);
-        this.spine.emit('mmio.write', t.space, t.offset + 4, 4, hi);
+        this.mmioEvent('mmio.write', t.space, t.offset + 4, 4, hi);
         card.mmioWrite(t.offset + 4, hi, this.side);
         return 0;
       }
@@ -104,7 +117,7 @@ export abstract class AddressSpace implements Io {
         const mask = (size === 1 ? 0xff : 0xffff) << shift;
         word = ((card.reg(t.offset & ~3) & ~mask) | ((v << shift) & mask)) >>> 0;
       }
-      this.spine.emit('mmio.write', t.space, t.offset, size, v);
+      this.mmioEvent('mmio.write', t.space, t.offset, size, v);
       card.mmioWrite(t.offset & ~3, word, this.side);
       return 0;
     }

@@ -9,6 +9,10 @@ export const STEPPINGS: Record<number, string> = { 0x00: 'A0', 0x10: 'B0', 0x11:
 export function steppingName(revision: number): string {
   return STEPPINGS[revision] ?? '??';
 }
+/** Stepping name → PCI revision ID (the inverse of STEPPINGS): `A0` → 0x00 … `C0` → 0x20. */
+export const STEPPING_REVISION: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(STEPPINGS).map(([rev, name]) => [name, Number(rev)]),
+);
 
 export const CFG = {
   VENDOR_ID: 0x00,

@@ -288,6 +288,8 @@ export interface RegisterInstance {
   index: number;
   /** Offset inside BAR4 (= MMIO block). */
   bar4: number;
+  /** The DMA channel a per-channel DMA register belongs to (its index), −1 for the rest. */
+  channel: number;
 }
 
 function instanceName(family: string, spec: RegisterSpec, i: number): string {
@@ -309,7 +311,14 @@ export const REGISTERS: readonly RegisterInstance[] = (() => {
   for (const [family, spec] of Object.entries(SBOX) as [SboxName, RegisterSpec][]) {
     const n = spec.count ?? 1;
     for (let i = 0; i < n; i++) {
-      out.push({ name: instanceName(family, spec, i), spec, family, index: i, bar4: bar4Offset(spec, i) });
+      out.push({
+        name: instanceName(family, spec, i),
+        spec,
+        family,
+        index: i,
+        bar4: bar4Offset(spec, i),
+        channel: spec.group === 'DMA' && spec.count === 8 ? i : -1,
+      });
     }
   }
   return out.sort((a, b) => a.bar4 - b.bar4);

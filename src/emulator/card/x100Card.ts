@@ -203,14 +203,7 @@ export class X100Card {
         // (or debugger) write through BAR4 rings the doorbell too (our choice; unsure on silicon).
         if (value & 0x8000_0000) {
           this.regs[r.bar4 >>> 2] = 0; // DBREQ self-clears
-          this.spine.emit(
-            'doorbell',
-            this.sboxSpace,
-            r.bar4,
-            4,
-            r.index,
-            this.spine.observed ? `c2h ${r.index}` : '',
-          );
+          this.spine.doorbell(this.sboxSpace, r.bar4, 'c2h', r.index);
           this.raiseHostCause(r.index);
         }
         return;
@@ -227,24 +220,19 @@ export class X100Card {
   // ---- host→card doorbells ----------------------------------------------------------------
 
   private ringCard(db: number, vector: number): void {
-    this.spine.emit(
-      'doorbell',
-      this.sboxSpace,
-      db < 8 ? R.APICICR(db) : R.RDMASR(db - 8),
-      4,
-      db,
-      this.spine.observed ? `h2c ${db}` : '',
-    );
+    this.spine.doorbell(this.sboxSpace, db < 8 ? R.APICICR(db) : R.RDMASR(db - 8), 'h2c', db);
     if (this.inReset) return;
     const cpu = this.cpu;
     // Delivery to the card's APIC is posted: the handler runs as its own step.
     this.sched.at(0, () => {
-      this.spine.emit(
-        'irq',
+      this.spine.irq(
         this.apicSpace,
         db,
-        4,
         vector,
+        'card',
+        vector,
+        db,
+        -1,
         this.spine.observed ? `card irq ${db < 8 ? 26 + db : 17 + db - 8} (doorbell ${db})` : '',
       );
       cpu?.onDoorbell(db, vector);
@@ -278,12 +266,14 @@ export class X100Card {
   /** The MSI-X message is a posted write: it lands as its own step, recorded as an 'irq'. */
   private sendMsix(v: number): void {
     this.sched.at(0, () => {
-      this.spine.emit(
-        'irq',
+      this.spine.irq(
         this.msixSpace,
         v,
-        4,
         this.regs[MXAR_WORD[v]],
+        'host',
+        v,
+        -1,
+        -1,
         this.spine.observed ? `MSI-X vector ${v}` : '',
       );
       this.hostIrq.msix(this, v);
@@ -325,7 +315,8 @@ export class X100Card {
   resetNeverCompletes = false;
 
   private startReset(): void {
-    this.spine.emit('state', this.name, R.RGCR, 4, 1, 'hardware reset');
+    this.spine.state(this.name, R.RGCR, 4, 1, 'hardware reset');
+    this.spine.requests.forgetCard(this.index);
     this.inReset = true;
     this.cpu?.onReset();
     // Keep SPAD2 as the host left it (it zeroes it before RGCR); everything else returns to

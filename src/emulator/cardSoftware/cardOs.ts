@@ -19,7 +19,7 @@ import { X100_DEFAULT_CPU } from './shell/cpuinfo.ts';
 import { parseUosHeader, type UosIdentity } from './uosImage.ts';
 import { VirtioConsole } from './virtioConsole.ts';
 import { installCardModules } from './cardModules.ts';
-import { intern } from '../sim/busEvent.ts';
+import { intern, KERN_EMERG, KERN_INFO } from '../sim/busEvent.ts';
 
 const utf8 = new TextEncoder();
 // The last long text and its bytes: the same output again (a file printed twice) is not
@@ -196,7 +196,7 @@ export class CardOs implements CardCpu {
   }
 
   /** printk: the log lives in GDDR so the host can read it through BAR0 (debugfs log_buf). */
-  printk(text: string): void {
+  printk(text: string, level = KERN_INFO): void {
     const t = Math.max(0, this.sched.now - this.bootTime) / 1e9;
     const secs = Math.floor(t);
     const micros = Math.floor((t - secs) * 1e6);
@@ -208,7 +208,14 @@ export class CardOs implements CardCpu {
     this.card.gddr.write(LOG_BUF_PHYS + this.logPos, bytes);
     this.logPos += bytes.length;
     this.card.gddr.write8(LOG_BUF_PHYS + this.logPos, 0);
-    this.card.spine.emit('log', `${this.name}.gddr`, LOG_BUF_PHYS, bytes.length, 0, `${this.name}: ${text}`);
+    this.card.spine.log(
+      `${this.name}.gddr`,
+      LOG_BUF_PHYS,
+      bytes.length,
+      level,
+      text,
+      `${this.name}: ${text}`,
+    );
   }
 
   dmesg(): string {
@@ -258,6 +265,7 @@ export class CardOs implements CardCpu {
     this.state = 'running';
     const drv = new MicCardDriver({
       cardName: this.name,
+      cardIndex: this.card.index,
       sched: this.sched,
       spine: this.card.spine,
       io: this.io,
@@ -321,7 +329,7 @@ export class CardOs implements CardCpu {
   ttyWrite(text: string): void {
     if (text.length === 0) return;
     this.onConsoleText?.(text);
-    this.card.spine.emit('console', this.name, 0, text.length, 0, text);
+    this.card.spine.text('console', this.name, 0, text.length, 0, text);
     this.ttyOut.push(encodeText(text));
     this.ttyDirty = true;
     this.ttyWake.signal();
@@ -466,7 +474,7 @@ export class CardOs implements CardCpu {
     if (this.state !== 'running') return;
     this.state = 'crashed';
     this.shell?.stop();
-    this.printk(`Kernel panic - not syncing: ${message}`);
+    this.printk(`Kernel panic - not syncing: ${message}`, KERN_EMERG);
     this.ttyWrite(`\r\nKernel panic - not syncing: ${message}\r\n`);
     this.spawn('panic', frame(this.sched, 'panic', undefined, this.doPanic()));
   }

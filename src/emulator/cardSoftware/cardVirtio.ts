@@ -34,6 +34,7 @@ export const HANDSHAKE_STEP_NS = 100_000_000;
 
 export interface CardVirtioPorts {
   readonly cardName: string;
+  readonly cardIndex: number;
   readonly sched: Scheduler;
   readonly spine: Spine;
   readonly io: CardSpace;
@@ -98,6 +99,8 @@ export class CardVdev {
     } finally {
       t.frames = saved;
     }
+    // The host has been told: what this task does next is not the request's.
+    this.p.sched.req = 0;
   }
 
   *readHostFeatures(): Routine<number> {
@@ -174,16 +177,18 @@ export class CardVdev {
       yield this.io.write(used, new Uint8Array(usedBytes));
       yield this.io.write64(this.a(vq + VQCONFIG.used_address), used);
       this.usedRings.push(used);
-      const qn = `${this.p.cardName} ${VIRTIO_SHORT_NAMES[this.type] ?? this.type}.${qnames[i] ?? i}`;
+      const device = VIRTIO_SHORT_NAMES[this.type] ?? String(this.type);
+      const queue = `${device}.${qnames[i] ?? i}`;
       const indirect = this.features & (1 << VIRTIO_RING_F_INDIRECT_DESC) ? this.indirectTables() : null;
       this.vqs.push(
         new CardVirtqueue(
-          qn,
+          `${this.p.cardName} ${queue}`,
           i,
           vringAddrs(ring, num, used),
           this.io,
           this.p.spine,
           () => this.notify(),
+          { card: this.p.cardIndex, type: this.type, device, queue },
           indirect,
         ),
       );

@@ -29,6 +29,17 @@ export interface IndirectTables {
   release(addr: number, bytes: number): void;
 }
 
+/** A queue as events and the request table name it. */
+export interface VirtqueueId {
+  card: number;
+  /** Virtio device type (VIRTIO_ID_*). */
+  type: number;
+  /** Short device name: 'console', 'net', 'block'. */
+  device: string;
+  /** 'console.tx', 'block.requestq' … */
+  queue: string;
+}
+
 export interface Sg {
   addr: number;
   len: number;
@@ -70,6 +81,8 @@ export class CardVirtqueue<T = unknown> {
     private readonly io: CardSpace,
     private readonly spine: Spine,
     private readonly notify: () => Routine,
+    /** Which queue this is, as events name it (sim/requests.ts numbers its requests). */
+    readonly id: VirtqueueId,
     /** VIRTIO_RING_F_INDIRECT_DESC was negotiated: where the tables come from. */
     private readonly indirect: IndirectTables | null = null,
   ) {
@@ -98,6 +111,9 @@ export class CardVirtqueue<T = unknown> {
     const table =
       this.indirect && sgs.length > 1 && this.numFree > 0 ? this.indirect.alloc(16 * sgs.length) : -1;
     if (table < 0 && sgs.length > this.numFree) return -1;
+    // A new request: every access from here to the doorbell belongs to it.
+    const id = this.id;
+    this.spine.sched.req = this.spine.requests.publish(id.card, id.type, this.index, this.availIdx);
     const head = this.freeHead;
     if (table >= 0) {
       yield this.io.write(table, indirectTable(sgs));
@@ -126,12 +142,14 @@ export class CardVirtqueue<T = unknown> {
     this.availIdx = (this.availIdx + 1) & 0xffff;
     // virtio_wmb(); then publish the index.
     yield storeAvailIdx(this.io, this.addrs, this.availIdx);
-    this.spine.emit(
+    this.spine.vring(
       'vring.avail',
       this.io.name,
       this.addrs.avail + 2,
-      2,
+      id.device,
+      id.queue,
       head,
+      0,
       this.spine.observed
         ? `${this.name} head ${head} made available (${table >= 0 ? 'indirect table of ' : ''}${sgs.length} desc)`
         : '',
@@ -162,10 +180,15 @@ export class CardVirtqueue<T = unknown> {
   /** virtqueue_get_buf: the next used chain, or null. */
   *getBuf(): Routine<{ token: T; len: number; head: number } | null> {
     if (this.broken) return null;
+    // The request the host handed back at this position, if any: looking is its last step.
+    const id = this.id;
+    const requests = this.spine.requests;
+    this.spine.sched.req = requests.atUsed(id.card, id.type, this.index, this.lastUsedIdx);
     const usedIdx: number = yield loadUsedIdx(this.io, this.addrs);
     if (usedIdx === this.lastUsedIdx) return null;
     const b: Uint8Array = yield loadUsedElem(this.io, this.addrs, this.lastUsedIdx);
     const e = { id: usedElemId(b), len: usedElemLen(b) };
+    requests.collected(id.card, id.type, this.index, this.lastUsedIdx);
     this.lastUsedIdx = (this.lastUsedIdx + 1) & 0xffff;
     const head = e.id;
     const token = head < this.num ? this.tokens[head] : undefined;
@@ -190,12 +213,14 @@ export class CardVirtqueue<T = unknown> {
       this.indirectTable[head] = 0;
       this.indirect?.release(table, this.indirectBytes[head]);
     }
-    this.spine.emit(
+    this.spine.vring(
       'vring.used',
       this.io.name,
       this.addrs.used + 2,
-      2,
+      id.device,
+      id.queue,
       head,
+      e.len,
       this.spine.observed ? `${this.name} head ${head} used by card, len ${e.len}` : '',
     );
     return { token, len: e.len, head };

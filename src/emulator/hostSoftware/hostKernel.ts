@@ -4,6 +4,7 @@
 import { PCI_HOLE_START, type HostSpace } from '../bus/hostSpace.ts';
 import type { Scheduler } from '../sim/scheduler.ts';
 import type { Spine } from '../sim/spine.ts';
+import { KERN_INFO } from '../sim/busEvent.ts';
 import { HostRamAllocator } from './hostRamAllocator.ts';
 
 export interface HostLogLine {
@@ -30,7 +31,7 @@ export class HostKernel {
     const line = { time: this.sched.now, text };
     this.log.push(line);
     if (this.log.length > 4096) this.log.splice(0, 1024);
-    this.spine.emit('log', 'host', 0, text.length, 0, text);
+    this.spine.log('host', 0, text.length, KERN_INFO, text, text);
     this.onLog?.(line);
   }
 }

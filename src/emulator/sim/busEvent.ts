@@ -1,25 +1,15 @@
 // The one record every bus transaction becomes (architecture: "every bus transaction is an event").
+//
+// An event is data. Besides what every event has (seq, time, initiator, kind, space, address,
+// size, value, frames) it carries typed fields for what breakpoints, conditions, stop names,
+// views and trace consumers ask of it: the card, the doorbell and its direction, the DMA channel
+// and descriptor, the virtqueue and head, the interrupt vector, the state, the §9 rule, the
+// register, the bytes moved — and two causal links: `cause`, the event that made this one happen,
+// and `req`, the virtio request it belongs to. `detail` is words for people only: nothing reads
+// it back (test/emulator/eventsAsData.test.ts fails if code in src/ parses it).
 
 /** What kind of transaction. Observers index on this. */
-export type EventKind =
-  | 'mmio.read'
-  | 'mmio.write'
-  | 'mem.read'
-  | 'mem.write'
-  | 'cfg.read'
-  | 'cfg.write'
-  | 'doorbell'
-  | 'irq'
-  | 'dma.desc'
-  | 'vring.avail'
-  | 'vring.used'
-  | 'state'
-  | 'console'
-  | 'input'
-  | 'protocol'
-  | 'log';
-
-export const EVENT_KINDS: readonly EventKind[] = [
+export const EVENT_KINDS = [
   'mmio.read',
   'mmio.write',
   'mem.read',
@@ -36,7 +26,19 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'input',
   'protocol',
   'log',
-];
+  'milestone',
+] as const;
+
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** printk levels of log events (include/linux/kern_levels.h). */
+export const KERN_EMERG = 0;
+export const KERN_INFO = 6;
+
+/** Direction of a doorbell: host→card (APICICR/RDMASR) or card→host (SDBIC). */
+export type Direction = '' | 'h2c' | 'c2h';
+/** Where an interrupt goes: an MSI-X message to the host, or the card's APIC. */
+export type IrqTarget = '' | 'host' | 'card';
 
 /**
  * A logical software frame, e.g. `virtio_console.put_chars`. Frames form an immutable linked
@@ -53,7 +55,7 @@ export interface BusEvent {
   seq: number;
   /** Virtual nanoseconds. */
   time: number;
-  /** 'host.driver' | 'host.console' | 'mic0.cpu' | 'mic0.dma0' | 'mic0.hw' … */
+  /** 'host.driver' | 'host.mic0.console' | 'mic0.cpu' | 'mic0.dma0' | 'mic0.hw' … */
   initiator: string;
   kind: EventKind;
   /** Target space: 'host' | 'mic0.gddr' | 'mic0.mmio' | 'mic0.config' | … */
@@ -64,8 +66,57 @@ export interface BusEvent {
   /** ≤ 32 bits; wider quantities are split. */
   value: number;
   frames: Frame | null;
-  /** Words for kinds that need them: doorbell names, protocol rule text, state names. */
+  /** Words for people (stop reasons, hovers, the trace). Never parsed: the fields say it all. */
   detail: string;
+
+  // ---- on every event ----
+  /** The card the event belongs to (its space's, else its initiator's); −1: the host alone. */
+  card: number;
+  /**
+   * The event that made this one happen (its seq), 0 if none is known: the previous event of the
+   * same task (program order), or, for the first event after a wake-up, what woke it — the
+   * doorbell write behind an interrupt, the interrupt behind a handler, the DHPR write behind a
+   * DMA descriptor, the console input behind the shell's reading it.
+   */
+  cause: number;
+  /** The virtio request the event belongs to (see sim/requests.ts), 0 for none. */
+  req: number;
+  /** Bytes the event moves: its size, a MEMCPY's length, 8 for STATUS, 4 for GENERAL, a used chain's len. */
+  len: number;
+
+  // ---- per kind (−1 or '' where the kind has no such field) ----
+  /** Doorbell number: doorbells, and the card interrupts doorbells raise. */
+  db: number;
+  /** Doorbell direction. */
+  dir: Direction;
+  /** DMA channel: descriptors, the channel's own accesses, its registers, its interrupts and errors. */
+  channel: number;
+  /** DMA descriptor type: 'nop' | 'memcpy' | 'status' | 'general' | 'keynoncecnt' | 'key' | 'reserved'. */
+  descType: string;
+  /** DMA descriptor source / destination (MIC addresses) and STATUS/GENERAL data (low 32 bits). */
+  src: number;
+  dst: number;
+  data: number;
+  /** Virtqueue events: device short name ('console'), queue ('console.tx'), chain head. */
+  device: string;
+  queue: string;
+  head: number;
+  /** Interrupts: the MSI-X vector to the host, or the card APIC vector. */
+  vector: number;
+  /** Interrupts: who receives it. */
+  target: IrqTarget;
+  /** State events: the card's new state ('online', 'hardware reset', 'crashed' …). */
+  state: string;
+  /** Host driver milestones: 'reset', 'firmware ready', 'download', 'bootstrap kick', 'online', or a failure. */
+  milestone: string;
+  /** Protocol events: the §9 rule (0 outside the table). */
+  rule: number;
+  /** MMIO accesses: the register's name ('SDBIC0', 'DHPR3'), '' for none. */
+  register: string;
+  /** Console output, console input, log lines, protocol sentences: the text itself. */
+  text: string;
+  /** Log lines: the printk level (0 KERN_EMERG … 7 KERN_DEBUG). */
+  level: number;
 }
 
 export function frameList(f: Frame | null): Frame[] {
@@ -94,9 +145,31 @@ export function intern(s: string): string {
   return s;
 }
 
+/** Reset the per-kind fields of e to "absent" (the base fields are always written). */
+export function clearKindFields(e: BusEvent): void {
+  e.db = -1;
+  e.dir = '';
+  e.channel = -1;
+  e.descType = '';
+  e.src = -1;
+  e.dst = -1;
+  e.data = -1;
+  e.device = '';
+  e.queue = '';
+  e.head = -1;
+  e.vector = -1;
+  e.target = '';
+  e.state = '';
+  e.milestone = '';
+  e.rule = -1;
+  e.register = '';
+  e.text = '';
+  e.level = -1;
+}
+
 /** A record to refill event by event (one shape for all: every field set). */
 export function blankEvent(): BusEvent {
-  return {
+  const e: BusEvent = {
     seq: 0,
     time: 0,
     initiator: '',
@@ -107,10 +180,38 @@ export function blankEvent(): BusEvent {
     value: 0,
     frames: null,
     detail: '',
+    card: -1,
+    cause: 0,
+    req: 0,
+    len: 0,
+    db: -1,
+    dir: '',
+    channel: -1,
+    descType: '',
+    src: -1,
+    dst: -1,
+    data: -1,
+    device: '',
+    queue: '',
+    head: -1,
+    vector: -1,
+    target: '',
+    state: '',
+    milestone: '',
+    rule: -1,
+    register: '',
+    text: '',
+    level: -1,
   };
+  return e;
 }
 
 /** A copy that observers may keep (the spine reuses its record). */
 export function cloneEvent(e: BusEvent): BusEvent {
   return { ...e };
+}
+
+/** Copy every field of src into dst (a record an observer keeps and refills). */
+export function copyEventInto(dst: BusEvent, src: BusEvent): void {
+  Object.assign(dst, src);
 }

@@ -23,39 +23,6 @@ export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** Ranges wider than this many pages go to a per-space list checked on every access there. */
 const MAX_PAGES_PER_RANGE = 4096;
 
-/** Card index an event belongs to: from its space (`mic0.mmio`), initiator or detail (`mic0 console.tx`). */
-export function eventCard(e: BusEvent): number {
-  let n = micPrefix(e.space, 0);
-  if (n >= 0) return n;
-  n = micPrefix(e.initiator, 0);
-  if (n >= 0) return n;
-  if (e.initiator.startsWith('host.')) {
-    n = micPrefix(e.initiator, 5);
-    if (n >= 0) return n;
-  }
-  return micPrefix(e.detail, 0);
-}
-
-/** `micN` at position `at` of s, followed by the end, '.', ' ' or ':' → N; otherwise −1. */
-export function micPrefix(s: string, at: number): number {
-  if (s.charCodeAt(at) !== 0x6d || s.charCodeAt(at + 1) !== 0x69 || s.charCodeAt(at + 2) !== 0x63) return -1;
-  let i = at + 3;
-  let n = 0;
-  let digits = 0;
-  for (; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) break;
-    n = n * 10 + (c - 0x30);
-    digits++;
-  }
-  if (digits === 0 || digits > 3) return -1;
-  if (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (c !== 0x2e && c !== 0x20 && c !== 0x3a) return -1;
-  }
-  return n;
-}
-
 export type RefineKey = string | number;
 
 /** A narrowing beyond kind, card and value. */
@@ -71,7 +38,7 @@ export interface Refine {
 
 export interface KindKey {
   kind: EventKind;
-  /** Only events of this card (see eventCard); omitted or −1: any card. */
+  /** Only events of this card (BusEvent.card); omitted or −1: any card. */
   card?: number;
   /** Only events with this value (doorbell number, descriptor type …); omitted or −1: any. */
   value?: number;
@@ -183,7 +150,7 @@ export class EventIndex<T> {
   /** Entries looked at by candidates(), summed over all calls (for tests and statistics). */
   examined = 0;
 
-  constructor(private readonly cardOf: (e: BusEvent) => number = eventCard) {}
+  constructor(private readonly cardOf: (e: BusEvent) => number = (e) => e.card) {}
 
   /** Number of registrations (a range counts once per kind it was registered for). */
   get size(): number {

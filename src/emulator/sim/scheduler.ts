@@ -78,6 +78,9 @@ export class Task {
   owner: object | null = null;
   /** Place in the scheduler's TaskList, −1 once gone. */
   slot = -1;
+  /** The task's causal context between steps (see Scheduler.cause and Scheduler.req). */
+  cause = 0;
+  req = 0;
   constructor(
     readonly id: number,
     readonly name: string,
@@ -152,6 +155,9 @@ interface Timer {
   task: Task | null;
   token: number;
   fn: (() => void) | null;
+  /** The causal context when it was set: what fires it was caused by that. */
+  cause: number;
+  req: number;
 }
 
 /** Min-heap of timers ordered by (time, insertion order) so equal times stay FIFO. */
@@ -229,10 +235,23 @@ export class Scheduler {
   maxInline = 32;
   /** Whoever may ask the run loop to stop (the spine): an inline run ends at once when asked. */
   stopper: { readonly stopRequested: string | null } | null = null;
+  /**
+   * The causal context of what runs now: the seq of the last event it made (the next event's
+   * cause, see BusEvent.cause) and the virtio request it works on (BusEvent.req). A task keeps
+   * its own between steps; a task spawned, a task woken and a timer set take the context of
+   * whoever did it, so an interrupt's handler follows from the interrupt, a DMA descriptor from
+   * the DHPR write, and a woken back-end from whatever woke it. Software that knows which
+   * request it serves sets `req` itself (the virtqueues, VOP). Two stores per step: kept even
+   * when nobody observes, so the numbers do not depend on being watched.
+   */
+  cause = 0;
+  req = 0;
 
   spawn(name: string, initiator: string, gen: Routine<unknown>, frames: Frame | null = null): Task {
     const t = new Task(this.nextId++, name, initiator, gen);
     t.frames = frames;
+    t.cause = this.cause;
+    t.req = this.req;
     this.tasks.add(t);
     this.ready.push(t);
     return t;
@@ -245,12 +264,15 @@ export class Scheduler {
 
   private timer(time: number, task: Task | null, token: number, fn: (() => void) | null): Timer {
     const t = this.spare.pop();
-    if (t === undefined) return { time, order: this.order++, task, token, fn };
+    if (t === undefined)
+      return { time, order: this.order++, task, token, fn, cause: this.cause, req: this.req };
     t.time = time;
     t.order = this.order++;
     t.task = task;
     t.token = token;
     t.fn = fn;
+    t.cause = this.cause;
+    t.req = this.req;
     return t;
   }
 
@@ -267,6 +289,9 @@ export class Scheduler {
     t.waitToken++;
     t.state = 'ready';
     t.resume = value;
+    // Woken by whoever runs now (a signal, or the timer of its own sleep): that caused its next
+    // step. The request stays the task's own (a woken task says itself what it serves next).
+    t.cause = this.cause;
     this.ready.push(t);
   }
 
@@ -337,6 +362,8 @@ export class Scheduler {
     if (!next || next.time > limitTime) return false;
     this.timers.pop();
     const { time, fn, task, token } = next;
+    this.cause = next.cause;
+    this.req = next.req;
     this.release(next);
     if (time > this.now) this.now = time;
     if (fn) {
@@ -349,6 +376,8 @@ export class Scheduler {
 
   private resumeTask(t: Task): void {
     this.current = t;
+    this.cause = t.cause;
+    this.req = t.req;
     let r: IteratorResult<Yielded, unknown>;
     let v = t.resume;
     t.resume = undefined;
@@ -416,6 +445,8 @@ export class Scheduler {
       break;
     }
     this.current = null;
+    t.cause = this.cause;
+    t.req = this.req;
     if (r.done) {
       t.result = r.value;
       this.finish(t);

@@ -125,6 +125,15 @@ class Channel {
   }));
   recentNext = 0;
   recentCount = 0;
+  /**
+   * Who handed over the descriptors not yet fetched: per accepted DHPR write, how many it
+   * handed over and the causal context of the write (its event, its virtio request), oldest
+   * first. A descriptor's fetch follows from the write that handed it over, however long the
+   * channel was busy before.
+   */
+  readonly tagCount: number[] = [];
+  readonly tagCause: number[] = [];
+  readonly tagReq: number[] = [];
   // dword indices into regs
   readonly wDCAR: number;
   readonly wDHPR: number;
@@ -174,6 +183,7 @@ export class DmaEngine {
       c.lastDhpr = -1;
       c.recentNext = 0;
       c.recentCount = 0;
+      c.tagCount.length = c.tagCause.length = c.tagReq.length = 0;
       // DCAR … DCHERRMSK and the unused DAUX/DITR/DSTATWB words of the 0x40-byte block.
       regs.fill(0, c.wDCAR, c.wDCAR + 0x40 / 4);
     }
@@ -235,8 +245,53 @@ export class DmaEngine {
       );
       return;
     }
+    const handed = (value - c.head + size) % size;
+    if (handed > 0) {
+      const sched = this.ports.sched;
+      c.tagCount.push(handed);
+      c.tagCause.push(sched.cause);
+      c.tagReq.push(sched.req);
+    }
     c.head = value;
     this.kick(n);
+  }
+
+  /** The descriptor about to be fetched follows from the DHPR write that handed it over. */
+  private takeTag(c: Channel): void {
+    if (c.tagCount.length === 0) return;
+    const sched = this.ports.sched;
+    sched.cause = c.tagCause[0];
+    sched.req = c.tagReq[0];
+    if (--c.tagCount[0] === 0) {
+      c.tagCount.shift();
+      c.tagCause.shift();
+      c.tagReq.shift();
+    }
+  }
+
+  /** The dma.desc event of a fetched descriptor, its decoded fields as typed data. */
+  private descEvent(n: number, space: string, address: number, d: DmaDescriptor): void {
+    const spine = this.ports.spine;
+    const code = d.raw[3] >>> 28;
+    const len = d.type === 'memcpy' ? (d.len ?? 0) : d.type === 'status' ? 8 : d.type === 'general' ? 4 : 0;
+    const data =
+      d.dataLo === undefined
+        ? -1
+        : (d.dataHi ?? 0) < 2 ** 21
+          ? (d.dataHi ?? 0) * 2 ** 32 + d.dataLo
+          : d.dataLo;
+    spine.dmaDesc(
+      space,
+      address,
+      code,
+      d.type,
+      n,
+      d.src ?? -1,
+      d.dst ?? -1,
+      len,
+      data,
+      spine.observed ? describeDescriptor(d) : '',
+    );
   }
 
   /** Start the channel's task if it has work, is enabled, has no error and is not running. */
@@ -389,14 +444,8 @@ export class DmaEngine {
         if (c.recentCount < DMA_RECENT) c.recentCount++;
         slot.index = index;
         const d = decodeWordsInto(m.read32(a), m.read32(a + 4), m.read32(a + 8), m.read32(a + 12), slot.desc);
-        p.spine.emit(
-          'dma.desc',
-          this.locSpace,
-          a,
-          MIC_DMA_DESC_SIZE,
-          d.raw[3] >>> 28,
-          p.spine.observed ? describeDescriptor(d) : '',
-        );
+        this.takeTag(c);
+        this.descEvent(n, this.locSpace, a, d);
         yield;
         if (c.epoch !== epoch) return;
 
@@ -550,7 +599,7 @@ export class DmaEngine {
     if (this.hostOwned(n)) {
       if ((dcar & DCAR_MSIX_MASK) === 0) p.raiseHostCause(SICR0_DMA(n));
     } else if ((dcar & DCAR_APIC_MASK) === 0) {
-      p.spine.emit('irq', `${p.name}.apic`, n, 4, 0, `DMA channel ${n} completion (card APIC)`);
+      p.spine.irq(`${p.name}.apic`, n, 0, 'card', 0, -1, n, `DMA channel ${n} completion (card APIC)`);
       p.raiseCardInterrupt(n);
     }
   }
@@ -597,6 +646,13 @@ export class DmaEngine {
       m.read32(a + 12),
       emptyDescriptor(),
     );
+  }
+
+  /** Initiator names of the channels that have run since power-on ('mic0.dma0' …). */
+  usedChannels(): string[] {
+    const out: string[] = [];
+    for (const c of this.ch) if (c.who !== null) out.push(c.who);
+    return out;
   }
 
   channelView(n: number): DmaChannelView {

@@ -104,6 +104,7 @@ export class MicDevice {
     this.copy = new CopyEngine(this.io, this.dma, () => this.bar0);
     this.vop = new Vop({
       cardName: card.name,
+      cardIndex: card.index,
       sched: this.sched,
       spine: this.spine,
       io: this.io,
@@ -167,10 +168,15 @@ export class MicDevice {
     return this.dbCounter++ % 4;
   }
 
+  /** A boot milestone as the host driver sees it (the front ends' progress comes from these). */
+  private milestone(name: string, value: number, words: string): void {
+    this.spine.milestone(this.name, name, value, words, `${this.name}: ${words}`);
+  }
+
   setState(s: MicState): void {
     if (this.state === s) return;
     this.state = s;
-    this.spine.emit('state', this.name, 0, 0, MIC_STATES.indexOf(s), s);
+    this.spine.state(this.name, 0, 0, MIC_STATES.indexOf(s), s);
     this.kernel.printk(`${this.name}: state ${s}`);
     this.stateChanged.signal();
   }
@@ -300,7 +306,7 @@ export class MicDevice {
       this.shutdownStatus = st;
       this.kernel.printk(`${this.name}: card reports shutdown_status ${SHUTDOWN_STATUS[st]}`);
       yield this.io.write8(this.dpHost + BOOTPARAM.shutdown_status, 0);
-      if (st === 1) this.spine.emit('state', this.name, 0, 0, 1, 'crashed');
+      if (st === 1) this.spine.state(this.name, 0, 0, 1, 'crashed');
       if (this.state !== 'shutting_down' && this.state !== 'suspended') this.setState('shutting_down');
     }
   }
@@ -415,10 +421,14 @@ export class MicDevice {
     yield this.io.write32(this.bar4 + R.SPAD(2), 0);
     const rgcr: number = yield this.io.read32(this.bar4 + R.RGCR);
     yield this.io.write32(this.bar4 + R.RGCR, (rgcr | 1) >>> 0);
+    this.milestone('reset', 1, 'reset (RGCR)');
     yield sleep(MIC_RESET_POLL_NS);
     for (let i = 0; i < MIC_RESET_POLLS; i++) {
       const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
-      if (spad2 & SPAD2_READY) return 0;
+      if (spad2 & SPAD2_READY) {
+        this.milestone('firmware ready', spad2, `firmware ready (SPAD2=0x${spad2.toString(16)})`);
+        return 0;
+      }
       yield sleep(MIC_RESET_POLL_NS);
     }
     this.kernel.printk(`${this.name}: reset failed: SPAD2 bit 0 not set after ${MIC_RESET_POLLS} s`);
@@ -428,6 +438,11 @@ export class MicDevice {
       `${this.name}: reset never completed: SPAD2 bit 0 still clear after ${MIC_RESET_POLLS} one-second polls; the state becomes reset_failed and boot is refused until a reset succeeds.`,
     );
     this.setState('reset_failed');
+    this.milestone(
+      'reset failed',
+      E.ETIMEDOUT,
+      `reset failed: SPAD2 bit 0 not set after ${MIC_RESET_POLLS} s`,
+    );
     return -E.ETIMEDOUT;
   }
 
@@ -538,6 +553,7 @@ export class MicDevice {
     const crc: number = yield call(this.dma.setup());
     if (crc < 0) {
       k.printk(`${this.name}: no DMA channel for VOP (${errName(crc)}): mic_start fails with -ENXIO`);
+      this.milestone('boot failed', E.ENXIO, `boot failed: no DMA channel (${errName(crc)}), -ENXIO`);
       yield call(this.dmaDeviceUnregister());
       return -E.ENXIO;
     }
@@ -555,7 +571,13 @@ export class MicDevice {
     const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
     yield this.io.write32(this.bar4 + R.APICICR_HI(7), spad2ApicId(spad2));
     yield this.io.write32(this.bar4 + R.APICICR(7), MIC_BSP_KICK);
+    this.milestone(
+      'bootstrap kick',
+      MIC_BSP_KICK,
+      `bootstrap kick (APICICR7 = 0x${MIC_BSP_KICK.toString(16)})`,
+    );
     this.setState('online');
+    this.milestone('online', 0, 'online');
     return 0;
   }
 
@@ -569,6 +591,7 @@ export class MicDevice {
     const bootaddr = spad2BootAddr(spad2);
     if (bootaddr > 2 ** 31) {
       k.printk(`${this.name}: download address 0x${bootaddr.toString(16)} above 2 GiB: -EINVAL`);
+      this.milestone('download failed', E.EINVAL, 'download failed: address above 2 GiB (-EINVAL)');
       this.spine.protocolError(
         22,
         this.name,
@@ -579,6 +602,11 @@ export class MicDevice {
     const image = this.firmware.get(this.sysfs.firmware);
     if (!image) {
       k.printk(`${this.name}: firmware ${this.sysfs.firmware} not found: -ENOENT`);
+      this.milestone(
+        'download failed',
+        E.ENOENT,
+        `download failed: firmware ${this.sysfs.firmware} not found (-ENOENT)`,
+      );
       return -E.ENOENT;
     }
     if (bootaddr + image.length > this.bar0Size) {
@@ -587,14 +615,16 @@ export class MicDevice {
         this.name,
         `${this.name}: image of ${image.length} bytes at 0x${bootaddr.toString(16)} does not fit in BAR0 (${this.bar0Size} bytes); boot fails with -EINVAL.`,
       );
+      this.milestone(
+        'download failed',
+        E.EINVAL,
+        'download failed: the image does not fit in BAR0 (-EINVAL)',
+      );
       return -E.EINVAL;
     }
-    this.spine.emit(
-      'log',
-      this.name,
-      0,
-      0,
-      0,
+    this.milestone(
+      'download',
+      image.length,
       `download ${this.sysfs.firmware} (${image.length} bytes) to 0x${bootaddr.toString(16)}`,
     );
     k.printk(

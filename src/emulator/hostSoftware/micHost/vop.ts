@@ -161,14 +161,19 @@ export class HostVdev {
   get layout() {
     return entryLayout(this.dpOffset, this.desc.numVq, this.desc.featureLen, this.desc.configLen);
   }
+  /** Short device name as breakpoints write it: 'console', 'net', 'block'. */
+  get shortName(): string {
+    return VIRTIO_SHORT_NAMES[this.desc.type] ?? String(this.desc.type);
+  }
   queueName(i: number): string {
-    return `${VIRTIO_SHORT_NAMES[this.desc.type] ?? this.desc.type}.${VIRTIO_QUEUE_NAMES[this.desc.type]?.[i] ?? i}`;
+    return `${this.shortName}.${VIRTIO_QUEUE_NAMES[this.desc.type]?.[i] ?? i}`;
   }
 }
 
 /** Hooks VOP needs from its card's host driver. */
 export interface VopPorts {
   readonly cardName: string;
+  readonly cardIndex: number;
   readonly sched: Scheduler;
   readonly spine: Spine;
   readonly io: HostSpace;
@@ -465,6 +470,10 @@ export class Vop {
   /** Fetch and validate the next available chain, vringh style. Returns null if none, or −errno. */
   private *getChain(vdev: HostVdev, vr: HostVring): Routine<ChainState | null | number> {
     const io = this.io;
+    const p = this.p;
+    // The request the card made available at this position, if any: looking for it is its
+    // first step on the host (sim/requests.ts).
+    p.sched.req = p.spine.requests.atAvail(p.cardIndex, vdev.desc.type, vr.index, vr.lastAvailIdx);
     const availIdx: number = yield loadAvailIdx(io, vr.addrs);
     const pending = (availIdx - vr.lastAvailIdx) & 0xffff;
     if (pending === 0) return null;
@@ -577,6 +586,7 @@ export class Vop {
         return -E.EINVAL;
       }
     }
+    p.spine.requests.taken(p.cardIndex, vdev.desc.type, vr.index, vr.lastAvailIdx);
     vr.lastAvailIdx = (vr.lastAvailIdx + 1) & 0xffff;
     const firstWrite = descs.findIndex((d) => (d.flags & VRING_DESC_F_WRITE) !== 0);
     return {
@@ -614,12 +624,14 @@ export class Vop {
         if (typeof c === 'number') return c;
         if (c === null) return 0;
         vr.chain = c;
-        p.spine.emit(
+        p.spine.vring(
           'vring.avail',
           'host',
           vr.addrs.avail + 2,
-          2,
+          vdev.shortName,
+          vdev.queueName(vrIdx),
           c.head,
+          0,
           p.spine.observed ? `${p.cardName} ${vdev.queueName(vrIdx)} head ${c.head} taken by host` : '',
         );
       }
@@ -683,14 +695,17 @@ export class Vop {
     const p = this.p;
     const old = vr.usedIdx;
     yield storeUsedElem(this.io, vr.addrs, old, c.head, c.consumed);
+    p.spine.requests.complete(p.cardIndex, vdev.desc.type, vr.index, old, p.sched.req);
     yield storeUsedIdx(this.io, vr.addrs, (old + 1) & 0xffff);
     vr.completed = (vr.completed + 1) >>> 0;
-    p.spine.emit(
+    p.spine.vring(
       'vring.used',
       'host',
       vr.addrs.used + 2,
-      2,
+      vdev.shortName,
+      vdev.queueName(vr.index),
       c.head,
+      c.consumed,
       p.spine.observed
         ? `${p.cardName} ${vdev.queueName(vr.index)} head ${c.head} used, len ${c.consumed}`
         : '',
@@ -714,5 +729,7 @@ export class Vop {
       if (db !== -1) yield call(p.ringCard(db));
     }
     yield this.io.write16(vr.infoHost, vr.lastAvailIdx);
+    // The request is handed back (and the card told): what this task does next is not its.
+    p.sched.req = 0;
   }
 }
