@@ -145,6 +145,7 @@ export class HostVdev {
   pollPending = false;
   /** The back-end's own wake-up (mpssd waits on its fd and its input at once). */
   onPoll: (() => void) | null = null;
+  /** mic_vdev in_bytes / out_bytes: card→user and user→card bytes (copyEngine.ts counts them). */
   inBytes = 0;
   outBytes = 0;
   constructor(
