@@ -264,7 +264,12 @@ export class MicDevice {
 
   // ---- doorbells ------------------------------------------------------------------------
 
-  /** Ring host→card doorbell db: APICICR read/set bit 13/write for 0–7, RDMASR write for 8–15. */
+  /**
+   * Ring host→card doorbell db: APICICR read/set bit 13/write for 0–7, RDMASR write for 8–15.
+   * Kernel era: RDMASR index db − 8 as later kernels have it; the DMA-era driver writes
+   * RDMASR db − 8 + 17 (and its card listens there), a deliberate difference explained in
+   * docs/faithfulness.md. No Gen-1 configuration uses doorbells 8–15.
+   */
   // ringCard and isr run on every virtio request: they return the framed routine itself rather
   // than being one more generator around it.
   ringCard(db: number): Routine {

@@ -76,6 +76,11 @@ export interface DeviceDescImage {
   config: Uint8Array;
 }
 
+/** A descriptor as messages name it: `descriptor 5`, `indirect descriptor 1 of the table at 0x…`. */
+function descAt(i: number, inTable: boolean, table: number): string {
+  return inTable ? `indirect descriptor ${i} of the table at 0x${table.toString(16)}` : `descriptor ${i}`;
+}
+
 /** The first 32 bits of a feature bitmap (vringh_init_kern takes `*(u32 *)mic_vq_features`). */
 function featureWord(f: Uint8Array): number {
   return ((f[0] ?? 0) | ((f[1] ?? 0) << 8) | ((f[2] ?? 0) << 16) | ((f[3] ?? 0) << 24)) >>> 0;
@@ -508,16 +513,15 @@ export class Vop {
     for (;;) {
       const d = fetchDesc(io, table, i);
       yield;
-      const at =
-        upNext === -1
-          ? `descriptor ${i}`
-          : `indirect descriptor ${i} of the table at 0x${indirectAt.toString(16)}`;
+      // For the messages (built only on an error): which descriptor this is.
+      const cur = i;
+      const inTable = upNext !== -1;
       if (d.flags & VRING_DESC_F_INDIRECT) {
         if (upNext !== -1) {
           this.p.spine.protocolError(
             12,
             this.p.cardName,
-            `${where}: ${at} is INDIRECT inside an indirect table (vringh: "Multilevel indirect", -EINVAL). COPY_DESC fails.`,
+            `${where}: ${descAt(cur, inTable, indirectAt)} is INDIRECT inside an indirect table (vringh: "Multilevel indirect", -EINVAL). COPY_DESC fails.`,
           );
           return -E.EINVAL;
         }
@@ -525,7 +529,7 @@ export class Vop {
           this.p.spine.protocolError(
             12,
             this.p.cardName,
-            `${where}: ${at} is INDIRECT with length ${d.len}, not a multiple of 16 (vringh: "Strange indirect len", -EINVAL). COPY_DESC fails.`,
+            `${where}: ${descAt(cur, inTable, indirectAt)} is INDIRECT with length ${d.len}, not a multiple of 16 (vringh: "Strange indirect len", -EINVAL). COPY_DESC fails.`,
           );
           return -E.EINVAL;
         }
@@ -533,7 +537,7 @@ export class Vop {
           this.p.spine.protocolError(
             13,
             this.p.cardName,
-            `${where}: ${at} points its indirect table at 0x${d.addr.toString(16)}+${d.len}, beyond the card's ${this.p.gddrSize() / 2 ** 20} MiB of GDDR. The emulator traps and fails the copy with -EFAULT.`,
+            `${where}: ${descAt(cur, inTable, indirectAt)} points its indirect table at 0x${d.addr.toString(16)}+${d.len}, beyond the card's ${this.p.gddrSize() / 2 ** 20} MiB of GDDR. The emulator traps and fails the copy with -EFAULT.`,
           );
           return -E.EFAULT;
         }
@@ -557,7 +561,7 @@ export class Vop {
         this.p.spine.protocolError(
           12,
           this.p.cardName,
-          `${where}: ${at} is readable after a writable one in the chain from head ${head} (vringh: -EINVAL). COPY_DESC fails.`,
+          `${where}: ${descAt(cur, inTable, indirectAt)} is readable after a writable one in the chain from head ${head} (vringh: -EINVAL). COPY_DESC fails.`,
         );
         return -E.EINVAL;
       }
@@ -565,7 +569,7 @@ export class Vop {
         this.p.spine.protocolError(
           13,
           this.p.cardName,
-          `${where}: ${at} points at 0x${d.addr.toString(16)}+${d.len}, beyond the card's ${this.p.gddrSize() / 2 ** 20} MiB of GDDR. The real host does not check this and would fault on BAR0; the emulator traps and fails the copy with -EFAULT.`,
+          `${where}: ${descAt(cur, inTable, indirectAt)} points at 0x${d.addr.toString(16)}+${d.len}, beyond the card's ${this.p.gddrSize() / 2 ** 20} MiB of GDDR. The real host does not check this and would fault on BAR0; the emulator traps and fails the copy with -EFAULT.`,
         );
         return -E.EFAULT;
       }
@@ -582,7 +586,7 @@ export class Vop {
         this.p.spine.protocolError(
           12,
           this.p.cardName,
-          `${where}: ${at} chains to ${i} ≥ ${upNext === -1 ? `num ${vr.num}` : `the indirect table's ${max} entries`} (vringh: -EINVAL). The host back-end stops this request.`,
+          `${where}: ${descAt(cur, inTable, indirectAt)} chains to ${i} ≥ ${upNext === -1 ? `num ${vr.num}` : `the indirect table's ${max} entries`} (vringh: -EINVAL). The host back-end stops this request.`,
         );
         return -E.EINVAL;
       }
