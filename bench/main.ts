@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { fmt, type MetricResult } from './lib/result.ts';
 import { blk512, blkRead64k, blkWrite64k, sharedImage } from './metrics/blk.ts';
 import { bpOverhead, traceOverhead } from './metrics/observers.ts';
-import { boot, eventsPerSecond } from './metrics/machineRate.ts';
+import { boot, eventsPerSecond, eventsPerSecondAdapter } from './metrics/machineRate.ts';
 import { dapMetrics } from './metrics/dap.ts';
 import { bundles, memory, memoryChild } from './metrics/footprint.ts';
 import { profiled, saveProfile, topFrames, type TopFrame } from './lib/profile.ts';
@@ -49,6 +49,8 @@ const KNOWN = [
   'blk-write-64k',
   'blk-512',
   'events/s',
+  'events/s (adapter)',
+  'events-adapter',
   'events',
   'bp-overhead',
   'trace-overhead',
@@ -138,6 +140,8 @@ export async function main(argv: string[]): Promise<void> {
   if (want('blk-write-64k')) await run('blk-write-64k', () => blkWrite64k(blk));
   if (want('blk-512')) await run('blk-512', () => blk512(blk));
   if (want('events/s') || want('events')) await run('events/s', () => eventsPerSecond(blk));
+  if (want('events/s (adapter)') || want('events-adapter') || want('events'))
+    await run('events/s (adapter)', () => eventsPerSecondAdapter(blk));
   if (want('bp-overhead')) await run('bp-overhead', () => bpOverhead(blk));
   if (want('trace-overhead')) await run('trace-overhead', () => traceOverhead(blk));
   if (want('boot')) await run('boot', () => boot({ reps: o.reps, warmup: o.warmup }));

@@ -113,8 +113,8 @@ export function blkRead64k(o: BlkOptions): MetricResult {
     baseline: median(r.baseline),
     baselineWhat: 'fs.readSync of the same 64 KiB pieces into a 64 KiB Buffer',
     ratio,
-    target: 'ratio ≥ 0.25',
-    pass: ratio >= 0.25,
+    target: 'ratio ≥ 0.30',
+    pass: ratio >= 0.3,
     notes: {
       'events per request': Math.round(events),
       'µs per request': +((CHUNK / 1e6 / median(r.value)) * 1e6).toFixed(1),
@@ -207,32 +207,35 @@ export function blk512(o: BlkOptions): MetricResult {
   // Last on this machine: the replay writes zeros over the rings it used.
   const floor = busFloor512(d, sectorsOf(0)[0], o.reps);
   d.m.dispose();
-  const ratio = median(r.ratio);
   const baseline = median(r.baseline);
-  // The request must also read the file, as the baseline does: the bus and the pread together.
+  const value = median(r.value);
+  // Against the bus floor of the same run (issue 13: the ≤ 5× fs.readSync target is retired,
+  // the floor alone being 2.8–3.7× the read): what the request costs beyond its own bus traffic.
+  const ratio = value / floor.us;
+  const readRatio = median(r.ratio);
   const floorRatio = (floor.us + baseline) / baseline;
   return {
     metric: 'blk-512',
-    what: 'card-side random 512 B virtio_blk reads, time per request',
-    value: median(r.value),
+    what: 'card-side random 512 B virtio_blk reads, time per request, against the bus floor of the same run',
+    value,
     unit: 'µs',
-    baseline,
-    baselineWhat: 'one fs.readSync of 512 B at the same offset',
+    baseline: floor.us,
+    baselineWhat: `the request's ${floor.memoryTransactions} memory transactions replayed alone through the bus (bus floor)`,
     ratio,
-    target: 'ratio ≤ 5',
-    pass: ratio <= 5,
+    target: 'ratio ≤ 3 (× bus floor)',
+    pass: ratio <= 3,
     notes: {
       'events per request': Math.round(events),
       'requests per repetition': RANDOM_READS,
       'memory transactions per request': floor.memoryTransactions,
-      'µs to replay them alone (bus floor)': +floor.us.toFixed(2),
-      'bus floor + baseline, as a ratio': +floorRatio.toFixed(2),
+      'fs.readSync of 512 B (µs)': +baseline.toFixed(3),
+      'ratio to fs.readSync (the retired target, ≤ 5)': +readRatio.toFixed(2),
+      'bus floor + fs.readSync, as a ratio to fs.readSync': +floorRatio.toFixed(2),
     },
     limit:
-      `the request's ${floor.memoryTransactions} memory transactions alone, replayed through the bus with no ` +
-      `software around them, take ${floor.us.toFixed(2)} µs; with the file read the request must also make, ` +
-      `that is ${floorRatio.toFixed(1)}× the baseline before its other ${floor.events - floor.memoryTransactions} ` +
-      `events and any driver, back-end or DMA-engine work`,
+      `the request's ${floor.memoryTransactions} memory transactions take ${floor.us.toFixed(2)} µs alone; its other ` +
+      `${floor.events - floor.memoryTransactions} events (MMIO, doorbells, interrupts, descriptors), the file read ` +
+      `(${baseline.toFixed(2)} µs) and the driver, back-end and DMA-engine work around every access make up the rest`,
     samples: r,
   };
 }

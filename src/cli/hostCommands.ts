@@ -5,6 +5,8 @@
 import { HOST_COMMANDS, type HostCommand, type Machine } from '../emulator/machine.ts';
 import { errName } from '../emulator/hostSoftware/hostKernel.ts';
 import { SHUTDOWN_STATUS } from '../emulator/virtio/devicePage.ts';
+import { checkFiles } from '../emulator/hostSoftware/filePolicy.ts';
+import { resolve } from 'node:path';
 
 export const HOST_HELP = `Host commands (Ctrl-] then the command, or a line starting with ~ on stdin):
   boot|reset|shutdown|suspend|resume [micN|all]   act on a card (default: the console's card)
@@ -97,13 +99,29 @@ export function runHostCommand(ctx: HostCommandContext, line: string): boolean {
       ctx.print(typeof cards === 'string' ? cards : 'usage: disk micN PATH [ro]');
       return false;
     }
+    if (args[2] !== undefined && args[2] !== 'ro') {
+      ctx.print(`disk: '${args[2]}' is not ro (usage: disk micN PATH [ro])`);
+      return false;
+    }
+    const path = resolve(args[1]);
+    const readonly = args[2] === 'ro';
+    // The file policy of --disk: a text file is not swapped in for the card to overwrite.
+    const bad = checkFiles([{ label: 'disk', path, role: 'disk' }], { workspace: process.cwd(), readonly });
+    if (bad) {
+      ctx.print(`${m.mics[cards[0]].name}: ${bad}; the disk is not swapped`);
+      return false;
+    }
     const old = m.mpssd[cards[0]].backends.find((b) => b.kind === 'block') as
       { disk?: { sizeBytes: number } } | undefined;
-    m.swapDisk(cards[0], {
-      path: args[1],
-      sizeBytes: old?.disk?.sizeBytes ?? 64 * 2 ** 20,
-      readonly: args[2] === 'ro',
-    });
+    const name = m.mics[cards[0]].name;
+    m.swapDisk(cards[0], { path, sizeBytes: old?.disk?.sizeBytes ?? 64 * 2 ** 20, readonly }).onDone = (
+      _t,
+      err,
+    ) => {
+      const failed = m.fileErrors().find((f) => f.card === cards[0] && f.role === 'disk');
+      if (err !== undefined) ctx.print(`${name}: disk: internal error`);
+      else if (failed) ctx.print(`${name}: disk: ${failed.path} cannot be opened: ${failed.message}`);
+    };
     return true;
   }
   if ((HOST_COMMANDS as readonly string[]).includes(cmd)) {

@@ -4,6 +4,9 @@
 import type { Machine } from '../emulator/machine.ts';
 import { buildMachine, MachineOptionError, type BuiltMachine } from '../emulator/buildMachine.ts';
 import { HELP, UsageError, parseArgs, type CliOptions } from './options.ts';
+import { checkFiles, type NamedFile } from '../emulator/hostSoftware/filePolicy.ts';
+import { defaultDiskPath, perCardPath } from '../emulator/hostSoftware/hostFiles.ts';
+import { homedir } from 'node:os';
 import { ProgressReporter } from './progress.ts';
 import { runInteractive } from './interactive.ts';
 import { runPiped } from './piped.ts';
@@ -45,6 +48,27 @@ function main(): void {
     console: opts.console,
     finish: () => {},
   };
+  // Every file by the file policy (README: "Files the emulator opens"), before anything opens.
+  const files: NamedFile[] = [];
+  const label = (opt: string, i: number) => (i === 0 ? opt : `${opt} (mic${i}'s file)`);
+  for (let i = 0; i < opts.cards; i++) {
+    files.push({
+      label: label('--disk', i),
+      path: perCardPath(opts.disk ?? defaultDiskPath(process.env, homedir()), i),
+      role: 'disk',
+    });
+    if (opts.pcap) files.push({ label: label('--pcap', i), path: perCardPath(opts.pcap, i), role: 'pcap' });
+  }
+  if (opts.trace) files.push({ label: '--trace', path: opts.trace, role: 'trace' });
+  const bad = checkFiles(files, {
+    workspace: process.cwd(),
+    overwrite: opts.overwrite,
+    readonly: opts.diskReadonly,
+  });
+  if (bad) {
+    process.stderr.write(`mic-emu: ${bad}\n`);
+    process.exit(2);
+  }
   let built: BuiltMachine;
   try {
     built = buildMachine({

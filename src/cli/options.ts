@@ -14,6 +14,8 @@ export interface CliOptions {
   diskEio: [number, number] | null;
   pcap: string | null;
   netDropEvery: number;
+  /** --overwrite: --pcap/--trace may replace a file the emulator did not write. */
+  overwrite: boolean;
   help: boolean;
   version: boolean;
 }
@@ -45,6 +47,8 @@ Options:
   --disk-eio A-B     fault injection: sectors A..B answer EIO
   --pcap FILE        write every virtio-net frame, both directions, to FILE (micN: FILE-micN.ext)
   --net-drop-every N fault injection: the network drops every Nth frame
+  --overwrite        let --pcap/--trace replace an existing file that is not a capture or
+                     trace the emulator wrote (refused by default)
   -h, --help         show this help
   --version          show the version
 `;
@@ -69,6 +73,7 @@ export function parseArgs(argv: string[]): CliOptions {
     diskEio: null,
     pcap: null,
     netDropEvery: 0,
+    overwrite: false,
     help: false,
     version: false,
   };
@@ -140,6 +145,9 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--disk-readonly':
         o.diskReadonly = true;
+        break;
+      case '--overwrite':
+        o.overwrite = true;
         break;
       case '--disk-eio': {
         const v = need();

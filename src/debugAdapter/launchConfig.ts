@@ -1,5 +1,12 @@
 // The `mic` launch attributes: every one has a default, so `{}` boots one card. Invalid values
 // are rejected with a message that names the attribute and what is allowed; nothing starts.
+// Files are checked here too, before anything opens them (hostSoftware/filePolicy.ts).
+
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
+import { checkFiles, expandPath, type NamedFile } from '../emulator/hostSoftware/filePolicy.ts';
+import { defaultDiskPath, perCardPath } from '../emulator/hostSoftware/hostFiles.ts';
 
 export interface LaunchConfig {
   cards: number;
@@ -13,6 +20,10 @@ export interface LaunchConfig {
   stopOnEntry: boolean;
   autoBoot: boolean;
   stepping: 'A0' | 'B0' | 'B1' | 'C0';
+  /** The folder relative paths resolve against (null: the adapter's working folder). */
+  cwd: string | null;
+  /** Replace an existing pcap/trace file that the emulator did not write. */
+  overwrite: boolean;
 }
 
 export const LAUNCH_DEFAULTS: LaunchConfig = {
@@ -26,6 +37,8 @@ export const LAUNCH_DEFAULTS: LaunchConfig = {
   stopOnEntry: false,
   autoBoot: true,
   stepping: 'C0',
+  cwd: null,
+  overwrite: false,
 };
 
 /** JSON-schema-like description, used for validation and for package.json. */
@@ -80,16 +93,32 @@ export const LAUNCH_ATTRIBUTES = {
     default: 'C0',
     description: 'Card stepping (PCI revision ID).',
   },
+  cwd: {
+    type: ['string', 'null'],
+    default: null,
+    description:
+      "Folder that relative disk, pcap and trace paths resolve against (and that symbolic links among them must stay inside). Default (null): the workspace folder in VS Code, else the adapter's working folder.",
+  },
+  overwrite: {
+    type: 'boolean',
+    default: false,
+    description:
+      'Let pcap and trace replace an existing file that is not a capture or trace the emulator wrote (refused by default).',
+  },
 } as const;
 
 export class LaunchError extends Error {}
 
 /** Validate raw launch arguments; throws LaunchError naming the attribute and allowed values. */
-export function parseLaunchConfig(raw: Record<string, unknown>): LaunchConfig {
+export function parseLaunchConfig(raw: unknown): LaunchConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new LaunchError(
+      'launch arguments must be an object of launch attributes (see README: Launch attributes).',
+    );
   const cfg: LaunchConfig = { ...LAUNCH_DEFAULTS };
   const out = cfg as unknown as Record<string, unknown>;
   for (const [key, spec] of Object.entries(LAUNCH_ATTRIBUTES)) {
-    const v = raw[key];
+    const v = (raw as Record<string, unknown>)[key];
     if (v === undefined) continue;
     const types = (Array.isArray(spec.type) ? spec.type : [spec.type]) as string[];
     const bad = (allowed: string) => {
@@ -134,3 +163,48 @@ function describe(spec: {
 }
 
 export { perCardPath as diskPathFor } from '../emulator/hostSoftware/hostFiles.ts';
+
+/**
+ * Make `disk`, `pcap` and `trace` absolute (`~`, `${workspaceFolder}` and relative paths against
+ * `cwd`), give the default disk its place, and check every file each card will use by the file
+ * policy. Returns the configuration with absolute paths, or throws LaunchError naming the
+ * attribute and the path. Nothing is opened.
+ */
+export function resolveLaunchFiles(
+  cfg: LaunchConfig,
+  env: Record<string, string | undefined> = process.env,
+  home: string = homedir(),
+  processCwd: string = process.cwd(),
+): LaunchConfig {
+  const workspace = cfg.cwd ? expandPath(cfg.cwd, processCwd, home) : processCwd;
+  const abs = (p: string | null) => (p === null ? null : expandPath(p, workspace, home));
+  const out: LaunchConfig = {
+    ...cfg,
+    cwd: workspace,
+    disk: abs(cfg.disk),
+    pcap: abs(cfg.pcap),
+    trace: abs(cfg.trace),
+  };
+  const files: NamedFile[] = [];
+  const diskBase = out.disk ?? defaultDiskPath(env, home);
+  if (!out.disk) {
+    try {
+      mkdirSync(dirname(diskBase), { recursive: true });
+    } catch (e) {
+      throw new LaunchError(
+        `launch attribute 'disk': cannot create ${dirname(diskBase)} for the default image: ${(e as Error).message}`,
+      );
+    }
+  }
+  const label = (attr: string, card: number) =>
+    card === 0 ? `launch attribute '${attr}'` : `launch attribute '${attr}' (mic${card}'s file)`;
+  for (let i = 0; i < out.cards; i++) {
+    files.push({ label: label('disk', i), path: perCardPath(diskBase, i), role: 'disk' });
+    if (out.pcap) files.push({ label: label('pcap', i), path: perCardPath(out.pcap, i), role: 'pcap' });
+  }
+  if (out.trace) files.push({ label: `launch attribute 'trace'`, path: out.trace, role: 'trace' });
+  const bad = checkFiles(files, { workspace, overwrite: out.overwrite, readonly: out.diskReadonly });
+  if (bad) throw new LaunchError(bad);
+  if (!out.disk) out.disk = null; // the runtime places the default image itself
+  return out;
+}

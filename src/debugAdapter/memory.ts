@@ -11,11 +11,18 @@ export interface ReadResult {
   unreadableBytes: number;
 }
 
+/**
+ * The most one readMemory answers (README: "Memory"). A larger count gets these bytes and the
+ * rest as `unreadableBytes`, so a client that asks for 2^31 bytes neither takes gigabytes nor
+ * blocks the adapter; it asks again from where the answer ended.
+ */
+export const READ_MEMORY_CAP = 16 * 2 ** 20;
+
 export function readMemory(m: Machine, ref: string, offset: number, count: number): ReadResult | string {
   const t = resolveMemoryRef(m, ref, offset);
   if (!t)
     return `'${ref}'${offset ? ` + ${offset}` : ''} is not a memory reference (use micN.bar0+OFF, micN.bar4+OFF, micN.gddr+OFF, host+OFF or a host-physical address)`;
-  const data = peek(m, t, count);
+  const data = peek(m, t, Math.min(count, READ_MEMORY_CAP));
   return { address: t.canonical, data, unreadableBytes: count - data.length };
 }
 

@@ -34,6 +34,7 @@ export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTar
     const off = n[5] !== undefined ? parseNumber(n[5]) : 0;
     if (off === null) return null;
     const address = off + offset;
+    if (!Number.isSafeInteger(address) || address < 0) return null;
     if (n[4]) return named(m.target('host', -1, address));
     const card = Number(n[2]);
     const kind = n[3].toLowerCase();
@@ -41,7 +42,7 @@ export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTar
     return named(m.target('gddr', card, address), kind === 'bar0' ? 'bar0' : 'gddr');
   }
   const phys = parseNumber(r);
-  if (phys === null) return null;
+  if (phys === null || !Number.isSafeInteger(phys + offset) || phys + offset < 0) return null;
   return resolveHostPhysical(m, phys + offset);
 }
 

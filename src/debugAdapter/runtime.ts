@@ -4,11 +4,11 @@
 
 import { EventEmitter } from 'node:events';
 import type { Machine, HostCommand } from '../emulator/machine.ts';
-import { buildMachine } from '../emulator/buildMachine.ts';
+import { buildMachine, MachineOptionError, type BuiltMachine } from '../emulator/buildMachine.ts';
 import { cloneEvent, type BusEvent, type Frame } from '../emulator/sim/busEvent.ts';
 import type { TraceSink } from '../emulator/sim/traceSink.ts';
 import { R } from '../emulator/card/sboxRegisters.ts';
-import type { LaunchConfig } from './launchConfig.ts';
+import { LaunchError, type LaunchConfig } from './launchConfig.ts';
 import { ThreadRegistry } from './threads.ts';
 import { describeEvent } from './names.ts';
 import { BootProgress } from './bootProgress.ts';
@@ -39,6 +39,8 @@ export interface RuntimeEvents {
   thread: [id: number, initiator: string];
   state: [card: number, state: string];
   terminated: [];
+  /** The runtime failed inside (a model or adapter bug): the session ends, the process does not. */
+  failed: [message: string];
 }
 
 export class DebugRuntime extends EventEmitter<RuntimeEvents> {
@@ -77,29 +79,42 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     if (this.machine) attach(this.machine);
   }
 
-  /** Build the machine from the launch configuration and power it on. */
+  /**
+   * Build the machine from the launch configuration (its files already checked by
+   * resolveLaunchFiles) and power it on. Throws LaunchError naming the attribute when a file
+   * cannot be opened after all; whatever was opened by then is closed again.
+   */
   start(): void {
     const c = this.config;
     // The trace file outlives restarts (the next machine's lines follow): opened once.
-    const { machine: m, trace } = buildMachine({
-      cards: c.cards,
-      memoryBytes: c.cardMemoryMiB * 2 ** 20,
-      stepping: c.stepping,
-      autoBoot: c.autoBoot,
-      disk: c.disk,
-      diskSizeBytes: c.diskSizeMiB * 2 ** 20,
-      diskReadonly: c.diskReadonly,
-      pcap: c.pcap,
-      trace: this.trace ? null : c.trace,
-      // A full disk must not stop the debuggee: the trace ends there, said once in the console.
-      onTraceError: (err) =>
-        this.emit(
-          'output',
-          'important',
-          `trace: writing ${c.trace} failed (${err.message}); the trace stops here\n`,
-        ),
-      terminal: (i) => ({ write: (b) => this.emit('console', i, b) }),
-    });
+    let built: BuiltMachine;
+    try {
+      built = buildMachine({
+        cards: c.cards,
+        memoryBytes: c.cardMemoryMiB * 2 ** 20,
+        stepping: c.stepping,
+        autoBoot: c.autoBoot,
+        disk: c.disk,
+        diskSizeBytes: c.diskSizeMiB * 2 ** 20,
+        diskReadonly: c.diskReadonly,
+        pcap: c.pcap,
+        trace: this.trace ? null : c.trace,
+        // A full disk must not stop the debuggee: the trace ends there, said once in the console.
+        onTraceError: (err) =>
+          this.emit(
+            'output',
+            'important',
+            `trace: writing ${c.trace} failed (${err.message}); the trace stops here\n`,
+          ),
+        terminal: (i) => ({ write: (b) => this.emit('console', i, b) }),
+      });
+    } catch (e) {
+      // A file that could not be opened after the checks: name the attribute (filePolicy.ts).
+      if (e instanceof MachineOptionError)
+        throw new LaunchError(`launch attribute '${e.option}': ${e.message}`);
+      throw e;
+    }
+    const { machine: m, trace } = built;
     this.machine = m;
     if (trace) this.trace = trace;
     this.unobserve = null;
@@ -249,15 +264,22 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.scheduled = false;
     if (this.disposed || !this.running) return;
     const t0 = Date.now();
-    for (;;) {
-      // Small enough that the 8 ms slice holds (a step may make up to maxInline + 1 accesses).
-      const r = this.machine.run(500);
-      if (r === 'stopped') return this.finishStop();
-      if (r === 'idle') {
-        this.trace?.flush();
-        return; // waiting for input; consoleInput/hostCommand reschedule
+    try {
+      for (;;) {
+        // Small enough that the 8 ms slice holds (a step may make up to maxInline + 1 accesses).
+        const r = this.machine.run(500);
+        if (r === 'stopped') return this.finishStop();
+        if (r === 'idle') {
+          this.trace?.flush();
+          return; // waiting for input; consoleInput/hostCommand reschedule
+        }
+        if (Date.now() - t0 > 8) break;
       }
-      if (Date.now() - t0 > 8) break;
+    } catch (e) {
+      // Not a user mistake (model errors are caught per task): end this session, not the process.
+      this.running = false;
+      this.emit('failed', e instanceof Error ? e.message : String(e));
+      return;
     }
     this.schedule();
   }

@@ -3,7 +3,6 @@
 // class only wires them together.
 
 import {
-  DebugSession,
   InitializedEvent,
   TerminatedEvent,
   StoppedEvent,
@@ -22,7 +21,8 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DebugRuntime, type StopInfo } from './runtime.ts';
-import { LaunchError, parseLaunchConfig } from './launchConfig.ts';
+import { LaunchError, parseLaunchConfig, resolveLaunchFiles } from './launchConfig.ts';
+import { GuardedSession } from './guard.ts';
 import { BreakpointManager } from './breakpoints/breakpointManager.ts';
 import { VariablesProvider } from './inspection/variables.ts';
 import { readMemory, writeMemory } from './memory.ts';
@@ -39,7 +39,7 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, R
 const ERR_LAUNCH = 1001;
 const ERR_STATE = 1002;
 
-export class MicDebugSession extends DebugSession {
+export class MicDebugSession extends GuardedSession {
   rt: DebugRuntime | null = null;
   readonly breakpoints = new BreakpointManager(() => this.rt);
   readonly vars = new VariablesProvider(() => this.rt);
@@ -53,6 +53,10 @@ export class MicDebugSession extends DebugSession {
   private sources = new Map<number, string>();
   private nextSourceRef = 1;
   private nextFrameId = 1;
+  /** A session launches once: 'launching' from the launch request until its machine is built. */
+  private launchState: 'none' | 'launching' | 'launched' | 'ended' = 'none';
+  /** Settles when the launch has built its machine (or has failed): requests that need it wait. */
+  private launching: Promise<void> | null = null;
 
   constructor() {
     super();
@@ -91,49 +95,73 @@ export class MicDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
+  protected override machinePending(): Promise<void> | null {
+    return this.launching;
+  }
+
   protected override async launchRequest(
     response: DebugProtocol.LaunchResponse,
     args: LaunchArguments,
   ): Promise<void> {
+    if (this.launchState !== 'none')
+      return this.sendErrorResponse(response, {
+        id: ERR_LAUNCH,
+        format:
+          this.launchState === 'ended'
+            ? 'this session has ended; start a new one'
+            : 'this session has already launched its machine; use restart, or start a new session',
+        showUser: true,
+      });
+    // Every attribute and every file is checked before anything is built or opened.
     let cfg;
     try {
-      cfg = parseLaunchConfig(args);
+      cfg = resolveLaunchFiles(parseLaunchConfig(args));
     } catch (e) {
       if (e instanceof LaunchError)
         return this.sendErrorResponse(response, { id: ERR_LAUNCH, format: e.message, showUser: true });
       throw e;
     }
-    this.consoleToTerminal = args.consoleTerminal === true;
-    const rt = new DebugRuntime(cfg);
-    this.rt = rt;
-    this.wire(rt);
-    this.breakpoints.attach(rt);
-    // Breakpoints come between initialize and configurationDone; wait for them (at most 1 s,
-    // for clients that never send configurationDone).
-    let wait: NodeJS.Timeout | undefined;
-    await Promise.race([this.configured, new Promise((r) => (wait = setTimeout(r, 1000)))]);
-    clearTimeout(wait);
-    if (this.rt !== rt) {
-      // terminated, disconnected or closed while waiting: nothing starts
-      return this.sendErrorResponse(response, {
-        id: ERR_LAUNCH,
-        format: 'the session ended before the launch completed',
-        showUser: false,
-      });
-    }
+    this.launchState = 'launching';
+    let built: () => void = () => {};
+    this.launching = new Promise<void>((r) => (built = r));
     try {
-      rt.start();
-    } catch (e) {
-      this.rt = null;
-      return this.sendErrorResponse(response, {
-        id: ERR_LAUNCH,
-        format: `cannot start the machine: ${(e as Error).message}`,
-        showUser: true,
-      });
+      this.consoleToTerminal = args.consoleTerminal === true;
+      // Breakpoints come between initialize and configurationDone; wait for them (at most 1 s,
+      // for clients that never send configurationDone).
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([this.configured, new Promise((r) => (wait = setTimeout(r, 1000)))]);
+      clearTimeout(wait);
+      if (this.launchState !== 'launching') {
+        // terminated, disconnected or closed while waiting: nothing starts
+        return this.sendErrorResponse(response, {
+          id: ERR_LAUNCH,
+          format: 'the session ended before the launch completed',
+          showUser: false,
+        });
+      }
+      const rt = new DebugRuntime(cfg);
+      this.wire(rt);
+      this.breakpoints.attach(rt);
+      try {
+        rt.start();
+      } catch (e) {
+        rt.dispose();
+        this.launchState = 'none';
+        return this.sendErrorResponse(response, {
+          id: ERR_LAUNCH,
+          format: e instanceof LaunchError ? e.message : `cannot start the machine: ${(e as Error).message}`,
+          showUser: true,
+        });
+      }
+      this.rt = rt;
+      this.launchState = 'launched';
+      this.sendResponse(response);
+      if (cfg.stopOnEntry) rt.stopOnEntry();
+      else rt.resume();
+    } finally {
+      this.launching = null;
+      built();
     }
-    this.sendResponse(response);
-    if (cfg.stopOnEntry) rt.stopOnEntry();
-    else rt.resume();
   }
 
   private wire(rt: DebugRuntime): void {
@@ -146,6 +174,7 @@ export class MicDebugSession extends DebugSession {
         this.sendEvent(new OutputEvent(Buffer.from(data).toString('utf8'), 'stdout'));
     });
     rt.on('state', (card, state) => this.sendEvent(new Event('mic/state', { card, state })));
+    rt.on('failed', (message) => this.endAfterFailure(message));
     rt.on('progress', (card, phase, message) => {
       if (phase === 'start') {
         const id = `boot-mic${card}-${Date.now()}`;
@@ -332,10 +361,35 @@ export class MicDebugSession extends DebugSession {
     rt.pause();
   }
 
+  /** The runtime failed inside: say so, end this session (its machine and files), keep the process. */
+  private endAfterFailure(message: string): void {
+    this.sendEvent(
+      new OutputEvent(
+        `the machine stopped on an internal error (${message}); the session ends\n`,
+        'important',
+      ),
+    );
+    this.rt?.dispose();
+    this.rt = null;
+    this.launchState = 'ended';
+    this.sendEvent(new TerminatedEvent());
+  }
+
   protected override restartRequest(response: DebugProtocol.RestartResponse): void {
     const rt = this.need(response);
     if (!rt) return;
-    rt.restart();
+    try {
+      rt.restart();
+    } catch (e) {
+      // The new machine could not be built (a file went away): the old one is gone too.
+      this.sendErrorResponse(response, {
+        id: ERR_LAUNCH,
+        format: e instanceof LaunchError ? e.message : `cannot restart the machine: ${(e as Error).message}`,
+        showUser: true,
+      });
+      this.endAfterFailure('restart failed');
+      return;
+    }
     this.sendResponse(response);
     this.sendEvent(new ContinuedEvent(1, true));
     if (rt.config.stopOnEntry) rt.stopOnEntry();
@@ -345,6 +399,7 @@ export class MicDebugSession extends DebugSession {
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
     this.rt?.dispose();
     this.rt = null;
+    this.launchState = 'ended';
     this.sendResponse(response);
     this.sendEvent(new TerminatedEvent());
   }
@@ -352,6 +407,7 @@ export class MicDebugSession extends DebugSession {
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
     this.rt?.dispose();
     this.rt = null;
+    this.launchState = 'ended';
     this.sendResponse(response);
     // DAP: after disconnect the adapter shuts itself down (a no-op in server mode and inline).
     this.shutdown();
@@ -364,6 +420,8 @@ export class MicDebugSession extends DebugSession {
   override shutdown(): void {
     this.rt?.dispose();
     this.rt = null;
+    this.launchState = 'ended';
+    this.stopReading();
     super.shutdown();
   }
 
@@ -467,6 +525,12 @@ export class MicDebugSession extends DebugSession {
   ): void {
     const rt = this.need(response);
     if (!rt) return;
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(args.data) || args.data.length % 4 === 1)
+      return this.sendErrorResponse(response, {
+        id: ERR_STATE,
+        format: "writeMemory: 'data' is not base64",
+        showUser: false,
+      });
     const data = new Uint8Array(Buffer.from(args.data, 'base64'));
     const r = writeMemory(rt.machine, args.memoryReference, args.offset ?? 0, data);
     if (typeof r === 'string')

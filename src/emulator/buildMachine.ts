@@ -2,7 +2,8 @@
 // launch attributes): the default disk image, per-card file names, the stepping table and the
 // trace file are decided here, once, for both front ends.
 
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { openOutputFile } from './hostSoftware/filePolicy.ts';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import { Machine } from './machine.ts';
@@ -39,7 +40,7 @@ export interface MachineOptions {
 /** An option that cannot be honoured: which one (`trace`, `disk`, `stepping`) and why. */
 export class MachineOptionError extends Error {
   constructor(
-    readonly option: 'trace' | 'disk' | 'stepping',
+    readonly option: 'trace' | 'disk' | 'pcap' | 'stepping',
     message: string,
   ) {
     super(message);
@@ -81,7 +82,7 @@ export function buildMachine(o: MachineOptions): BuiltMachine {
   const file = o.trace;
   const trace = file
     ? createTraceWriter(
-        opening('trace', () => openSync(file, 'w')),
+        opening('trace', () => openOutputFile(file)),
         o.onTraceError ?? (() => {}),
       )
     : null;
@@ -101,6 +102,12 @@ export function buildMachine(o: MachineOptions): BuiltMachine {
       pcap: (i) => (o.pcap ? perCardPath(o.pcap, i) : null),
       netDropEvery: o.netDropEvery ?? 0,
     });
+    // A disk image or pcap that could not be opened after all: nothing starts (filePolicy.ts).
+    const bad = machine.fileErrors()[0];
+    if (bad) {
+      machine.dispose();
+      throw new MachineOptionError(bad.role, `${bad.path} cannot be opened: ${bad.message}`);
+    }
     return { machine, diskPath: base, trace };
   } catch (e) {
     trace?.close();

@@ -16,6 +16,7 @@ import { buildSystemMap, CardOs } from './cardSoftware/cardOs.ts';
 import { buildUosImage } from './cardSoftware/uosImage.ts';
 import { createBackends } from './hostSoftware/mpssd/backends.ts';
 import { BlockBackend } from './hostSoftware/mpssd/blockBackend.ts';
+import type { NetBackend } from './hostSoftware/mpssd/netBackend.ts';
 import {
   debugWrite,
   gddrTarget,
@@ -247,6 +248,22 @@ export class Machine {
 
   state(card: number): MicState {
     return this.mics[card].state;
+  }
+
+  /**
+   * The host files this machine could not open (a disk image, a pcap), one per file: launch and
+   * the CLI refuse to start with any, so a bad path is never a silent 0-sector disk or a missing
+   * capture.
+   */
+  fileErrors(): { card: number; role: 'disk' | 'pcap'; path: string; message: string }[] {
+    const out: { card: number; role: 'disk' | 'pcap'; path: string; message: string }[] = [];
+    this.mpssd.forEach((m, card) => {
+      const blk = m.backend<BlockBackend>('block');
+      if (blk?.openError) out.push({ card, role: 'disk', path: blk.disk.path, message: blk.openError });
+      const net = m.backend<NetBackend>('net');
+      if (net?.pcap?.error) out.push({ card, role: 'pcap', path: net.pcap.path, message: net.pcap.error });
+    });
+    return out;
   }
 
   // ---- the debugger's verbs (debugPort.ts) -------------------------------------------------

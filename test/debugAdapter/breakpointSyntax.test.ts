@@ -183,7 +183,7 @@ test('irq, irq host, irq card', () => {
     detail: 'MSI-X vector 2',
     initiator: 'hw',
     vector: 2,
-    target: 'host',
+    side: 'host',
   });
   const apic = ev('irq', {
     space: 'mic0.apic',
@@ -193,7 +193,7 @@ test('irq, irq host, irq card', () => {
     initiator: 'hw',
     vector: 65,
     db: 1,
-    target: 'card',
+    side: 'card',
   });
   assert.ok(matches('irq', msix));
   assert.ok(matches('irq', apic));

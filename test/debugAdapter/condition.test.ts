@@ -247,7 +247,7 @@ test('eventFields: virtqueue, irq, state, protocol, console', () => {
       value: 1,
       detail: 'MSI-X vector 2',
       vector: 2,
-      target: 'host',
+      side: 'host',
     }),
   );
   assert.equal(msix.vector, 2);
@@ -260,7 +260,7 @@ test('eventFields: virtqueue, irq, state, protocol, console', () => {
       detail: 'card irq 29 (doorbell 3)',
       vector: 0x41,
       db: 3,
-      target: 'card',
+      side: 'card',
     }),
   );
   assert.equal(apic.vector, 0x41);

@@ -6,13 +6,14 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
   buildAdapter,
   Dap,
+  openFiles,
   removeAdapterCopy,
   resultNumber,
   startServer,
@@ -41,20 +42,6 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** What the process's file descriptors point at (Linux /proc). */
-function openFiles(pid: number): string[] {
-  const dir = `/proc/${pid}/fd`;
-  const out: string[] = [];
-  for (const fd of readdirSync(dir)) {
-    try {
-      out.push(readlinkSync(`${dir}/${fd}`));
-    } catch {
-      // closed between readdir and readlink
-    }
-  }
-  return out;
-}
 
 /** Child processes of `pid` (Linux /proc). */
 function childrenOf(pid: number): string[] {
@@ -289,5 +276,5 @@ async function settledFdCount(pid: number, limit: number): Promise<number> {
 test('--server with a bad port exits 2 with one line', T, () => {
   const r = spawnSync(process.execPath, [adapter, '--server=http'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'mic debug adapter: --server=http is not a port number\n');
+  assert.equal(r.stderr, 'mic debug adapter: --server=http is not a port number (0–65535)\n');
 });

@@ -34,14 +34,15 @@ test('a launch.json configuration keeps its attributes and always gets consoleTe
   assert.equal(c.consoleTerminal, true);
 });
 
-test('relative disk, pcap and trace paths are taken from the workspace folder', () => {
+test('relative disk, pcap and trace paths are taken from the workspace folder, which is the launch cwd', () => {
   const c = absolutePaths(
     { disk: 'mic.img', pcap: '/tmp/a.pcap', trace: null },
     '/ws',
     path.join,
     path.isAbsolute,
   );
-  assert.deepEqual(c, { disk: '/ws/mic.img', pcap: '/tmp/a.pcap', trace: null });
+  assert.deepEqual(c, { disk: '/ws/mic.img', pcap: '/tmp/a.pcap', trace: null, cwd: '/ws' });
+  assert.equal(absolutePaths({ cwd: '/elsewhere' }, '/ws', path.join, path.isAbsolute).cwd, '/elsewhere');
   assert.deepEqual(absolutePaths({ disk: 'x' }, undefined, path.join, path.isAbsolute), { disk: 'x' });
 });
 

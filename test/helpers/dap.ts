@@ -4,7 +4,7 @@
 // byte on, so a test can wait for an event that arrived before it started waiting.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -415,4 +415,18 @@ export function resultNumber(result: string): number {
   const m = /^\s*(0x[0-9a-f_]+|-?\d+)/i.exec(result);
   if (!m) throw new Error(`not a number: ${JSON.stringify(result)}`);
   return Number(m[1].replace(/_/g, ''));
+}
+
+/** What the process's file descriptors point at (Linux /proc). */
+export function openFiles(pid: number): string[] {
+  const dir = `/proc/${pid}/fd`;
+  const out: string[] = [];
+  for (const fd of readdirSync(dir)) {
+    try {
+      out.push(readlinkSync(`${dir}/${fd}`));
+    } catch {
+      // closed between readdir and readlink
+    }
+  }
+  return out;
 }

@@ -60,7 +60,9 @@ export const FIELDS: readonly FieldSpec[] = [
   field('queue', false, 'string', 'virtqueue: "console.tx", "block.requestq" …', (e) => str(e.queue)),
   field('head', false, 'number', 'chain head', (e) => num(e.head)),
   field('vector', false, 'number', 'interrupt vector', (e) => num(e.vector)),
-  field('target', false, 'string', 'interrupt target: "host" (MSI-X) or "card" (APIC)', (e) => str(e.target)),
+  field('side', false, 'string', 'interrupt receiver, or virtqueue viewer: "host" or "card"', (e) =>
+    str(e.side),
+  ),
   field('state', false, 'string', 'card state', (e) => str(e.state)),
   field('milestone', false, 'string', 'host driver boot milestone', (e) => str(e.milestone)),
   field('rule', false, 'number', '§9 rule (0: outside the table)', (e) => num(e.rule)),

@@ -54,7 +54,7 @@ const always = () => () => true;
 const doorbellDirection = (e: BusEvent) => e.dir || null;
 const dmaChannel = (e: BusEvent) => (e.channel >= 0 ? e.channel : null);
 const vringQueue = (e: BusEvent) => e.queue || null;
-const irqTarget = (e: BusEvent) => e.target || null;
+const irqTarget = (e: BusEvent) => e.side || null;
 const stateName = (e: BusEvent) => e.state || null;
 
 function number(arg: string | undefined, min: number, max: number, what: string, usage: string): number {
@@ -216,7 +216,7 @@ const FORMS: readonly Form[] = [
         );
       return {
         keys: [{ kind: 'irq', refine: { of: irqTarget, key: w } }],
-        matcher: () => (e) => e.target === w,
+        matcher: () => (e) => e.side === w,
         keysSuffice: true,
         summary: `${w === 'host' ? 'an MSI-X interrupt to the host' : 'a card APIC interrupt'}${on(card)}`,
       };

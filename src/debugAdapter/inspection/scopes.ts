@@ -14,6 +14,7 @@ import {
 } from '../../emulator/virtio/devicePage.ts';
 import { vringInfoOffset } from '../../emulator/virtio/vring.ts';
 import { initiatorName } from '../names.ts';
+import { FIELDS } from '../breakpoints/eventFields.ts';
 import { flagsText } from '../../emulator/inspect/virtqueues.ts';
 import { dbText, eventAddressRef, hex, hostRef } from './format.ts';
 import {
@@ -64,6 +65,9 @@ export function scopeChildren(rt: DebugRuntime, scope: ScopeName, card: number):
 
 // ---- Event ---------------------------------------------------------------------------------
 
+/** Fields that are addresses or raw data: shown in hex. */
+const HEX_FIELDS = new Set(['src', 'dst', 'data']);
+
 export function eventScope(rt: DebugRuntime): VarNode[] {
   const m = rt.machine;
   const stop = rt.stopped;
@@ -93,12 +97,24 @@ export function eventScope(rt: DebugRuntime): VarNode[] {
       bytes: e.size > 0 ? Math.min(e.size, 8) : 4,
     }),
   );
-  if (/\.(mmio|sbox)$/.test(e.space)) {
+  if (e.register) {
     const r = registerAt(e.address & ~3);
-    if (r) out.push(leaf('register', r.name, { type: r.spec.doc }));
+    out.push(leaf('register', e.register, { evaluateName: 'register', type: r?.spec.doc ?? '' }));
   }
   out.push(count('size', e.size, { evaluateName: 'size' }));
   out.push(leaf('value', hex(e.value), { evaluateName: 'value' }));
+  out.push(count('card', e.card, { evaluateName: 'card' }));
+  if (e.cause)
+    out.push(count('cause', e.cause, { evaluateName: 'cause', type: 'seq of the event that caused it' }));
+  if (e.req) out.push(count('req', e.req, { evaluateName: 'req', type: 'the virtio request it belongs to' }));
+  // The fields of its kind (DMA descriptor, virtqueue chain, interrupt …), as conditions name them.
+  for (const f of FIELDS) {
+    if (f.base || f.name === 'register' || f.name === 'text') continue;
+    const v = f.of(e);
+    if (v === null) continue;
+    const shown = typeof v === 'string' ? v : HEX_FIELDS.has(f.name) ? hex(v) : String(v);
+    out.push(leaf(f.name, shown, { evaluateName: f.name, type: f.doc }));
+  }
   if (e.detail) out.push(leaf('detail', e.detail, { evaluateName: 'detail' }));
   const frames: { fn: string; args?: Readonly<Record<string, string | number>> }[] = [];
   for (let f = e.frames; f; f = f.parent) frames.push({ fn: f.fn, args: f.args });

@@ -129,13 +129,16 @@ export class X100Card {
 
   /** What a debugger sees at a BAR4 offset: the stored value (write-only registers read 0). */
   mmioPeek(bar4: number): number {
-    return this.mmioRead(bar4 & ~3, 'host');
+    const a = bar4 & ~3;
+    const r = registerAt(a);
+    return r && r.spec.access === 'wo' ? 0 : this.regs[(a & (MMIO_SIZE - 1)) >>> 2];
   }
 
   /** MMIO read with the register's semantics; the bus has already recorded the event. */
   mmioRead(bar4: number, _side: Side): number {
     const r = registerAt(bar4);
     if (r && r.spec.access === 'wo') return 0;
+    if (r && r.family === 'DSTAT') this.dma.onStatusRead(r.index);
     return this.regs[(bar4 & (MMIO_SIZE - 1)) >>> 2];
   }
 
@@ -203,7 +206,7 @@ export class X100Card {
         // (or debugger) write through BAR4 rings the doorbell too (our choice; unsure on silicon).
         if (value & 0x8000_0000) {
           this.regs[r.bar4 >>> 2] = 0; // DBREQ self-clears
-          this.spine.doorbell(this.sboxSpace, r.bar4, 'c2h', r.index);
+          this.spine.doorbell(this.sboxSpace, r.bar4, 'c2h', r.index, r.name);
           this.raiseHostCause(r.index);
         }
         return;
@@ -220,7 +223,14 @@ export class X100Card {
   // ---- host→card doorbells ----------------------------------------------------------------
 
   private ringCard(db: number, vector: number): void {
-    this.spine.doorbell(this.sboxSpace, db < 8 ? R.APICICR(db) : R.RDMASR(db - 8), 'h2c', db);
+    const at = db < 8 ? R.APICICR(db) : R.RDMASR(db - 8);
+    this.spine.doorbell(
+      this.sboxSpace,
+      at,
+      'h2c',
+      db,
+      this.spine.observed ? (registerAt(at)?.name ?? '') : '',
+    );
     if (this.inReset) return;
     const cpu = this.cpu;
     // Delivery to the card's APIC is posted: the handler runs as its own step.

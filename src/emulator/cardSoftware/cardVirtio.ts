@@ -7,6 +7,7 @@ import type { CardSpace } from '../bus/cardSpace.ts';
 import { MIC_MMIO_CARD_BASE, R } from '../card/sboxRegisters.ts';
 import { call, enterFrame, frame, type Routine, type Scheduler, sleep } from '../sim/scheduler.ts';
 import type { Spine } from '../sim/spine.ts';
+import { intern } from '../sim/busEvent.ts';
 import { DEVICE_CTRL, DEVICE_DESC, VQCONFIG, entryLayout, s8 } from '../virtio/devicePage.ts';
 import {
   VIRTIO_QUEUE_NAMES,
@@ -178,7 +179,7 @@ export class CardVdev {
       yield this.io.write64(this.a(vq + VQCONFIG.used_address), used);
       this.usedRings.push(used);
       const device = VIRTIO_SHORT_NAMES[this.type] ?? String(this.type);
-      const queue = `${device}.${qnames[i] ?? i}`;
+      const queue = intern(`${device}.${qnames[i] ?? i}`);
       const indirect = this.features & (1 << VIRTIO_RING_F_INDIRECT_DESC) ? this.indirectTables() : null;
       this.vqs.push(
         new CardVirtqueue(

@@ -58,6 +58,12 @@ function indirectTable(sgs: Sg[]): Uint8Array {
   return bytes;
 }
 
+function chainBytes(sgs: readonly { len: number }[]): number {
+  let n = 0;
+  for (const s of sgs) n += s.len;
+  return n;
+}
+
 export class CardVirtqueue<T = unknown> {
   private nextFree: Int32Array;
   freeHead = 0;
@@ -144,18 +150,25 @@ export class CardVirtqueue<T = unknown> {
     yield storeAvailIdx(this.io, this.addrs, this.availIdx);
     this.spine.vring(
       'vring.avail',
+      'card',
       this.io.name,
       this.addrs.avail + 2,
       id.device,
       id.queue,
       head,
-      0,
+      this.spine.observed ? chainBytes(sgs) : 0,
       this.spine.observed
         ? `${this.name} head ${head} made available (${table >= 0 ? 'indirect table of ' : ''}${sgs.length} desc)`
         : '',
     );
+    // The kick that tells the host belongs to the request (the last one made available).
+    this.kickReq = this.spine.sched.req;
+    this.spine.sched.req = 0;
     return head;
   }
+
+  /** The request the next kick announces (sim/requests.ts). */
+  private kickReq = 0;
 
   /** vring_add_indirect's ring descriptor: INDIRECT, pointing at the table in card memory. */
   private *writeIndirect(head: number, table: number, pieces: number): Routine {
@@ -174,6 +187,8 @@ export class CardVirtqueue<T = unknown> {
 
   /** virtqueue_kick: the transport's notify routine itself (no wrapper level per step). */
   kick(): Routine {
+    this.spine.sched.req = this.kickReq;
+    this.kickReq = 0;
     return this.notify();
   }
 
@@ -215,6 +230,7 @@ export class CardVirtqueue<T = unknown> {
     }
     this.spine.vring(
       'vring.used',
+      'card',
       this.io.name,
       this.addrs.used + 2,
       id.device,
@@ -223,6 +239,8 @@ export class CardVirtqueue<T = unknown> {
       e.len,
       this.spine.observed ? `${this.name} head ${head} used by card, len ${e.len}` : '',
     );
+    // The request is back with its driver: what the driver does with it next is not the request's.
+    this.spine.sched.req = 0;
     return { token, len: e.len, head };
   }
 

@@ -6,7 +6,8 @@
 // if the process exits without closing. I/O errors are reported once and stop the capture;
 // they never throw into the machine.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { openOutputFile } from './filePolicy.ts';
 
 export const PCAP_MAGIC = 0xa1b2c3d4;
 export const PCAP_VERSION_MAJOR = 2;
@@ -24,7 +25,7 @@ export class PcapWriter {
   error: string | null = null;
 
   /**
-   * Create (truncate) `path` and write the global header. `report` hears about I/O errors
+   * Create (or empty) `path` and write the global header. `report` hears about I/O errors
    * (e.g. the host kernel log); the writer itself never throws.
    */
   constructor(
@@ -32,7 +33,8 @@ export class PcapWriter {
     private readonly report: (message: string) => void = () => {},
   ) {
     try {
-      this.fd = openSync(path, 'w');
+      // Regular files only, never blocking on a FIFO, 0644 (hostSoftware/filePolicy.ts).
+      this.fd = openOutputFile(path);
       const h = new Uint8Array(PCAP_GLOBAL_HEADER);
       const dv = new DataView(h.buffer);
       dv.setUint32(0, PCAP_MAGIC, true);

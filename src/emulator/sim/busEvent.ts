@@ -37,8 +37,8 @@ export const KERN_INFO = 6;
 
 /** Direction of a doorbell: host→card (APICICR/RDMASR) or card→host (SDBIC). */
 export type Direction = '' | 'h2c' | 'c2h';
-/** Where an interrupt goes: an MSI-X message to the host, or the card's APIC. */
-export type IrqTarget = '' | 'host' | 'card';
+/** A side of the link: an interrupt's receiver (MSI-X to the host, the card's APIC), a virtqueue event's viewer. */
+export type Side = '' | 'host' | 'card';
 
 /**
  * A logical software frame, e.g. `virtio_console.put_chars`. Frames form an immutable linked
@@ -103,8 +103,8 @@ export interface BusEvent {
   head: number;
   /** Interrupts: the MSI-X vector to the host, or the card APIC vector. */
   vector: number;
-  /** Interrupts: who receives it. */
-  target: IrqTarget;
+  /** Interrupts: who receives it. Virtqueue events: whose view (the card's driver, the host's back-end). */
+  side: Side;
   /** State events: the card's new state ('online', 'hardware reset', 'crashed' …). */
   state: string;
   /** Host driver milestones: 'reset', 'firmware ready', 'download', 'bootstrap kick', 'online', or a failure. */
@@ -158,7 +158,7 @@ export function clearKindFields(e: BusEvent): void {
   e.queue = '';
   e.head = -1;
   e.vector = -1;
-  e.target = '';
+  e.side = '';
   e.state = '';
   e.milestone = '';
   e.rule = -1;
@@ -195,7 +195,7 @@ export function blankEvent(): BusEvent {
     queue: '',
     head: -1,
     vector: -1,
-    target: '',
+    side: '',
     state: '',
     milestone: '',
     rule: -1,

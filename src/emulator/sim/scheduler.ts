@@ -128,6 +128,11 @@ export class WaitQueue {
   constructor(
     private readonly sched: Scheduler,
     readonly name: string,
+    /**
+     * A lock's queue (a busy DMA channel, mic_mutex): a waiter woken goes on with what it was
+     * doing, so its next event follows from its own last one, not from whoever let go of the lock.
+     */
+    readonly lock = false,
   ) {}
   add(t: Task): void {
     this.waiters.push(t);
@@ -144,7 +149,11 @@ export class WaitQueue {
     const w = this.waiters;
     if (w.length === 0) return 0;
     this.waiters = [];
-    for (const t of w) this.sched.wake(t, true);
+    for (const t of w) {
+      const own = t.cause;
+      this.sched.wake(t, true);
+      if (this.lock) t.cause = own;
+    }
     return w.length;
   }
 }

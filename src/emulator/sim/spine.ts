@@ -12,7 +12,7 @@ import {
   type BusEvent,
   type EventKind,
   type Frame,
-  type IrqTarget,
+  type Side,
 } from './busEvent.ts';
 import { RequestTable } from './requests.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -194,13 +194,14 @@ export class Spine {
     return e.seq;
   }
 
-  /** A doorbell rung: host→card N (APICICR/RDMASR) or card→host N (SDBIC). */
-  doorbell(space: string, address: number, dir: 'h2c' | 'c2h', db: number): number {
+  /** A doorbell rung: host→card N (APICICR/RDMASR) or card→host N (SDBIC), through `register`. */
+  doorbell(space: string, address: number, dir: 'h2c' | 'c2h', db: number, register: string): number {
     const e = this.begin('doorbell', space, address, 4, db, '');
     if (e === null) return this.seq;
     e.detail = `${dir} ${db}`;
     e.dir = dir;
     e.db = db;
+    e.register = register;
     this.dirty = true;
     this.show(e);
     return e.seq;
@@ -214,7 +215,7 @@ export class Spine {
     space: string,
     address: number,
     value: number,
-    target: IrqTarget,
+    side: Side,
     vector: number,
     db: number,
     channel: number,
@@ -222,7 +223,7 @@ export class Spine {
   ): number {
     const e = this.begin('irq', space, address, 4, value, detail);
     if (e === null) return this.seq;
-    e.target = target;
+    e.side = side;
     e.vector = vector;
     e.db = db;
     e.channel = channel;
@@ -258,11 +259,13 @@ export class Spine {
   }
 
   /**
-   * A chain made available or used, seen by either side: `device` ('console'), `queue`
-   * ('console.tx'), `head`, and for a used chain the length written back (`len`).
+   * A chain made available or used, seen by either side (`side`): `device` ('console'), `queue`
+   * ('console.tx'), `head`, and `len`: the chain's bytes when made available or taken, the
+   * length written back when used.
    */
   vring(
     kind: 'vring.avail' | 'vring.used',
+    side: 'host' | 'card',
     space: string,
     address: number,
     device: string,
@@ -273,6 +276,7 @@ export class Spine {
   ): number {
     const e = this.begin(kind, space, address, 2, head, detail);
     if (e === null) return this.seq;
+    e.side = side;
     e.device = device;
     e.queue = queue;
     e.head = head;

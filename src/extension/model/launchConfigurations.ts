@@ -102,6 +102,8 @@ export function absolutePaths(
     const v = out[k];
     if (typeof v === 'string' && v !== '' && !isAbsolute(v)) out[k] = join(folder, v);
   }
+  // The workspace of the adapter's file policy (symbolic links must stay inside it).
+  if (out.cwd === undefined || out.cwd === null) out.cwd = folder;
   return out;
 }
 

@@ -134,6 +134,10 @@ class Channel {
   readonly tagCount: number[] = [];
   readonly tagCause: number[] = [];
   readonly tagReq: number[] = [];
+  /** The descriptor being fetched is the first of its DHPR write's batch. */
+  firstOfBatch = true;
+  /** seq of the channel's last event: a read of DSTAT that sees its progress follows from it. */
+  lastSeq = 0;
   // dword indices into regs
   readonly wDCAR: number;
   readonly wDHPR: number;
@@ -184,6 +188,7 @@ export class DmaEngine {
       c.recentNext = 0;
       c.recentCount = 0;
       c.tagCount.length = c.tagCause.length = c.tagReq.length = 0;
+      c.firstOfBatch = true;
       // DCAR … DCHERRMSK and the unused DAUX/DITR/DSTATWB words of the 0x40-byte block.
       regs.fill(0, c.wDCAR, c.wDCAR + 0x40 / 4);
     }
@@ -256,17 +261,33 @@ export class DmaEngine {
     this.kick(n);
   }
 
-  /** The descriptor about to be fetched follows from the DHPR write that handed it over. */
+  /**
+   * The descriptor about to be fetched belongs to the request of the DHPR write that handed it
+   * over; the first of that write's batch follows from the write itself, the rest from the
+   * descriptor before them (the engine works through a batch in order).
+   */
   private takeTag(c: Channel): void {
     if (c.tagCount.length === 0) return;
     const sched = this.ports.sched;
-    sched.cause = c.tagCause[0];
+    if (c.firstOfBatch) sched.cause = c.tagCause[0];
     sched.req = c.tagReq[0];
-    if (--c.tagCount[0] === 0) {
+    c.firstOfBatch = --c.tagCount[0] === 0;
+    if (c.firstOfBatch) {
       c.tagCount.shift();
       c.tagCause.shift();
       c.tagReq.shift();
     }
+  }
+
+  /**
+   * Someone reads channel n's DSTAT: if the channel did anything since the reader's last event,
+   * the value read is that progress, so the read follows from the channel's last event (the
+   * host's polling copy continues because the DMA finished, not because it looked again).
+   */
+  onStatusRead(n: number): void {
+    const c = this.ch[n];
+    const sched = this.ports.sched;
+    if (c.lastSeq > sched.cause) sched.cause = c.lastSeq;
   }
 
   /** The dma.desc event of a fetched descriptor, its decoded fields as typed data. */
@@ -446,6 +467,7 @@ export class DmaEngine {
         const d = decodeWordsInto(m.read32(a), m.read32(a + 4), m.read32(a + 8), m.read32(a + 12), slot.desc);
         this.takeTag(c);
         this.descEvent(n, this.locSpace, a, d);
+        c.lastSeq = p.spine.seq;
         yield;
         if (c.epoch !== epoch) return;
 
@@ -470,10 +492,10 @@ export class DmaEngine {
                 if (err === 0) {
                   const dSpace = this.locSpace;
                   const dAddr = this.locAddr;
-                  p.spine.emit('mem.read', sSpace, sAddr, len, first);
+                  c.lastSeq = p.spine.emit('mem.read', sSpace, sAddr, len, first);
                   yield;
                   this.copy(src, dst, len);
-                  p.spine.emit('mem.write', dSpace, dAddr, len, first);
+                  c.lastSeq = p.spine.emit('mem.write', dSpace, dAddr, len, first);
                   yield;
                 }
               }
@@ -493,7 +515,7 @@ export class DmaEngine {
             }
             this.locMem.write32(this.locAddr, d.dataLo!);
             this.locMem.write32(this.locAddr + 4, d.dataHi!);
-            p.spine.emit('mem.write', this.locSpace, this.locAddr, 8, d.dataLo!);
+            c.lastSeq = p.spine.emit('mem.write', this.locSpace, this.locAddr, 8, d.dataLo!);
             yield;
             intr = d.intr === true;
             break;
@@ -505,7 +527,7 @@ export class DmaEngine {
               return;
             }
             this.locMem.write32(this.locAddr, d.dataLo!);
-            p.spine.emit('mem.write', this.locSpace, this.locAddr, 4, d.dataLo!);
+            c.lastSeq = p.spine.emit('mem.write', this.locSpace, this.locAddr, 4, d.dataLo!);
             yield;
             break;
           }

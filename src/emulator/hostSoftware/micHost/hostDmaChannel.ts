@@ -214,7 +214,7 @@ export class HostDmaChannel {
    */
   *memcpySync(src: number, dst: number, len: number): Routine<number> {
     while (this.busy)
-      yield waitOn((this.idle ??= new WaitQueue(this.sched, `${this.cardName} dma ch${this.ch}`)));
+      yield waitOn((this.idle ??= new WaitQueue(this.sched, `${this.cardName} dma ch${this.ch}`, true)));
     this.busy = true;
     const t = this.sched.current!;
     const saved = enterFrame(t, 'mic_dma_memcpy_sync', { ch: this.ch, src, dst, len });

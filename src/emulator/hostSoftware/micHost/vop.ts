@@ -14,6 +14,7 @@ import {
   WaitQueue,
 } from '../../sim/scheduler.ts';
 import type { Spine } from '../../sim/spine.ts';
+import { intern } from '../../sim/busEvent.ts';
 import {
   BOOTPARAM,
   DEVICE_CTRL,
@@ -171,9 +172,13 @@ export class HostVdev {
   get shortName(): string {
     return VIRTIO_SHORT_NAMES[this.desc.type] ?? String(this.desc.type);
   }
+  /** 'console.tx', 'block.requestq' … (made once per queue: every event of the queue names it). */
   queueName(i: number): string {
-    return `${this.shortName}.${VIRTIO_QUEUE_NAMES[this.desc.type]?.[i] ?? i}`;
+    return (this.queueNames[i] ??= intern(
+      `${this.shortName}.${VIRTIO_QUEUE_NAMES[this.desc.type]?.[i] ?? i}`,
+    ));
   }
+  private readonly queueNames: string[] = [];
 }
 
 /** Hooks VOP needs from its card's host driver. */
@@ -632,11 +637,12 @@ export class Vop {
         p.spine.vring(
           'vring.avail',
           'host',
+          'host',
           vr.addrs.avail + 2,
           vdev.shortName,
           vdev.queueName(vrIdx),
           c.head,
-          0,
+          p.spine.observed ? c.descs.reduce((n, d) => n + d.len, 0) : 0,
           p.spine.observed ? `${p.cardName} ${vdev.queueName(vrIdx)} head ${c.head} taken by host` : '',
         );
       }
@@ -705,6 +711,7 @@ export class Vop {
     vr.completed = (vr.completed + 1) >>> 0;
     p.spine.vring(
       'vring.used',
+      'host',
       'host',
       vr.addrs.used + 2,
       vdev.shortName,

@@ -117,24 +117,28 @@ export class BlockBackend implements VirtioBackend {
         // A new image: sparse, sizeBytes long.
         const fd = fs.openSync(disk.path, 'wx', 0o644);
         try {
+          fs.fchmodSync(fd, 0o644); // whatever the umask (filePolicy.ts)
           fs.ftruncateSync(fd, Math.max(0, disk.sizeBytes));
         } finally {
           fs.closeSync(fd);
         }
       }
       let ro = disk.readonly;
+      // O_NONBLOCK: a FIFO named as a disk must not freeze the host; it is refused below.
+      const c = fs.constants;
       if (!ro) {
         try {
-          this.fd = fs.openSync(disk.path, 'r+');
+          this.fd = fs.openSync(disk.path, c.O_RDWR | c.O_NONBLOCK);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
           if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw e;
           ro = true;
         }
       }
-      if (ro) this.fd = fs.openSync(disk.path, 'r');
+      if (ro) this.fd = fs.openSync(disk.path, c.O_RDONLY | c.O_NONBLOCK);
       this.readOnly = ro;
       const st = fs.fstatSync(this.fd, { bigint: true });
+      if (!st.isFile()) throw new Error(`${disk.path} is not a regular file`);
       this.fileSize = Number(st.size);
       this.inode = st.ino;
     } catch (e) {
@@ -250,6 +254,14 @@ export class BlockBackend implements VirtioBackend {
     const io = this.dev.io;
     for (;;) {
       if (v.removed) return;
+      // The request the card made available at the position the host is at, if any, is what it
+      // serves now (from its first look on).
+      this.dev.sched.req = this.dev.spine.requests.atAvail(
+        this.dev.card.index,
+        v.desc.type,
+        vr.index,
+        vr.lastAvailIdx,
+      );
       const infoAvail: number = yield io.read16(vr.infoHost);
       const availIdx: number = yield loadAvailIdx(io, vr.addrs);
       if (infoAvail === availIdx) return;
