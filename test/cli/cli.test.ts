@@ -5,7 +5,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -18,13 +18,22 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], input = ''): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: ROOT,
-    input,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+/** Run the CLI; `fileSizeLimitKiB` runs it under `ulimit -f` (a write past it fails: a full disk). */
+function cli(args: string[], input = '', fileSizeLimitKiB?: number): Run {
+  const argv = [CLI, ...args];
+  const r =
+    fileSizeLimitKiB === undefined
+      ? spawnSync(process.execPath, argv, { cwd: ROOT, input, encoding: 'utf8', timeout: 120_000 })
+      : spawnSync(
+          'bash',
+          ['-c', `ulimit -f ${fileSizeLimitKiB}; exec "$0" "$@"`, process.execPath, ...argv],
+          {
+            cwd: ROOT,
+            input,
+            encoding: 'utf8',
+            timeout: 120_000,
+          },
+        );
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -139,16 +148,29 @@ test('--trace FILE writes every event as a JSON line, the last one included', ()
 test('--trace to a path that cannot be written: one line on stderr, exit 2', () => {
   const r = cli(['--trace', join(tmpdir(), 'no-such-dir-mic-emu', 'x', 't.jsonl')], '');
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /mic-emu: --trace: .*ENOENT/);
+  assert.match(r.stderr, /mic-emu: --trace: .*the folder .*no-such-dir-mic-emu\/x does not exist/);
 });
 
 test('--trace to a full disk: the write error is one line on stderr, exit 2', () => {
-  // More than the writer's 1 MiB buffer: the error comes mid-run, not only at the end.
-  const r = cli(['--trace', '/dev/full'], 'cat /proc/cpuinfo\ncat /proc/cpuinfo\n');
-  assert.equal(r.status, 2);
-  assert.ok(r.stdout.includes('cache_alignment'), 'the card ran');
-  const said = r.stderr.split('\n').filter((l) => l.startsWith('mic-emu: --trace:'));
-  assert.deepEqual(said, ['mic-emu: --trace: ENOSPC: no space left on device, write']);
+  // A full disk, as the file-size limit makes it: writes past 512 KiB fail (EFBIG). The trace of
+  // two `cat /proc/cpuinfo` (1.3 MB) is more than that and than the writer's 1 MiB buffer, so the
+  // error comes mid-run, not only at the end. The disk image is small and already there.
+  const dir = mkdtempSync(join(tmpdir(), 'mic-cli-full-'));
+  try {
+    const disk = join(dir, 'd.img');
+    writeFileSync(disk, Buffer.alloc(256 << 10));
+    const r = cli(
+      ['--trace', join(dir, 't.jsonl'), '--disk', disk],
+      'cat /proc/cpuinfo\ncat /proc/cpuinfo\n',
+      512,
+    );
+    assert.equal(r.status, 2, r.stderr);
+    assert.ok(r.stdout.includes('cache_alignment'), 'the card ran');
+    const said = r.stderr.split('\n').filter((l) => l.startsWith('mic-emu: --trace:'));
+    assert.deepEqual(said, ['mic-emu: --trace: EFBIG: file too large, write']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('--cards 2 --console mic1 shows mic1 and both cards boot', () => {

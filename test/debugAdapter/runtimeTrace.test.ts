@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { DebugRuntime } from '../../src/debugAdapter/runtime.ts';
 import { parseLaunchConfig } from '../../src/debugAdapter/launchConfig.ts';
 import { eventToJson } from '../../src/emulator/sim/traceRecorder.ts';
+import { buildAdapter, Dap, removeAdapterCopy } from '../helpers/dap.ts';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mic-rt-trace-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
@@ -62,22 +63,38 @@ test('trace: the session so far is in the file at a pause, every event as its ev
 });
 
 test('trace to a full disk: one line in the Debug Console, the card still answers', async () => {
-  const { rt, important, tty } = runtime('/dev/full');
-  rt.start();
+  // A full disk, as a file-size limit on the adapter process makes it (writes past 512 KiB fail
+  // with EFBIG): the trace of a boot and a cpuinfo (about 1 MB) is more than that.
+  const adapter = buildAdapter();
+  const dap = Dap.stdio(adapter, [], { fileSizeLimitKiB: 512 });
   try {
-    await bootAndPause(rt);
-    assert.deepEqual(important, [
-      'trace: writing /dev/full failed (ENOSPC: no space left on device, write); the trace stops here\n',
+    const disk = path.join(tmpRoot, 'full.img');
+    fs.writeFileSync(disk, Buffer.alloc(256 << 10));
+    const trace = path.join(tmpRoot, 'full.jsonl');
+    await dap.launchBooted({ trace, disk });
+    const since = dap.mark();
+    await dap.type('cat /proc/cpuinfo\n');
+    await dap.waitConsole(/cache_alignment[^]*# $/, since);
+    const said = dap
+      .output(0, 'important')
+      .split('\n')
+      .filter((l) => l.startsWith('trace:'));
+    assert.deepEqual(said, [
+      `trace: writing ${trace} failed (EFBIG: file too large, write); the trace stops here`,
     ]);
-    rt.resume();
-    rt.consoleInput(0, new TextEncoder().encode('echo after\r'));
-    const deadline = Date.now() + 30_000;
-    while (!tty().includes('echo after\r\nafter\r\n')) {
-      if (Date.now() > deadline) throw new Error(`no answer: ${JSON.stringify(tty().slice(-200))}`);
-      await sleep(20);
-    }
+    const after = dap.mark();
+    await dap.type('echo after\n');
+    await dap.waitConsole(/echo after\r\nafter\r\n/, after);
+    assert.equal(
+      dap
+        .output(0, 'important')
+        .split('\n')
+        .filter((l) => l.startsWith('trace:')).length,
+      1,
+      'said once',
+    );
   } finally {
-    rt.dispose();
+    await dap.close();
+    removeAdapterCopy();
   }
-  assert.equal(important.length, 1, 'said once');
 });

@@ -84,8 +84,20 @@ export class Dap {
   }
 
   /** Spawn `node ADAPTER` and speak DAP on its stdio. */
-  static stdio(adapter: string, args: string[] = []): Dap {
-    const proc = spawn(process.execPath, [adapter, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * An adapter process on stdio. `fileSizeLimitKiB` runs it under `ulimit -f`: a write past that
+   * size fails with EFBIG, which is how tests give it a full disk (the file policy refuses
+   * /dev/full, which is not a regular file).
+   */
+  static stdio(adapter: string, args: string[] = [], o: { fileSizeLimitKiB?: number } = {}): Dap {
+    const proc =
+      o.fileSizeLimitKiB === undefined
+        ? spawn(process.execPath, [adapter, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+        : spawn(
+            'bash',
+            ['-c', `ulimit -f ${o.fileSizeLimitKiB}; exec "$0" "$@"`, process.execPath, adapter, ...args],
+            { stdio: ['pipe', 'pipe', 'pipe'] },
+          );
     const dc = new Client(process.execPath, adapter, 'mic');
     dc.defaultTimeout = TIMEOUT;
     const d = new Dap(dc, proc);
