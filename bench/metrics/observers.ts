@@ -48,7 +48,7 @@ export function armThousand(bm: BreakpointManager): number {
   for (let i = 0; i < 20; i++) {
     const ch = 4 + (i % 4);
     const reg = [R.DHPR(ch), R.DCHERR(ch), R.DRAR_LO(ch), R.DCAR(ch), R.DTPR(ch)][i % 5];
-    data.push({ dataId: `mic0.mmio+${hex(reg)}/4`, accessType: access[i % 3] });
+    data.push({ dataId: `mic0.bar4+${hex(reg)}/4`, accessType: access[i % 3] });
   }
   const d = bm.setDataBreakpoints({ breakpoints: data });
   // 297 function breakpoints with conditions that stay false: most on doorbells, descriptor

@@ -47,7 +47,7 @@ export const COMMANDS: readonly { usage: string; doc: string }[] = [
   },
   {
     usage: 'x ADDRESS [LEN]',
-    doc: `hexdump -C of LEN bytes (default ${X_DEFAULT}) at micN.bar0+OFF, micN.bar4+OFF, micN.gddr+OFF, host+OFF, a host-physical address or a register name`,
+    doc: `hexdump -C of LEN bytes (default ${X_DEFAULT}) at micN.bar4+OFF, micN.gddr+OFF, host+OFF, a host-physical address or a register name`,
   },
   { usage: 'type TEXT', doc: "type TEXT and Enter on the selected card's console" },
   { usage: '[micN.]REG[.FIELD]', doc: 'a register (SICR0, mic1.SPAD14, DHPR0, SICR0.DBR) with its fields' },
@@ -278,7 +278,7 @@ export class Evaluator {
     }
     const t = resolveMemoryRef(m, ref);
     if (!t)
-      return `'${addr}' is not an address: use micN.bar0+OFF, micN.bar4+OFF, micN.gddr+OFF, host+OFF, a host-physical address or a register name`;
+      return `'${addr}' is not an address: use micN.bar4+OFF, micN.gddr+OFF, host+OFF, a host-physical address or a register name`;
     const data = peek(m, t, len);
     const short = data.length < len ? ` (only ${data.length} bytes up to the end of ${t.space})` : '';
     return {

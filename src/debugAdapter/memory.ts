@@ -21,7 +21,7 @@ export const READ_MEMORY_CAP = 16 * 2 ** 20;
 export function readMemory(m: Machine, ref: string, offset: number, count: number): ReadResult | string {
   const t = resolveMemoryRef(m, ref, offset);
   if (!t)
-    return `'${ref}'${offset ? ` + ${offset}` : ''} is not a memory reference (use micN.bar0+OFF, micN.bar4+OFF, micN.gddr+OFF, host+OFF or a host-physical address)`;
+    return `'${ref}'${offset ? ` + ${offset}` : ''} is not a memory reference (use micN.bar4+OFF, micN.gddr+OFF, host+OFF or a host-physical address)`;
   const data = peek(m, t, Math.min(count, READ_MEMORY_CAP));
   return { address: t.canonical, data, unreadableBytes: count - data.length };
 }

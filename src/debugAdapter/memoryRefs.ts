@@ -1,6 +1,8 @@
-// Memory references as users and the memory view write them: `mic0.bar0+0x1000`,
-// `mic0.bar4+0x1cc90`, `mic0.gddr+0x4000000`, `host+0x10000000`, or a host-physical address
-// `0x38000000000`. Each resolves to a target space and an offset inside it.
+// Memory references as users and the memory view write them: `mic0.bar4+0x1cc90`,
+// `mic0.gddr+0x4000000`, `host+0x10000000`, or a host-physical address `0x38000000000`. Each
+// resolves to a target space and an offset inside it (docs/naming.md). Also accepted, as the
+// same bytes: `mic0.bar0+OFF` (BAR0 is the host's window onto GDDR, with the same offsets) and
+// the register window's old names `mic0.mmio+OFF` and `mic0.sbox+OFF`.
 
 import type { Machine } from '../emulator/machine.ts';
 import type { MemoryTarget as MachineTarget } from '../emulator/debugPort.ts';
@@ -19,17 +21,17 @@ export function parseNumber(s: string): number | null {
   return null;
 }
 
-/** The canonical reference of a machine target: `host+0x…`, `micN.bar0+0x…`, `micN.bar4+0x…`. */
-function named(t: MachineTarget | null, gddrWord: 'bar0' | 'gddr' = 'bar0'): MemoryTarget | null {
+/** The canonical reference of a machine target: `host+0x…`, `micN.gddr+0x…`, `micN.bar4+0x…` (docs/naming.md). */
+function named(t: MachineTarget | null): MemoryTarget | null {
   if (!t) return null;
-  const where = t.region === 'host' ? 'host' : `mic${t.card}.${t.region === 'mmio' ? 'bar4' : gddrWord}`;
+  const where = t.region === 'host' ? 'host' : `mic${t.card}.${t.region === 'mmio' ? 'bar4' : 'gddr'}`;
   return { ...t, canonical: `${where}+${hex(t.address)}` };
 }
 
 /** Resolve a reference; `offset` (DAP readMemory's) is added. Null if it names nothing. */
 export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTarget | null {
   const r = ref.trim();
-  const n = /^(?:(mic(\d+))\.(bar0|bar4|gddr|mmio)|(host))\s*(?:\+\s*(\S+))?$/i.exec(r);
+  const n = /^(?:(mic(\d+))\.(bar0|bar4|gddr|mmio|sbox)|(host))\s*(?:\+\s*(\S+))?$/i.exec(r);
   if (n) {
     const off = n[5] !== undefined ? parseNumber(n[5]) : 0;
     if (off === null) return null;
@@ -38,8 +40,8 @@ export function resolveMemoryRef(m: Machine, ref: string, offset = 0): MemoryTar
     if (n[4]) return named(m.target('host', -1, address));
     const card = Number(n[2]);
     const kind = n[3].toLowerCase();
-    if (kind === 'bar4' || kind === 'mmio') return named(m.target('mmio', card, address));
-    return named(m.target('gddr', card, address), kind === 'bar0' ? 'bar0' : 'gddr');
+    if (kind === 'bar4' || kind === 'mmio' || kind === 'sbox') return named(m.target('mmio', card, address));
+    return named(m.target('gddr', card, address));
   }
   const phys = parseNumber(r);
   if (phys === null || !Number.isSafeInteger(phys + offset) || phys + offset < 0) return null;

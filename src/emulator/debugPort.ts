@@ -20,7 +20,7 @@ import type { Spine } from './sim/spine.ts';
 export interface MemoryTarget {
   /** Which storage: host RAM, a card's GDDR (BAR0), a card's register block (BAR4). */
   region: 'host' | 'gddr' | 'mmio';
-  /** The event space of that storage: 'host', 'mic0.gddr', 'mic0.mmio'. */
+  /** The event space of that storage: 'host', 'mic0.gddr', 'mic0.bar4'. */
   space: string;
   /** −1 for host RAM. */
   card: number;

@@ -85,7 +85,7 @@ test('data breakpoint on SDBIC0 (mic0.bar4+0x1cc90) stops when the card rings c2
   try {
     await toPrompt(rt, bm);
     const info = bm.dataBreakpointInfo({ name: 'mic0.bar4+0x1cc90', asAddress: true }, noVars);
-    assert.equal(info.dataId, 'mic0.mmio+0x1cc90/4');
+    assert.equal(info.dataId, 'mic0.bar4+0x1cc90/4');
     assert.equal(info.description, 'SDBIC0 (mic0.bar4+0x1cc90)');
     assert.deepEqual(info.accessTypes, ['read', 'write', 'readWrite']);
     const [bp] = bm.setDataBreakpoints({ breakpoints: [{ dataId: info.dataId!, accessType: 'write' }] });
@@ -96,6 +96,34 @@ test('data breakpoint on SDBIC0 (mic0.bar4+0x1cc90) stops when the card rings c2
     assert.deepEqual(stop.hitBreakpointIds, [bp.id]);
     assert.equal(stop.event?.kind, 'mmio.write');
     assert.equal(stop.initiator, 'mic0.cpu');
+  } finally {
+    rt.dispose();
+  }
+});
+
+test("the register window's old names (mic0.mmio, mic0.sbox) still work in saved data breakpoints and conditions", async () => {
+  const { rt, bm } = launch();
+  try {
+    await toPrompt(rt, bm);
+    const [fn] = bm.setFunctionBreakpoints({
+      breakpoints: [{ name: 'doorbell h2c', condition: 'space == "mic0.sbox" && endsWith(space, ".mmio")' }],
+    });
+    assert.equal(fn.verified, true);
+    const first = await runToStop(rt, () => rt.consoleInput(0, enc('x')));
+    assert.equal(first.event?.space, 'mic0.bar4');
+    assert.deepEqual(first.hitBreakpointIds, [fn.id]);
+    bm.setFunctionBreakpoints({ breakpoints: [] });
+    const [data] = bm.setDataBreakpoints({
+      breakpoints: [{ dataId: 'mic0.mmio+0x1cc90/4', accessType: 'write' }],
+    });
+    assert.equal(data.verified, true);
+    const stop = await runToStop(rt, () => rt.consoleInput(0, enc('\rpoweroff\r')));
+    assert.equal(stop.description, 'SDBIC0 (mic0.bar4+0x1cc90) written with 0x80000000 by mic0 card OS');
+    assert.deepEqual(stop.hitBreakpointIds, [data.id]);
+    assert.equal(
+      bm.dataBreakpointInfo({ name: 'mic0.sbox+0x1cc90', asAddress: true }, noVars).dataId,
+      'mic0.bar4+0x1cc90/4',
+    );
   } finally {
     rt.dispose();
   }
@@ -394,7 +422,7 @@ test('unverified breakpoints say why; ids are stable across re-sets of the same 
     assert.equal(again[1].id, first[0].id, 'same breakpoint, same id');
     assert.notEqual(again[0].id, first[0].id);
     const data = bm.setDataBreakpoints({
-      breakpoints: [{ dataId: 'nonsense' }, { dataId: 'mic0.mmio+0x1cc90/4', accessType: 'readWrite' }],
+      breakpoints: [{ dataId: 'nonsense' }, { dataId: 'mic0.bar4+0x1cc90/4', accessType: 'readWrite' }],
     });
     assert.equal(data[0].verified, false);
     assert.match(data[0].message!, /not a data breakpoint id/);
@@ -420,7 +448,7 @@ test('dataBreakpointInfo: variables, host-physical addresses, register names, no
           : null,
     };
     const v = bm.dataBreakpointInfo({ variablesReference: 7, name: 'SDBIC0' }, vars);
-    assert.equal(v.dataId, 'mic0.mmio+0x1cc90/4');
+    assert.equal(v.dataId, 'mic0.bar4+0x1cc90/4');
     assert.equal(v.description, 'SDBIC0 (mic0.bar4+0x1cc90)');
     assert.equal(v.canPersist, true);
     const none = bm.dataBreakpointInfo({ variablesReference: 7, name: 'state' }, vars);
@@ -440,7 +468,7 @@ test('dataBreakpointInfo: variables, host-physical addresses, register names, no
     );
     assert.equal(
       bm.dataBreakpointInfo({ name: 'mic0.SICR0' }, noVars).dataId,
-      `mic0.mmio+0x${R.SICR0.toString(16)}/4`,
+      `mic0.bar4+0x${R.SICR0.toString(16)}/4`,
     );
     const bad = bm.dataBreakpointInfo({ name: 'nowhere+0x1', asAddress: true }, noVars);
     assert.equal(bad.dataId, null);

@@ -36,9 +36,9 @@ function syntaxError(text: string, re: RegExp): void {
   );
 }
 
-const h2c3 = ev('doorbell', { space: 'mic0.sbox', value: 3, detail: 'h2c 3', db: 3, dir: 'h2c' });
+const h2c3 = ev('doorbell', { space: 'mic0.bar4', value: 3, detail: 'h2c 3', db: 3, dir: 'h2c' });
 const c2h1 = ev('doorbell', {
-  space: 'mic0.sbox',
+  space: 'mic0.bar4',
   value: 1,
   detail: 'c2h 1',
   initiator: 'mic0.cpu',

@@ -55,7 +55,7 @@ test('strings: double quotes, escapes, comparison, contains', () => {
   assert.equal(run('"x\\r\\n"'), 'x\r\n');
   assert.equal(run('contains(text, "login")', { text: 'mic0 login: ' }), true);
   assert.equal(run('startsWith(initiator, "mic0.")', { initiator: 'mic0.dma0' }), true);
-  assert.equal(run('endsWith(space, ".mmio")', { space: 'mic0.mmio' }), true);
+  assert.equal(run('endsWith(space, ".bar4")', { space: 'mic0.bar4' }), true);
   assert.equal(run('lower("ABC") == "abc"'), true);
   assert.equal(run('hex(value)', { value: 255 }), '0xff');
   assert.equal(run('"ab" < "b"'), true);
@@ -141,7 +141,7 @@ test('eventFields: doorbell', () => {
   const f = eventFields(
     null,
     ev('doorbell', {
-      space: 'mic0.sbox',
+      space: 'mic0.bar4',
       initiator: 'mic0.cpu',
       address: 0x1cc94,
       value: 1,
@@ -205,7 +205,7 @@ test('eventFields: DHPR write names the channel and register', () => {
   const f = eventFields(
     null,
     ev('mmio.write', {
-      space: 'mic0.mmio',
+      space: 'mic0.bar4',
       address: 0x1a004 + 0x40 * 3,
       value: 9,
       register: 'DHPR3',
@@ -216,7 +216,7 @@ test('eventFields: DHPR write names the channel and register', () => {
   assert.equal(f.register, 'DHPR3');
   const g = eventFields(
     null,
-    ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc90, value: 0x80000000, register: 'SDBIC0' }),
+    ev('mmio.write', { space: 'mic0.bar4', address: 0x1cc90, value: 0x80000000, register: 'SDBIC0' }),
   );
   assert.equal(g.register, 'SDBIC0');
   assert.equal(g.channel, undefined);
@@ -312,7 +312,7 @@ test('FIELD op NUMBER is answered from the event itself exactly as from its fiel
     }),
     ev('mem.write', { space: 'mic0.gddr', address: 0x80_1000_0000, size: 64, value: 0xffff_ffff }),
     ev('protocol', { space: 'mic0', value: 13, detail: 'misaligned', rule: 13, text: 'misaligned' }),
-    ev('doorbell', { space: 'mic0.sbox', value: 2, detail: 'h2c 2', db: 2, dir: 'h2c' }),
+    ev('doorbell', { space: 'mic0.bar4', value: 2, detail: 'h2c 2', db: 2, dir: 'h2c' }),
   ];
   const fields = ['address', 'value', 'size', 'len', 'seq', 'time', 'card', 'head', 'vector', 'rule'];
   const numbers = [0, 1, 2, 5, 7, 16, 0x41, 8192, 0x80_1000_0000, 0xffff_ffff];

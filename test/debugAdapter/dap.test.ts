@@ -218,7 +218,7 @@ test(
       asAddress: true,
       bytes: 4,
     } as DebugProtocol.DataBreakpointInfoArguments);
-    assert.equal(info.body.dataId, 'mic0.mmio+0x1cc90/4');
+    assert.equal(info.body.dataId, 'mic0.bar4+0x1cc90/4');
     assert.equal(info.body.description, 'SDBIC0 (mic0.bar4+0x1cc90)');
     assert.deepEqual(info.body.accessTypes, ['read', 'write', 'readWrite']);
     const [bp] = (
@@ -254,7 +254,7 @@ test('a data breakpoint on the SDBIC0 variable of the Registers scope hits the s
     variablesReference: found.container,
     name: 'SDBIC0',
   });
-  assert.equal(info.body.dataId, 'mic0.mmio+0x1cc90/4', 'the same bytes as the address form');
+  assert.equal(info.body.dataId, 'mic0.bar4+0x1cc90/4', 'the same bytes as the address form');
   assert.match(info.body.description, /SDBIC0/);
   const [bp] = (await dap.dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId! }] })).body
     .breakpoints;

@@ -289,7 +289,7 @@ test(
     assert.equal(c.vendorId, 0x8086);
     assert.equal(c.deviceId, 0x2250);
     assert.equal(c.stepping, 'C0');
-    assert.equal(c.bar0.memoryReference, 'mic0.bar0+0x0');
+    assert.equal(c.bar0.memoryReference, 'mic0.gddr+0x0');
     assert.equal(c.bar0.size, 8192 * 2 ** 20);
     assert.equal(c.bar4.memoryReference, 'mic0.bar4+0x0');
     assert.equal(c.bar4.size, 128 * 1024);

@@ -99,7 +99,7 @@ test('the selected card is the card of the thread: micN.cpu, micN.dmaC, host.mic
     assert.equal(cardOfInitiator(m, 'mic1.cpu'), 1);
     assert.equal(cardOfInitiator(m, 'mic1.dma0'), 1);
     assert.equal(cardOfInitiator(m, 'host.mic1.console'), 1);
-    assert.equal(cardOfInitiator(m, 'host.driver', 'mic1.mmio'), 1);
+    assert.equal(cardOfInitiator(m, 'host.driver', 'mic1.bar4'), 1);
     assert.equal(cardOfInitiator(m, 'host.mpssd', 'host'), 0);
     assert.equal(cardOfInitiator(m, 'mic7.cpu'), 0, 'a card the machine lacks falls back to 0');
 
@@ -546,7 +546,7 @@ test('mic/cards: name, state, shutdown_status, stepping, device id, BARs, post c
     assert.equal(c.shutdownStatus, 'nop');
     assert.equal(c.stepping, 'C0');
     assert.equal(c.deviceId, 0x2250);
-    assert.deepEqual(c.bar0, { address: dev.bar0, size: dev.bar0Size, memoryReference: 'mic1.bar0+0x0' });
+    assert.deepEqual(c.bar0, { address: dev.bar0, size: dev.bar0Size, memoryReference: 'mic1.gddr+0x0' });
     assert.equal(c.bar4.size, 0x20000);
     assert.equal(c.bar4.address, dev.bar4);
     assert.equal(c.postCode.text.length, 2);

@@ -36,7 +36,7 @@ function bootRecorded(t: TestMachine): BusEvent[] {
 const mmio = (kind: 'mmio.read' | 'mmio.write', reg: number, side: 'host' | 'card', card = 0) => {
   return (e: BusEvent) =>
     e.kind === kind &&
-    e.space === `mic${card}.mmio` &&
+    e.space === `mic${card}.bar4` &&
     e.address === reg &&
     (side === 'host' ? e.initiator.startsWith('host') : e.initiator === `mic${card}.cpu`);
 };

@@ -132,7 +132,7 @@ test('BAR0 offset X is MIC address X in GDDR, as event space mic0.gddr', () => {
   assert.deepEqual(p.spine.protocolErrors, []);
 });
 
-test('BAR4 offset Y is the MMIO register at BAR4+Y, as event space mic0.mmio', () => {
+test('BAR4 offset Y is the MMIO register at BAR4+Y, as event space mic0.bar4', () => {
   const p = platform();
   const es = p.during(() => {
     p.host.write32(BAR4 + R.SPAD(5), 0x0040_0000);
@@ -140,8 +140,8 @@ test('BAR4 offset Y is the MMIO register at BAR4+Y, as event space mic0.mmio', (
   });
   assert.equal(p.card.reg(R.SPAD(5)), 0x0040_0000);
   assert.deepEqual(brief(es), [
-    ['mmio.write', 'mic0.mmio', R.SPAD(5), 4, 0x0040_0000],
-    ['mmio.read', 'mic0.mmio', R.SPAD(5), 4, 0x0040_0000],
+    ['mmio.write', 'mic0.bar4', R.SPAD(5), 4, 0x0040_0000],
+    ['mmio.read', 'mic0.bar4', R.SPAD(5), 4, 0x0040_0000],
   ]);
 });
 
@@ -212,8 +212,8 @@ test('a 64-bit MMIO access is two 32-bit events, low dword first (SPAD14/SPAD15 
   const dp = 0x80_1234_5000;
   const w = p.during(() => p.host.write64(BAR4 + R.SPAD(14), dp));
   assert.deepEqual(brief(w), [
-    ['mmio.write', 'mic0.mmio', R.SPAD(14), 4, 0x1234_5000],
-    ['mmio.write', 'mic0.mmio', R.SPAD(15), 4, 0x80],
+    ['mmio.write', 'mic0.bar4', R.SPAD(14), 4, 0x1234_5000],
+    ['mmio.write', 'mic0.bar4', R.SPAD(15), 4, 0x80],
   ]);
   assert.equal(p.card.reg(R.SPAD(14)), 0x1234_5000);
   assert.equal(p.card.reg(R.SPAD(15)), 0x80);
@@ -221,8 +221,8 @@ test('a 64-bit MMIO access is two 32-bit events, low dword first (SPAD14/SPAD15 
   const r = p.during(() => (v = p.host.read64(BAR4 + R.SPAD(14))));
   assert.equal(v, dp);
   assert.deepEqual(brief(r), [
-    ['mmio.read', 'mic0.mmio', R.SPAD(14), 4, 0x1234_5000],
-    ['mmio.read', 'mic0.mmio', R.SPAD(15), 4, 0x80],
+    ['mmio.read', 'mic0.bar4', R.SPAD(14), 4, 0x1234_5000],
+    ['mmio.read', 'mic0.bar4', R.SPAD(15), 4, 0x80],
   ]);
 });
 
@@ -232,14 +232,14 @@ test('a narrow MMIO write merges into its register dword; a narrow read extracts
   p.host.write32(spad0, 0x1122_3344);
   const e8 = p.during(() => p.host.write8(spad0 + 1, 0xaa));
   assert.equal(p.card.reg(R.SPAD(0)), 0x1122_aa44);
-  assert.deepEqual(brief(e8), [['mmio.write', 'mic0.mmio', R.SPAD(0) + 1, 1, 0xaa]]);
+  assert.deepEqual(brief(e8), [['mmio.write', 'mic0.bar4', R.SPAD(0) + 1, 1, 0xaa]]);
   const e16 = p.during(() => p.host.write16(spad0 + 2, 0xbeef));
   assert.equal(p.card.reg(R.SPAD(0)), 0xbeef_aa44);
-  assert.deepEqual(brief(e16), [['mmio.write', 'mic0.mmio', R.SPAD(0) + 2, 2, 0xbeef]]);
+  assert.deepEqual(brief(e16), [['mmio.write', 'mic0.bar4', R.SPAD(0) + 2, 2, 0xbeef]]);
   const r8 = p.during(() => assert.equal(p.host.read8(spad0 + 3), 0xbe));
-  assert.deepEqual(brief(r8), [['mmio.read', 'mic0.mmio', R.SPAD(0) + 3, 1, 0xbe]]);
+  assert.deepEqual(brief(r8), [['mmio.read', 'mic0.bar4', R.SPAD(0) + 3, 1, 0xbe]]);
   const r16 = p.during(() => assert.equal(p.host.read16(spad0), 0xaa44));
-  assert.deepEqual(brief(r16), [['mmio.read', 'mic0.mmio', R.SPAD(0), 2, 0xaa44]]);
+  assert.deepEqual(brief(r16), [['mmio.read', 'mic0.bar4', R.SPAD(0), 2, 0xaa44]]);
 });
 
 test('a narrow write of APICICR’s send byte rings the doorbell with the vector kept in the dword', () => {
@@ -260,8 +260,8 @@ test('bulk MMIO accesses are one 32-bit event per register', () => {
   const p = platform();
   const w = p.during(() => p.host.write(BAR4 + R.SPAD(4), new Uint8Array([1, 0, 0, 0, 2, 0, 0, 0])));
   assert.deepEqual(brief(w), [
-    ['mmio.write', 'mic0.mmio', R.SPAD(4), 4, 1],
-    ['mmio.write', 'mic0.mmio', R.SPAD(5), 4, 2],
+    ['mmio.write', 'mic0.bar4', R.SPAD(4), 4, 1],
+    ['mmio.write', 'mic0.bar4', R.SPAD(5), 4, 2],
   ]);
   let got: Uint8Array = new Uint8Array(0);
   const r = p.during(() => (got = p.host.read(BAR4 + R.SPAD(4), 8)));
@@ -306,7 +306,7 @@ test('each card’s BARs reach that card only', () => {
   assert.equal(cards[0].reg(R.SPAD(3)), 0);
   assert.deepEqual(brief(events), [
     ['mem.write', 'mic1.gddr', 0x10, 4, 0x11],
-    ['mmio.write', 'mic1.mmio', R.SPAD(3), 4, 0x22],
+    ['mmio.write', 'mic1.bar4', R.SPAD(3), 4, 0x22],
   ]);
 });
 
@@ -352,10 +352,10 @@ test('the card sees its MMIO block at 0x08_007C_0000 and its writes act from the
   assert.deepEqual(
     es.map((e) => [e.kind, e.space, e.address, e.detail]),
     [
-      ['mmio.write', 'mic0.mmio', R.SPAD(2), ''],
-      ['mmio.write', 'mic0.mmio', R.SDBIC(2), ''],
-      ['doorbell', 'mic0.sbox', R.SDBIC(2), 'c2h 2'],
-      ['mmio.write', 'mic0.mmio', R.APICICR(0), ''],
+      ['mmio.write', 'mic0.bar4', R.SPAD(2), ''],
+      ['mmio.write', 'mic0.bar4', R.SDBIC(2), ''],
+      ['doorbell', 'mic0.bar4', R.SDBIC(2), 'c2h 2'],
+      ['mmio.write', 'mic0.bar4', R.APICICR(0), ''],
     ],
   );
 });

@@ -154,7 +154,7 @@ test('trace writer: one JSON line per event with seq, time, initiator, kind, spa
     .find((o) => o.kind === 'mmio.write' && o.address === '0x1aa08' && o.initiator.startsWith('host'));
   assert.ok(kick);
   assert.equal(kick.value, '0x20e5');
-  assert.equal(kick.space, 'mic0.mmio');
+  assert.equal(kick.space, 'mic0.bar4');
   assert.equal(kick.size, 4);
   assert.match(kick.frames.join(' > '), /mpssd.*mic_sysfs_state_store.*mic_start/);
   // The doorbell detail travels in the line.

@@ -12,8 +12,8 @@ const ev = (kind: EventKind, over: Partial<BusEvent> = {}): BusEvent => busEvent
 import { bootedMachine, typeLine } from '../helpers/machine.ts';
 
 test('an event names its card from its space, else its initiator (the machine names them)', () => {
-  assert.equal(nameInfo('mic1.sbox').card, 1);
-  assert.equal(ev('doorbell', { space: 'mic1.sbox' }).card, 1);
+  assert.equal(nameInfo('mic1.bar4').card, 1);
+  assert.equal(ev('doorbell', { space: 'mic1.bar4' }).card, 1);
   assert.equal(ev('dma.desc', { space: 'host', initiator: 'mic2.dma0' }).card, 2);
   assert.equal(ev('vring.used', { space: 'host', initiator: 'host.mic3.console' }).card, 3);
   assert.equal(ev('log', { space: 'host', initiator: 'host.driver', detail: 'microcode' }).card, -1);
@@ -31,9 +31,9 @@ test('kind entries: only the event kind, narrowed by card and value', () => {
   ix.addKind({ kind: 'doorbell', card: 1, value: 3 }, 'mic1 db 3');
   ix.addKind({ kind: 'irq' }, 'irq');
   const got = (e: BusEvent) => [...ix.candidates(e)].sort();
-  assert.deepEqual(got(ev('doorbell', { space: 'mic0.sbox', value: 3 })), ['any doorbell', 'db 3']);
-  assert.deepEqual(got(ev('doorbell', { space: 'mic0.sbox', value: 2 })), ['any doorbell']);
-  assert.deepEqual(got(ev('doorbell', { space: 'mic1.sbox', value: 3 })), [
+  assert.deepEqual(got(ev('doorbell', { space: 'mic0.bar4', value: 3 })), ['any doorbell', 'db 3']);
+  assert.deepEqual(got(ev('doorbell', { space: 'mic0.bar4', value: 2 })), ['any doorbell']);
+  assert.deepEqual(got(ev('doorbell', { space: 'mic1.bar4', value: 3 })), [
     'any doorbell',
     'db 3',
     'mic1 db 3',
@@ -90,22 +90,22 @@ test('refined entries: only events whose key equals theirs, one lookup for all o
 
 test('range entries: only overlapping accesses of the registered kinds and space', () => {
   const ix = new EventIndex<string>();
-  ix.addRange(['mmio.write'], 'mic0.mmio', 0x1cc90, 4, 'SDBIC0');
+  ix.addRange(['mmio.write'], 'mic0.bar4', 0x1cc90, 4, 'SDBIC0');
   ix.addRange(['mem.read', 'mem.write'], 'mic0.gddr', 0x10_0ff0, 0x20, 'across a page boundary');
   const got = (e: BusEvent) => [...ix.candidates(e)].sort();
-  assert.deepEqual(got(ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc90 })), ['SDBIC0']);
+  assert.deepEqual(got(ev('mmio.write', { space: 'mic0.bar4', address: 0x1cc90 })), ['SDBIC0']);
   assert.deepEqual(
-    got(ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc92, size: 2 })),
+    got(ev('mmio.write', { space: 'mic0.bar4', address: 0x1cc92, size: 2 })),
     ['SDBIC0'],
     'narrow write inside',
   );
-  assert.deepEqual(got(ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc94 })), [], 'next register');
+  assert.deepEqual(got(ev('mmio.write', { space: 'mic0.bar4', address: 0x1cc94 })), [], 'next register');
   assert.deepEqual(
-    got(ev('mmio.read', { space: 'mic0.mmio', address: 0x1cc90 })),
+    got(ev('mmio.read', { space: 'mic0.bar4', address: 0x1cc90 })),
     [],
     'a read is not a write',
   );
-  assert.deepEqual(got(ev('mmio.write', { space: 'mic1.mmio', address: 0x1cc90 })), [], 'another card');
+  assert.deepEqual(got(ev('mmio.write', { space: 'mic1.bar4', address: 0x1cc90 })), [], 'another card');
   assert.deepEqual(got(ev('mem.write', { space: 'mic0.gddr', address: 0x10_1000, size: 4 })), [
     'across a page boundary',
   ]);
@@ -150,8 +150,8 @@ test('1,000 armed breakpoints that do not match cost no per-event scan', () => {
     found += ix.candidates(
       ev('mem.write', { space: 'mic0.gddr', address: 0x1000 + (k % 8) * 4, size: 4 }),
     ).length;
-    found += ix.candidates(ev('doorbell', { space: 'mic0.sbox', value: k % 4 })).length;
-    found += ix.candidates(ev('mmio.write', { space: 'mic0.mmio', address: 0x1cc90 })).length;
+    found += ix.candidates(ev('doorbell', { space: 'mic0.bar4', value: k % 4 })).length;
+    found += ix.candidates(ev('mmio.write', { space: 'mic0.bar4', address: 0x1cc90 })).length;
   }
   assert.equal(found, 10_000 / 8);
   // Only the one breakpoint on the touched page is ever looked at: one per access of that page.

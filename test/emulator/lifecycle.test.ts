@@ -205,7 +205,7 @@ test('host PM resume with the firmware not ready: reset while still suspended, t
     m,
     (e) =>
       e.kind === 'state' ||
-      (e.kind === 'mmio.write' && e.space === 'mic0.mmio' && e.address === R.RGCR) ||
+      (e.kind === 'mmio.write' && e.space === 'mic0.bar4' && e.address === R.RGCR) ||
       (e.kind === 'doorbell' && e.detail === 'h2c 7'),
     () => assert.equal(hostCommandResult(m, 0, 'resume'), 0),
   );
@@ -228,7 +228,7 @@ test('host PM suspend of an offline card: suspended at once, no doorbell, no res
   const ev = recordEvents(
     m,
     (e) =>
-      e.kind === 'state' || e.kind === 'doorbell' || (e.kind === 'mmio.write' && e.space === 'mic0.mmio'),
+      e.kind === 'state' || e.kind === 'doorbell' || (e.kind === 'mmio.write' && e.space === 'mic0.bar4'),
     () => (rc = hostCommandResult(m, 0, 'suspend')),
   );
   assert.equal(rc, 0);
@@ -266,7 +266,7 @@ test('host PM suspend while the card is shutting down: suspended at once, mpssd 
   task.onDone = () => (doneAt = m.sched.now);
   const ev = recordEvents(
     m,
-    (e) => e.kind === 'state' || (e.kind === 'mmio.write' && e.space === 'mic0.mmio' && e.address === R.RGCR),
+    (e) => e.kind === 'state' || (e.kind === 'mmio.write' && e.space === 'mic0.bar4' && e.address === R.RGCR),
     () => m.run(),
   );
   assert.equal(task.result, 0);
@@ -321,8 +321,8 @@ test('host PM suspend of a card that does not answer: after 60 s the host forces
     (e) =>
       e.kind === 'state' ||
       e.kind === 'doorbell' ||
-      (e.kind === 'mmio.write' && e.space === 'mic0.mmio' && e.address === R.RGCR) ||
-      (e.kind === 'mmio.read' && e.space === 'mic0.mmio' && e.address === R.SPAD(2) && (e.value & 1) === 1),
+      (e.kind === 'mmio.write' && e.space === 'mic0.bar4' && e.address === R.RGCR) ||
+      (e.kind === 'mmio.read' && e.space === 'mic0.bar4' && e.address === R.SPAD(2) && (e.value & 1) === 1),
     () => {
       const task = m.hostCommand(0, 'suspend');
       task.onDone = () => (doneAt = m.sched.now);

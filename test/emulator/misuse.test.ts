@@ -764,7 +764,7 @@ test('K5 reset while offline is accepted and queued (§9 #23 as the audit correc
   );
   assert.equal(m.state(0), 'offline');
   assert.deepEqual(
-    events.filter((e) => e.space === 'mic0.mmio' && e.kind === 'mmio.write'),
+    events.filter((e) => e.space === 'mic0.bar4' && e.kind === 'mmio.write'),
     [],
   );
   assert.deepEqual(errorsSince(m, from), [], 'Linux does not complain');
@@ -782,7 +782,7 @@ test('reset that never sets SPAD2 bit 0 ends in reset_failed after 45 polls; boo
   let rc = -1;
   const events = recordEvents(
     m,
-    (e) => e.kind === 'mmio.read' && e.space === 'mic0.mmio' && e.address === R.SPAD(2),
+    (e) => e.kind === 'mmio.read' && e.space === 'mic0.bar4' && e.address === R.SPAD(2),
     () => (rc = sysfsState(m, 'reset')),
   );
   assert.equal(rc, 0);

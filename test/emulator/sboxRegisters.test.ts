@@ -401,7 +401,7 @@ test('host rings card doorbell k through APICICR k with the vector in bits 7:0; 
   const rung = m.ofKind('doorbell');
   assert.deepEqual(
     rung.map((e) => [e.space, e.address, e.value, e.detail]),
-    Array.from({ length: 8 }, (_, k) => ['mic0.sbox', 0x1a9d0 + 8 * k, k, `h2c ${k}`]),
+    Array.from({ length: 8 }, (_, k) => ['mic0.bar4', 0x1a9d0 + 8 * k, k, `h2c ${k}`]),
   );
   assert.deepEqual(m.doorbells, [], 'APIC delivery is posted: nothing before the scheduler runs');
   m.run();
@@ -449,7 +449,7 @@ test('host rings h2c doorbell 9 through RDMASR1', () => {
   const [db] = m.ofKind('doorbell');
   assert.deepEqual(
     [db.space, db.address, db.size, db.value, db.detail],
-    ['mic0.sbox', 0x1b184, 4, 9, 'h2c 9'],
+    ['mic0.bar4', 0x1b184, 4, 9, 'h2c 9'],
   );
   m.run();
   assert.deepEqual(m.doorbells, [[9, 0]]);
@@ -494,7 +494,7 @@ test('card rings c2h doorbell d by writing bit 31 to SDBIC d: SICR0 bit d is set
   }
   assert.deepEqual(
     m.ofKind('doorbell').map((e) => [e.space, e.address, e.value, e.detail]),
-    Array.from({ length: 4 }, (_, d) => ['mic0.sbox', 0x1cc90 + 4 * d, d, `c2h ${d}`]),
+    Array.from({ length: 4 }, (_, d) => ['mic0.bar4', 0x1cc90 + 4 * d, d, `c2h ${d}`]),
   );
 });
 

@@ -101,7 +101,7 @@ test('a task alone goes on within one step, up to maxInline accesses; a stop req
   function* poll(): Routine {
     for (;;) {
       made++;
-      s.spine.emit('mmio.read', 'mic0.mmio', 0x1a020, 4, 0);
+      s.spine.emit('mmio.read', 'mic0.bar4', 0x1a020, 4, 0);
       yield 0;
     }
   }
@@ -344,7 +344,7 @@ test('frame() pushes a logical frame that events carry, and pops it when the bod
   const s = sim();
   const seen: BusEvent[] = [];
   s.spine.observe((e) => seen.push(cloneEvent(e)));
-  const emit = (n: number) => s.spine.emit('mmio.write', 'mic0.mmio', n, 4, n);
+  const emit = (n: number) => s.spine.emit('mmio.write', 'mic0.bar4', n, 4, n);
   function* inner(): Routine<number> {
     emit(2);
     yield 2;
@@ -489,7 +489,7 @@ test('EventHasher mixes every field: seq, time, initiator, kind, space, address,
     time: 2,
     initiator: 'host.driver',
     kind: 'mmio.write',
-    space: 'mic0.mmio',
+    space: 'mic0.bar4',
     address: 0x1b184,
     size: 4,
     value: 0,
@@ -508,7 +508,7 @@ test('EventHasher mixes every field: seq, time, initiator, kind, space, address,
     { time: 2 + 2 ** 32 },
     { initiator: 'mic0.cpu' },
     { kind: 'mmio.read' },
-    { space: 'mic1.mmio' },
+    { space: 'mic1.bar4' },
     { address: 0x1b184 + 2 ** 32 },
     { size: 2 },
     { value: 1 },

@@ -51,7 +51,7 @@ const states = (ev: BusEvent[]) => ev.filter((e) => e.kind === 'state').map((e) 
 const sideEffect = (m: Machine) => (e: BusEvent) =>
   e.kind === 'state' ||
   e.kind === 'doorbell' ||
-  (e.kind === 'mmio.write' && e.space === 'mic0.mmio' && e.initiator.startsWith('host')) ||
+  (e.kind === 'mmio.write' && e.space === 'mic0.bar4' && e.initiator.startsWith('host')) ||
   (e.kind === 'mem.write' &&
     e.space === 'host' &&
     e.address >= m.mics[0].dpHost &&

@@ -313,7 +313,7 @@ test('two cards: each has its own console, doorbells and device page', () => {
   assert.equal(t.out[0], out0, "card 0's console saw nothing");
   assert.ok(ev.length > 0);
   for (const e of ev) {
-    if (e.kind === 'doorbell') assert.equal(e.space, 'mic1.sbox');
+    if (e.kind === 'doorbell') assert.equal(e.space, 'mic1.bar4');
     if (e.kind === 'vring.used') assert.match(e.detail, /^mic1 console\./);
     if (e.kind === 'dma.desc') assert.equal(e.initiator, 'mic1.dma0');
   }

@@ -66,20 +66,20 @@ test('the extension’s data breakpoints follow VS Code’s own in setDataBreakp
     memoryReference: 'mic0.bar4+0x1cc90',
     bytes: 4,
     access: 'write',
-    dataId: 'mic0.mmio+0x1cc90/4',
+    dataId: 'mic0.bar4+0x1cc90/4',
     description: 'SDBIC0',
   });
   w.add({
     memoryReference: 'mic0.bar4+0x1cc90',
     bytes: 4,
     access: 'readWrite',
-    dataId: 'mic0.mmio+0x1cc90/4',
+    dataId: 'mic0.bar4+0x1cc90/4',
     description: 'SDBIC0',
   });
   assert.equal(w.list().length, 1, 'the same bytes are watched once, with the latest access');
   assert.deepEqual(w.merged([{ dataId: 'host+0x0/4', accessType: 'read' }]), [
     { dataId: 'host+0x0/4', accessType: 'read' },
-    { dataId: 'mic0.mmio+0x1cc90/4', accessType: 'readWrite' },
+    { dataId: 'mic0.bar4+0x1cc90/4', accessType: 'readWrite' },
   ]);
   assert.equal(w.remove('mic0.bar4+0x1cc90')?.description, 'SDBIC0');
   assert.deepEqual(w.merged([]), []);

@@ -26,6 +26,7 @@ import {
   kindsFor,
   resolveWatchTarget,
   watchedName,
+  withCurrentSpaceNames,
   type AccessType,
   type WatchedRange,
 } from './dataBreakpoints.ts';
@@ -195,7 +196,7 @@ export class BreakpointManager {
   } {
     let cond: CompiledCondition | null = null;
     if (condition !== undefined && condition.trim() !== '') {
-      cond = compileCondition(condition);
+      cond = compileCondition(withCurrentSpaceNames(condition));
       const unknown = cond.names.filter((n) => !FIELD_SET.has(n));
       if (unknown.length) {
         throw new Error(
@@ -305,7 +306,7 @@ export class BreakpointManager {
     if (!t) {
       return {
         dataId: null,
-        description: `'${ref}' is not an address: write micN.bar4+0x…, micN.bar0+0x…, micN.gddr+0x…, host+0x…, a host-physical address or a register name`,
+        description: `'${ref}' is not an address: write micN.bar4+0x…, micN.gddr+0x…, host+0x…, a host-physical address or a register name`,
       };
     }
     const length = Math.max(1, Math.min(Math.floor(bytes ?? 4), t.limit));

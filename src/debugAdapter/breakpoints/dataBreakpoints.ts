@@ -1,5 +1,5 @@
 // Data breakpoints: which bytes of which space, encoded as a dataId that outlives a machine
-// (`mic0.mmio+0x1cc90/4`), and the words a stop uses ("SDBIC0 (mic0.bar4+0x1cc90) written with
+// (`mic0.bar4+0x1cc90/4`), and the words a stop uses ("SDBIC0 (mic0.bar4+0x1cc90) written with
 // 0x80000000 by mic0 card OS").
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -12,7 +12,7 @@ import { peek, resolveMemoryRef, type MemoryTarget } from '../memoryRefs.ts';
 export type AccessType = DebugProtocol.DataBreakpointAccessType;
 
 export interface WatchedRange {
-  /** Event space: 'host' | 'micN.gddr' | 'micN.mmio'. */
+  /** Event space: 'host' | 'micN.gddr' | 'micN.bar4'. */
   space: string;
   address: number;
   length: number;
@@ -35,22 +35,31 @@ export function encodeDataId(r: WatchedRange): string {
 }
 
 export function decodeDataId(id: string): WatchedRange | null {
-  const m = /^(host|mic\d+\.(?:gddr|mmio))\+0x([0-9a-f]+)\/(\d+)$/.exec(id);
+  // `micN.mmio` is the register window's old name: breakpoints saved with it keep working.
+  const m = /^(host|mic\d+\.(?:gddr|bar4|mmio))\+0x([0-9a-f]+)\/(\d+)$/.exec(id);
   if (!m) return null;
   const length = Number(m[3]);
   if (length < 1) return null;
-  return { space: m[1], address: parseInt(m[2], 16), length };
+  return { space: spaceName(m[1]), address: parseInt(m[2], 16), length };
 }
 
-/** 'mic0.mmio' → 'mic0.bar4' (the name people write); others unchanged. */
+/** The register window's old names (`mic0.mmio`, `mic0.sbox`) → `mic0.bar4`; others unchanged. */
 export function spaceName(space: string): string {
-  return space.endsWith('.mmio') ? space.slice(0, -5) + '.bar4' : space;
+  return space.replace(/^(mic\d+)\.(?:mmio|sbox)$/, '$1.bar4');
+}
+
+/**
+ * A condition or reference written with the register window's old names (`space == "mic0.mmio"`,
+ * `endsWith(space, ".sbox")`): the same text with `bar4`, so saved breakpoints keep matching.
+ */
+export function withCurrentSpaceNames(text: string): string {
+  return text.replace(/(\bmic\d+)?\.(?:mmio|sbox)\b/g, '$1.bar4');
 }
 
 /** `SDBIC0 (mic0.bar4+0x1cc90)` for a register, `mic0.gddr+0x1000 (64 bytes)` for memory. */
 export function watchedName(r: WatchedRange): string {
   const at = `${spaceName(r.space)}+${hex(r.address)}`;
-  if (r.space.endsWith('.mmio')) {
+  if (r.space.endsWith('.bar4')) {
     const reg = registerAt(r.address & ~3);
     if (reg && r.length <= 4) return `${reg.name} (${at})`;
   }
@@ -78,7 +87,7 @@ export function describeAccess(m: Machine | null, e: BusEvent, r: WatchedRange):
   if (exact) return `${what} ${write ? 'written with' : 'read as'} ${hex(e.value)} by ${who}`;
   const access = `${spaceName(e.space)}+${hex(e.address)} (${e.size} bytes)`;
   let now = '';
-  if (write && m && !e.space.endsWith('.mmio')) {
+  if (write && m && !e.space.endsWith('.bar4')) {
     const target = resolveMemoryRef(m, `${spaceName(e.space)}+${hex(r.address)}`);
     if (target) {
       const b = peek(m, target, Math.min(r.length, 4));

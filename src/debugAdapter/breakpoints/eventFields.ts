@@ -34,7 +34,7 @@ const field = (
 /** Every field, in the order the Variables view lists them. */
 export const FIELDS: readonly FieldSpec[] = [
   field('kind', true, 'string', 'event kind: doorbell, dma.desc, vring.avail, mmio.write …', (e) => e.kind),
-  field('space', true, 'string', 'target address space: host, mic0.gddr, mic0.mmio …', (e) => e.space),
+  field('space', true, 'string', 'target address space: host, mic0.gddr, mic0.bar4 …', (e) => e.space),
   field('address', true, 'number', 'address in the space', (e) => e.address),
   field('value', true, 'number', 'value (≤ 32 bits)', (e) => e.value),
   field('size', true, 'number', 'size of the access in bytes', (e) => e.size),

@@ -44,10 +44,10 @@ export function micAddressRef(m: Machine, card: number, micAddr: number): string
   return undefined;
 }
 
-/** The memory reference of an event's target (`host`, `micN.gddr`, `micN.mmio`/`micN.sbox`). */
+/** The memory reference of an event's target (`host`, `micN.gddr`, `micN.bar4`). */
 export function eventAddressRef(m: Machine, space: string, address: number): string | undefined {
   if (space === 'host') return hostRef(m, address);
-  const r = /^mic(\d+)\.(gddr|mmio|sbox)$/.exec(space);
+  const r = /^mic(\d+)\.(gddr|bar4)$/.exec(space);
   if (!r) return undefined;
   return r[2] === 'gddr' ? gddrRef(m, Number(r[1]), address) : memRef(m, bar4Ref(Number(r[1]), address));
 }

@@ -160,7 +160,7 @@ export function cardModel(m: Machine, i: number): CardModel {
     vendorId: card.config.bytes[0] | (card.config.bytes[1] << 8),
     deviceId: card.config.deviceId,
     revision: card.config.revision,
-    bar0: { address: dev.bar0, size: dev.bar0Size, memoryReference: `${dev.name}.bar0+0x0` },
+    bar0: { address: dev.bar0, size: dev.bar0Size, memoryReference: `${dev.name}.gddr+0x0` },
     bar4: { address: dev.bar4, size: card.config.bar4Size, memoryReference: `${dev.name}.bar4+0x0` },
     postCode: { text: postCode(m, i), value: card.reg(R.POST_CODE) },
     cardOsState: m.cardOs[i].state,
@@ -195,7 +195,7 @@ export function pciConfigModel(
   const fields = pciConfigView(m.cards[card]).map((f) => {
     const ref =
       f.name === 'BAR0' && f.value
-        ? `mic${card}.bar0+0x0`
+        ? `mic${card}.gddr+0x0`
         : f.name === 'BAR4' && f.value
           ? `mic${card}.bar4+0x0`
           : undefined;

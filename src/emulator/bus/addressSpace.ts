@@ -13,7 +13,7 @@ export class Target {
   kind: 'mem' | 'mmio' | 'none' = 'none';
   mem: SparseMemory | null = null;
   card: X100Card | null = null;
-  /** Space name for events: 'host', 'mic0.gddr', 'mic0.mmio'. */
+  /** Space name for events: 'host', 'mic0.gddr', 'mic0.bar4'. */
   space = '';
   /** Offset inside that space. */
   offset = 0;

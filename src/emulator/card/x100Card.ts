@@ -55,7 +55,6 @@ export class X100Card {
   /** Event space names, built once (no string per access). */
   readonly gddrSpace: string;
   readonly mmioSpace: string;
-  private readonly sboxSpace: string;
   private readonly msixSpace: string;
   private readonly apicSpace: string;
   readonly gddr: SparseMemory;
@@ -78,8 +77,8 @@ export class X100Card {
   ) {
     this.name = `mic${opts.index}`;
     this.gddrSpace = intern(`${this.name}.gddr`);
-    this.mmioSpace = intern(`${this.name}.mmio`);
-    this.sboxSpace = intern(`${this.name}.sbox`);
+    // BAR4 (DBOX + SBOX registers): one space name, `micN.bar4`, for every access and doorbell.
+    this.mmioSpace = intern(`${this.name}.bar4`);
     this.msixSpace = intern(`${this.name}.msix`);
     this.apicSpace = intern(`${this.name}.apic`);
     this.gddr = new SparseMemory(`${this.name}.gddr`, opts.memoryBytes);
@@ -206,7 +205,7 @@ export class X100Card {
         // (or debugger) write through BAR4 rings the doorbell too (our choice; unsure on silicon).
         if (value & 0x8000_0000) {
           this.regs[r.bar4 >>> 2] = 0; // DBREQ self-clears
-          this.spine.doorbell(this.sboxSpace, r.bar4, 'c2h', r.index, r.name);
+          this.spine.doorbell(this.mmioSpace, r.bar4, 'c2h', r.index, r.name);
           this.raiseHostCause(r.index);
         }
         return;
@@ -225,7 +224,7 @@ export class X100Card {
   private ringCard(db: number, vector: number): void {
     const at = db < 8 ? R.APICICR(db) : R.RDMASR(db - 8);
     this.spine.doorbell(
-      this.sboxSpace,
+      this.mmioSpace,
       at,
       'h2c',
       db,

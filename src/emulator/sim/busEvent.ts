@@ -58,7 +58,7 @@ export interface BusEvent {
   /** 'host.driver' | 'host.mic0.console' | 'mic0.cpu' | 'mic0.dma0' | 'mic0.hw' … */
   initiator: string;
   kind: EventKind;
-  /** Target space: 'host' | 'mic0.gddr' | 'mic0.mmio' | 'mic0.config' | … */
+  /** Target space: 'host' | 'mic0.gddr' | 'mic0.bar4' | 'mic0.config' | … */
   space: string;
   /** 40-bit (or host 48-bit) addresses fit a JS number exactly. */
   address: number;
