@@ -39,7 +39,7 @@ const requests = (m: Machine) => m.mics[0].intr.requests.map((r) => [r.name, r.v
 const dmaRequests = (m: Machine) => m.mics[0].intr.requests.filter((r) => r.sourceBit >= 8);
 const inFrame = (e: BusEvent, fn: string) => framePath(e.frames).includes(fn);
 const hostWrite = (reg: number) => (e: BusEvent) =>
-  e.kind === 'mmio.write' && e.space === 'mic0.mmio' && e.address === reg && e.initiator.startsWith('host');
+  e.kind === 'mmio.write' && e.space === 'mic0.bar4' && e.address === reg && e.initiator.startsWith('host');
 const imageWrite = (e: BusEvent) =>
   e.kind === 'mem.write' &&
   e.space === 'mic0.gddr' &&
