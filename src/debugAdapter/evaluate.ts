@@ -22,6 +22,7 @@ import {
   type RegisterTarget,
 } from './inspection/registerAccess.ts';
 import { fieldNode, registerNode } from './inspection/nodes.ts';
+import { VIRTIO_SHORT_NAMES } from '../emulator/virtio/virtioIds.ts';
 
 export type EvaluateResult =
   | string
@@ -34,10 +35,12 @@ export const X_MAX = 64 * 1024;
 export const X_DEFAULT = 64;
 
 const DEBUGFS_COMMANDS = DEBUGFS_FILES.map((f) => f.name);
+/** `vdev_info micN console`: one device's part (virtio type → the word people write). */
+const VIRTIO_DEVICE_WORDS = Object.values(VIRTIO_SHORT_NAMES);
 
 export const COMMANDS: readonly { usage: string; doc: string }[] = [
   ...DEBUGFS_FILES.map((f) => ({
-    usage: `${f.name} [micN]${f.name === 'mic_dma_reg' ? ' [host|card]' : ''}`,
+    usage: `${f.name} [micN]${f.name === 'mic_dma_reg' ? ' [host|card]' : f.name === 'vdev_info' ? ` [${VIRTIO_DEVICE_WORDS.join('|')}]` : ''}`,
     doc: `${f.doc} (debugfs ${f.dir}/${f.name})`,
   })),
   { usage: 'state', doc: "every card's sysfs state, shutdown_status, card OS state, BARs" },
@@ -62,13 +65,33 @@ export const COMMANDS: readonly { usage: string; doc: string }[] = [
   { usage: 'help', doc: 'this list' },
 ];
 
+/** `text` as lines of at most `width` characters, broken between words, each after `indent`. */
+export function wrapWords(text: string, width: number, indent = ''): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines;
+}
+
+/** Help, in lines short enough (≤ 72 characters) that the Debug Console never breaks a word. */
 export function helpText(card: number): string {
-  const w = Math.max(...COMMANDS.map((c) => c.usage.length));
   return [
     `MIC Debug Console (selected card: mic${card}; micN picks another)`,
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(w)}  ${c.doc}`),
-    `Event fields: ${FIELD_NAMES.join(', ')} (which ones an event has depends on its kind).`,
-    'Operators: ! ~ - * / % + - << >> < <= > >= == != & ^ | && ||; functions contains, startsWith, endsWith, lower, hex.',
+    ...COMMANDS.flatMap((c) => [`  ${c.usage}`, ...wrapWords(c.doc, 72, '      ')]),
+    ...wrapWords(
+      `Event fields: ${FIELD_NAMES.join(', ')} (which ones an event has depends on its kind).`,
+      72,
+    ),
+    ...wrapWords(
+      'Operators: ! ~ - * / % + - << >> < <= > >= == != & ^ | && ||; functions contains, startsWith, endsWith, lower, hex.',
+      72,
+    ),
   ].join('\n');
 }
 
@@ -126,6 +149,9 @@ export class Evaluator {
     if (!rt?.machine) return 'no machine: launch first';
     const text = expression.trim();
     if (!text) return `nothing to evaluate: type help for the commands`;
+    const named = /^mic(\d+)\b/.exec(text);
+    if (named && Number(named[1]) >= rt.machine.cards.length)
+      return `no such card: mic${named[1]} (this session has ${rt.machine.cards.map((x) => x.name).join(', ')})`;
     const card = initiator
       ? cardOfInitiator(rt.machine, initiator, rt.stopped?.event?.space)
       : this.vars.selectedCard();
@@ -190,9 +216,14 @@ export class Evaluator {
 
   private debugfs(rt: DebugRuntime, name: string, args: string[], card: number): EvaluateResult {
     let owner: 'host' | 'card' = 'host';
+    let device: string | undefined;
     const words = args.filter((a) => {
       if (name === 'mic_dma_reg' && (a === 'host' || a === 'card')) {
         owner = a;
+        return false;
+      }
+      if (name === 'vdev_info' && VIRTIO_DEVICE_WORDS.includes(a.toLowerCase())) {
+        device = a.toLowerCase();
         return false;
       }
       return true;
@@ -220,7 +251,20 @@ export class Evaluator {
         fill > 0 ? `${text.replace(/\n$/, '')}\n(… ${fill} NUL bytes of log_buf not shown)` : text,
       );
     }
-    return plain(out.replace(/\n$/, ''));
+    if (name !== 'vdev_info') return plain(out.replace(/\n$/, ''));
+    // vdev_info is long (every descriptor of every ring): one device on request, and a count first.
+    let text = out.replace(/\n$/, '');
+    if (device) {
+      const type = Object.entries(VIRTIO_SHORT_NAMES).find(([, w]) => w === device)![0];
+      const parts = text.split(/\n(?=VDEV type )/);
+      const part = parts.find((p) => p.startsWith(`VDEV type ${type} `));
+      if (!part) return plain(`(vdev_info of mic${c} has no ${device} device)`);
+      text = part;
+    }
+    const n = text.split('\n').length;
+    return plain(
+      `vdev_info mic${c}${device ? ` ${device}` : ''}: ${n} line${n === 1 ? ' follows' : 's follow'}${device ? '' : ` (vdev_info mic${c} ${VIRTIO_DEVICE_WORDS.join('|')} shows one device)`}\n${text}`,
+    );
   }
 
   private isStateCommand(rest: string[]): boolean {
@@ -325,8 +369,8 @@ export class Evaluator {
     try {
       cond = compileCondition(text);
     } catch (e) {
-      const msg = (e as Error).message;
-      return context === 'repl' ? `${msg}. Not a command either: type help for the commands.` : msg;
+      // In the Debug Console a line that is no expression was meant as a command.
+      return context === 'repl' ? unknownCommand(text) : (e as Error).message;
     }
     const m = rt.machine;
     const e = rt.stopped?.event ?? null;
@@ -347,6 +391,8 @@ export class Evaluator {
             : 'nothing has run yet';
         return `no current event for '${missing[0]}': ${why}.${context === 'repl' ? ' Type help for the commands.' : ''}`;
       }
+      if (context === 'repl' && text.split(/\s+/)[0] === missing[0] && !FIELD_NAMES.includes(missing[0]))
+        return unknownCommand(text);
       const hint = context === 'repl' ? ' Type help for the commands.' : '';
       return `unknown name '${missing[0]}': not a command, a register or a field of this ${e.kind} event (fields: ${Object.keys(fields).join(', ')}).${hint}`;
     }
@@ -358,6 +404,10 @@ export class Evaluator {
     }
     return { result: formatValue(v), variablesReference: 0 };
   }
+}
+
+function unknownCommand(text: string): string {
+  return `unknown command '${text.split(/\s+/)[0]}'; type help`;
 }
 
 function plain(result: string): DebugProtocol.EvaluateResponse['body'] {

@@ -248,7 +248,11 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   hostCommand(card: number, cmd: HostCommand): void {
-    if (cmd === 'boot' || cmd === 'resume') this.progress.begin(card);
+    // Progress only for a boot that will happen: the host refuses boot unless the card is
+    // offline, and resume unless it is suspended (a refused command's progress would never end).
+    const state = this.machine.state(card);
+    if ((cmd === 'boot' && state === 'offline') || (cmd === 'resume' && state === 'suspended'))
+      this.progress.begin(card);
     this.machine.hostCommand(card, cmd);
     if (this.running) this.schedule();
   }

@@ -17,7 +17,6 @@ import {
   Event,
   Thread,
   StackFrame,
-  Source,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DebugRuntime, type StopInfo } from './runtime.ts';
@@ -29,6 +28,7 @@ import { readMemory, writeMemory } from './memory.ts';
 import { Evaluator } from './evaluate.ts';
 import { handleCustomRequest } from './customRequests.ts';
 import { describeEvent, initiatorName } from './names.ts';
+import { stopBadge } from './stopWords.ts';
 import type { Frame } from '../emulator/sim/busEvent.ts';
 
 export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, Record<string, unknown> {
@@ -49,9 +49,8 @@ export class MicDebugSession extends GuardedSession {
   private consoleToTerminal = false;
   private progressIds = new Map<number, string>();
   private frameIds = new Map<number, { threadId: number; index: number }>();
-  /** Read-only texts behind the stack frames of this stop (sourceReference → text). */
-  private sources = new Map<number, string>();
-  private nextSourceRef = 1;
+  /** What each stack frame of this stop is, as text (frameId → text): mic/frameText. */
+  private frameTexts = new Map<number, string>();
   private nextFrameId = 1;
   /** A session launches once: 'launching' from the launch request until its machine is built. */
   private launchState: 'none' | 'launching' | 'launched' | 'ended' = 'none';
@@ -196,14 +195,12 @@ export class MicDebugSession extends GuardedSession {
     const rt = this.rt!;
     this.vars.reset();
     this.frameIds.clear();
-    this.sources.clear();
+    this.frameTexts.clear();
     const threadId = rt.threads.id(info.initiator);
-    const ev = new StoppedEvent(
-      info.reason,
-      threadId,
-      info.reason === 'exception' ? info.text : undefined,
-    ) as DebugProtocol.StoppedEvent;
-    ev.body.description = info.description;
+    // `description` is the short badge beside the thread; `text`, the sentence, is what VS Code
+    // shows on hover and in the exception widget (stopWords.ts).
+    const ev = new StoppedEvent(info.reason, threadId, info.description) as DebugProtocol.StoppedEvent;
+    ev.body.description = stopBadge(info);
     ev.body.allThreadsStopped = true;
     if (info.hitBreakpointIds?.length) ev.body.hitBreakpointIds = info.hitBreakpointIds;
     this.sendEvent(ev);
@@ -260,18 +257,12 @@ export class MicDebugSession extends GuardedSession {
     const stackFrames = frames.slice(start, start + levels).map((f, i) => {
       const id = this.nextFrameId++;
       this.frameIds.set(id, { threadId: args.threadId, index: start + i });
-      // Each frame gets a small read-only text (the transaction, or the function and its
-      // arguments): with a source, VS Code focuses the top frame on a stop and shows its scopes.
-      const ref = this.nextSourceRef++;
-      this.sources.set(ref, frameText(this.rt!, f, frames));
-      const sf = new StackFrame(
-        id,
-        f.name,
-        new Source(f.event ? 'transaction' : (f.frame?.fn ?? 'thread'), undefined, ref),
-        1,
-        1,
-      );
-      return sf;
+      // No source: with one, VS Code opens it in an editor at every stop and moves the keyboard
+      // there (debug.focusEditorOnBreak), away from the card console a person is typing in. The
+      // frame's text (the transaction, or the function and its arguments) is mic/frameText;
+      // the extension shows it beside the stop without taking the focus.
+      this.frameTexts.set(id, frameText(this.rt!, f, frames));
+      return new StackFrame(id, f.name);
     });
     response.body = { stackFrames, totalFrames: frames.length };
     this.sendResponse(response);
@@ -375,9 +366,16 @@ export class MicDebugSession extends GuardedSession {
     this.sendEvent(new TerminatedEvent());
   }
 
+  /** Every progress that started ends: on restart, terminate and disconnect too. */
+  private endProgress(message: string): void {
+    for (const id of this.progressIds.values()) this.sendEvent(new ProgressEndEvent(id, message));
+    this.progressIds.clear();
+  }
+
   protected override restartRequest(response: DebugProtocol.RestartResponse): void {
     const rt = this.need(response);
     if (!rt) return;
+    this.endProgress('restarted');
     try {
       rt.restart();
     } catch (e) {
@@ -397,6 +395,7 @@ export class MicDebugSession extends GuardedSession {
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.endProgress('session ended');
     this.rt?.dispose();
     this.rt = null;
     this.launchState = 'ended';
@@ -405,6 +404,7 @@ export class MicDebugSession extends GuardedSession {
   }
 
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.endProgress('session ended');
     this.rt?.dispose();
     this.rt = null;
     this.launchState = 'ended';
@@ -474,27 +474,20 @@ export class MicDebugSession extends GuardedSession {
     this.sendResponse(response);
   }
 
-  protected override sourceRequest(
-    response: DebugProtocol.SourceResponse,
-    args: DebugProtocol.SourceArguments,
-  ): void {
-    const ref = args.source?.sourceReference ?? args.sourceReference;
-    const text = this.sources.get(ref);
-    if (text === undefined)
-      return this.sendErrorResponse(response, {
-        id: ERR_STATE,
-        format: 'this frame belongs to an earlier stop',
-        showUser: false,
-      });
-    response.body = { content: text, mimeType: 'text/plain' };
-    this.sendResponse(response);
+  /** The text of a frame of this stop (`frameId`), or of the stopped thread's top frame. */
+  private frameTextOf(frameId: unknown): string | undefined {
+    const rt = this.rt;
+    if (!rt?.stopped) return undefined;
+    if (typeof frameId === 'number') return this.frameTexts.get(frameId);
+    const frames = this.framesOf(rt.threads.id(rt.stopped.initiator));
+    return frames.length ? frameText(rt, frames[0], frames) : undefined;
   }
 
   protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
     const s = this.rt?.stopped;
     response.body = {
-      exceptionId: s?.reason === 'exception' ? (s.text ?? 'exception') : 'none',
-      description: s?.description ?? '',
+      exceptionId: s?.reason === 'exception' ? stopBadge(s) : 'none',
+      description: s ? (s.text ?? s.description) : '',
       breakMode: 'always',
     };
     this.sendResponse(response);
@@ -560,6 +553,17 @@ export class MicDebugSession extends GuardedSession {
   }
 
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    if (command === 'mic/frameText') {
+      const text = this.frameTextOf((args as { frameId?: unknown } | undefined)?.frameId);
+      if (text === undefined)
+        return this.sendErrorResponse(response, {
+          id: ERR_STATE,
+          format: 'not stopped, or the frame belongs to an earlier stop',
+          showUser: false,
+        });
+      response.body = { text };
+      return this.sendResponse(response);
+    }
     const r = handleCustomRequest(this, command, args);
     if (r === undefined) return super.customRequest(command, response, args);
     if (typeof r === 'string')

@@ -16,7 +16,8 @@ import { ViewRefresher } from './views/viewRefresher.ts';
 import { CardConsoles } from './console/cardConsoles.ts';
 import { RowBreakpoints } from './breakpoints/rowBreakpoints.ts';
 import { MemoryView } from './memory/memoryView.ts';
-import { registerCardCommands } from './commands/cardCommands.ts';
+import { StopView } from './debug/stopView.ts';
+import { registerCardCommands, registerCardContext } from './commands/cardCommands.ts';
 import { registerRowCommands } from './commands/rowCommands.ts';
 import { registerExportTrace } from './commands/exportTrace.ts';
 import { registerStatusBar } from './statusBar.ts';
@@ -32,7 +33,8 @@ export function activate(context: vscode.ExtensionContext): void {
   ];
   const refresher = new ViewRefresher(sessions, views);
   const consoles = new CardConsoles(sessions);
-  const breakpoints = new RowBreakpoints(sessions, watches, () => views.forEach((v) => v.rerender()));
+  const breakpoints = new RowBreakpoints(watches, () => views.forEach((v) => v.rerender()));
+  const stops = new StopView(sessions);
   const memory = new MemoryView(sessions);
   context.subscriptions.push(
     log(),
@@ -47,8 +49,10 @@ export function activate(context: vscode.ExtensionContext): void {
     refresher,
     consoles,
     breakpoints,
+    stops,
     memory,
     registerCardCommands(sessions, consoles),
+    registerCardContext(sessions),
     registerRowCommands(breakpoints, memory, refresher, () => views.map((v) => v.selectedRow).find((r) => r)),
     registerExportTrace(sessions),
     registerStatusBar(sessions),

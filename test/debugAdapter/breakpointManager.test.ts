@@ -87,7 +87,7 @@ test('data breakpoint on SDBIC0 (mic0.bar4+0x1cc90) stops when the card rings c2
     const info = bm.dataBreakpointInfo({ name: 'mic0.bar4+0x1cc90', asAddress: true }, noVars);
     assert.equal(info.dataId, 'mic0.bar4+0x1cc90/4');
     assert.equal(info.description, 'SDBIC0 (mic0.bar4+0x1cc90)');
-    assert.deepEqual(info.accessTypes, ['read', 'write', 'readWrite']);
+    assert.deepEqual(info.accessTypes, ['write', 'read', 'readWrite'], 'write first: VS Code preselects it');
     const [bp] = bm.setDataBreakpoints({ breakpoints: [{ dataId: info.dataId!, accessType: 'write' }] });
     assert.equal(bp.verified, true);
     const stop = await runToStop(rt, () => rt.consoleInput(0, enc('poweroff\r')));
@@ -124,6 +124,25 @@ test("the register window's old names (mic0.mmio, mic0.sbox) still work in saved
       bm.dataBreakpointInfo({ name: 'mic0.sbox+0x1cc90', asAddress: true }, noVars).dataId,
       'mic0.bar4+0x1cc90/4',
     );
+  } finally {
+    rt.dispose();
+  }
+});
+
+test('the function breakpoint `write mic0.SDBIC0` watches the bytes like a data breakpoint', async () => {
+  const { rt, bm } = launch();
+  try {
+    await toPrompt(rt, bm);
+    const [bp, bad] = bm.setFunctionBreakpoints({
+      breakpoints: [{ name: 'write mic0.SDBIC0' }, { name: 'write mic3.SPAD0' }],
+    });
+    assert.equal(bp.verified, true);
+    assert.equal(bad.verified, false);
+    assert.match(bad.message ?? '', /no card mic3/);
+    const stop = await runToStop(rt, () => rt.consoleInput(0, enc('poweroff\r')));
+    assert.equal(stop.reason, 'data breakpoint');
+    assert.equal(stop.description, 'SDBIC0 (mic0.bar4+0x1cc90) written with 0x80000000 by mic0 card OS');
+    assert.deepEqual(stop.hitBreakpointIds, [bp.id]);
   } finally {
     rt.dispose();
   }

@@ -135,13 +135,18 @@ test(
 
     const stop = await dap.stopped(0);
     assert.equal(stop.reason, 'function breakpoint');
-    assert.equal(stop.description, 'doorbell h2c 7 (bootstrap kick on mic0) written by mpssd');
+    assert.equal(stop.text, 'doorbell h2c 7 (bootstrap kick on mic0) written by mpssd');
+    assert.equal(
+      stop.description,
+      'doorbell h2c 7',
+      'the Call Stack badge is short; the sentence is the text',
+    );
     assert.deepEqual(stop.hitBreakpointIds, [bps[0].id]);
     const thread = (await dap.threads()).find((t) => t.id === stop.threadId);
     assert.equal(thread?.name, 'mpssd');
 
     const frames = (await dap.frames(stop.threadId!)).map((f) => f.name);
-    assert.equal(frames[0], stop.description, 'the top frame is the event');
+    assert.equal(frames[0], stop.text, 'the top frame is the event');
     assert.ok(frames.includes('mic_sysfs_state_store(cmd=boot)'), frames.join(' | '));
     assert.ok(frames.includes('mic_start(card=mic0)'), frames.join(' | '));
     // Outermost last: the mpssd thread's own loop.
@@ -171,12 +176,12 @@ test("the console's h2c_vdev_db breakpoint stops when typed input reaches the ca
   const stop = await dap.stopped(since);
   assert.equal(stop.reason, 'function breakpoint');
   assert.equal(
-    stop.description,
+    stop.text,
     `doorbell h2c ${db} (h2c_vdev_db of virtio-console on mic0) written by mic0 console back-end`,
   );
   assert.deepEqual(stop.hitBreakpointIds, [bp.id]);
   const frames = (await dap.frames(stop.threadId!)).map((f) => f.name);
-  assert.equal(frames[0], stop.description);
+  assert.equal(frames[0], stop.text);
   assert.ok(frames.includes(`mic_send_intr(db=0x${db.toString(16)})`), frames.join(' | '));
   assert.ok(
     frames.some((f) => f.startsWith('mic_virtio_copy_desc(dev=virtio-console')),
@@ -203,7 +208,7 @@ async function poweroffStop(dap: Dap): Promise<DebugProtocol.StoppedEvent['body'
 
 function assertSdbic0Stop(stop: DebugProtocol.StoppedEvent['body'], id: number | undefined): void {
   assert.equal(stop.reason, 'data breakpoint');
-  assert.equal(stop.description, 'SDBIC0 (mic0.bar4+0x1cc90) written with 0x80000000 by mic0 card OS');
+  assert.equal(stop.text, 'SDBIC0 (mic0.bar4+0x1cc90) written with 0x80000000 by mic0 card OS');
   assert.deepEqual(stop.hitBreakpointIds, [id]);
 }
 
@@ -220,7 +225,7 @@ test(
     } as DebugProtocol.DataBreakpointInfoArguments);
     assert.equal(info.body.dataId, 'mic0.bar4+0x1cc90/4');
     assert.equal(info.body.description, 'SDBIC0 (mic0.bar4+0x1cc90)');
-    assert.deepEqual(info.body.accessTypes, ['read', 'write', 'readWrite']);
+    assert.deepEqual(info.body.accessTypes, ['write', 'read', 'readWrite']);
     const [bp] = (
       await dap.dc.setDataBreakpointsRequest({
         breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }],
@@ -283,10 +288,10 @@ test(
     const stop = await dap.stopped(since);
     assert.equal(stop.reason, 'function breakpoint');
     assert.deepEqual(stop.hitBreakpointIds, [bp.id]);
-    assert.match(stop.description ?? '', /^DMA descriptor on mic0 DMA channel \d: MEMCPY .* len=\d+$/);
+    assert.match(stop.text ?? '', /^DMA descriptor on mic0 DMA channel \d: MEMCPY .* len=\d+$/);
     const len = await field(dap, stop.threadId!, 'len');
     assert.ok(len >= 4096, `len ${len}`);
-    assert.equal(Number(/len=(\d+)$/.exec(stop.description!)![1]), len);
+    assert.equal(Number(/len=(\d+)$/.exec(stop.text!)![1]), len);
     const [top] = await dap.frames(stop.threadId!);
     assert.equal((await dap.evaluate('kind', top.id)).result, '"dma.desc"');
     assert.equal((await dap.evaluate('type == "memcpy" && len >= 4096', top.id)).result, 'true');
@@ -316,7 +321,7 @@ test(
     const dhpr = await dap.stopped(since);
     assert.equal(dhpr.reason, 'data breakpoint');
     assert.match(
-      dhpr.description ?? '',
+      dhpr.text ?? '',
       /^DHPR0 \(mic0\.bar4\+0x1a004\) written with 0x[0-9a-f]+ by mic0 console back-end$/,
     );
     const writer = dhpr.threadId!;
@@ -329,7 +334,7 @@ test(
     // stepIn: into the descriptors the write handed over.
     const into = await dap.resumeUntilStop(() => dap.dc.stepInRequest({ threadId: writer }));
     assert.equal(into.reason, 'step');
-    assert.match(into.description ?? '', /^DMA descriptor on mic0 DMA channel 0: MEMCPY /);
+    assert.match(into.text ?? '', /^DMA descriptor on mic0 DMA channel 0: MEMCPY /);
     assert.equal((await dap.threads()).find((t) => t.id === into.threadId)?.name, 'mic0 DMA channel 0');
     const [descTop] = await dap.frames(into.threadId!);
     assert.equal((await dap.evaluate('kind', descTop.id)).result, '"dma.desc"');
@@ -407,14 +412,14 @@ test(
     const stop = await dap.resumeUntilStop(() => dap.dc.continueRequest({ threadId: 1 }));
     assert.equal(stop.reason, 'exception');
     const rule = `§9 rule 12: mic0 virtio-console queue 1: avail.ring[${slot}] = head ${bad} ≥ num ${q.num} (vringh: -EINVAL). COPY_DESC fails.`;
-    assert.equal(stop.text, rule);
-    assert.match(stop.description ?? '', /^protocol error \(§9 rule 12\): /);
+    assert.equal(stop.description, '§9 rule 12', 'the badge');
+    assert.match(stop.text ?? '', /^protocol error \(§9 rule 12\): /);
     assert.equal(stop.hitBreakpointIds, undefined, 'exception stops name no breakpoint ids');
     assert.equal((await dap.threads()).find((t) => t.id === stop.threadId)?.name, 'mic0 console back-end');
     const ex = await dap.dc.exceptionInfoRequest({ threadId: stop.threadId! });
-    assert.equal(ex.body.exceptionId, rule);
+    assert.equal(ex.body.exceptionId, '§9 rule 12');
     assert.equal(ex.body.breakMode, 'always');
-    assert.match(ex.body.description ?? '', /§9 rule 12/);
+    assert.equal(ex.body.description, rule);
     const [top] = await dap.frames(stop.threadId!);
     assert.equal(await field(dap, stop.threadId!, 'rule'), 12);
     assert.match(top.name, /^protocol error: /);
@@ -452,9 +457,10 @@ test(
     await dap.evaluate('state boot');
     const stop = await dap.stopped(since);
     assert.equal(stop.reason, 'exception');
+    assert.equal(stop.description, '§9 rule 23');
     assert.equal(
       stop.text,
-      '§9 rule 23: mic0: boot written while the card is online, not offline; the host refuses it (-EINVAL).',
+      'protocol error (§9 rule 23): mic0: boot written while the card is online, not offline; the host refuses it (-EINVAL).',
     );
     assert.equal((await dap.threads()).find((t) => t.id === stop.threadId)?.name, 'host driver');
     const frames = (await dap.frames(stop.threadId!)).map((x) => x.name);

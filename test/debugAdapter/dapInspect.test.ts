@@ -104,7 +104,7 @@ test('writeMemory of 0x80000000 at SDBIC0 rings c2h doorbell 0 and sends a memor
   assert.deepEqual(mem.body, { memoryReference: 'mic0.bar4+0x1cc90', offset: 0, count: 4 });
   const stop = await dap.stopped(since);
   assert.equal(stop.reason, 'function breakpoint');
-  assert.equal(stop.description, 'doorbell c2h 0 (c2h_shutdown_db on mic0) written by debugger');
+  assert.equal(stop.text, 'doorbell c2h 0 (c2h_shutdown_db on mic0) written by debugger');
   assert.deepEqual(stop.hitBreakpointIds, [bp.id]);
   assert.equal((await dap.threads()).find((t) => t.id === stop.threadId)?.name, 'debugger');
   const [top] = await dap.frames(stop.threadId!);

@@ -105,7 +105,7 @@ test(
       ).body.breakpoints;
     });
     const online = await dap.stopped(0);
-    assert.equal(online.description, 'mic0 state online');
+    assert.equal(online.text, 'mic0 state online');
     assert.deepEqual(online.hitBreakpointIds, [bps[0].id]);
     await dap.dc.continueRequest({ threadId: online.threadId! });
     await dap.waitConsole(PROMPT);
@@ -124,7 +124,7 @@ test(
     await dap.together(() => [dap.dc.continueRequest({ threadId: 1 }), dap.dc.pauseRequest({ threadId: 1 })]);
     const paused = await dap.stopped(since);
     assert.equal(paused.reason, 'pause');
-    assert.match(paused.description ?? '', /^paused after /);
+    assert.match(paused.text ?? '', /^paused after /);
     const [top] = await dap.frames(paused.threadId!);
     const pausedSeq = resultNumber((await dap.evaluate('seq', top.id)).result);
     assert.ok(pausedSeq - midSeq <= 1, `paused at event ${pausedSeq}, one after ${midSeq} at most`);
@@ -147,7 +147,7 @@ test(
     since = dap.mark();
     await dap.dc.restartRequest({});
     const again = await dap.stopped(since);
-    assert.equal(again.description, 'mic0 state online');
+    assert.equal(again.text, 'mic0 state online');
     assert.deepEqual(again.hitBreakpointIds, [bps[0].id]);
     assert.equal(dap.all('progressStart', since).length, 1, 'a new boot, with progress');
     assert.ok(dap.all('mic/state', since).some((e) => e.body.state === 'hardware reset'));

@@ -11,7 +11,7 @@ import {
   dynamicConfigurations,
   resolveConfiguration,
 } from '../../src/extension/model/launchConfigurations.ts';
-import { WatchList } from '../../src/extension/model/watchList.ts';
+import { WatchList, watchText } from '../../src/extension/model/watchList.ts';
 
 test('no launch.json: F5 boots one card, consoles in terminals', () => {
   assert.deepEqual(resolveConfiguration({}), {
@@ -60,27 +60,18 @@ test('card count for the consoles opened at launch', () => {
   assert.equal(cardCount({ cards: 99 }), 1);
 });
 
-test('the extension’s data breakpoints follow VS Code’s own in setDataBreakpoints', () => {
+test('Break on Write on a row is the function breakpoint `write ADDRESS [LEN]`, found again by the row', () => {
+  const reg = { reference: 'mic0.bar4+0x1cc90', bytes: 4, name: 'mic0.SDBIC0', register: true };
+  const ring = { reference: 'host+0x10001000', bytes: 2048, name: 'console.tx ring' };
+  assert.equal(watchText('write', reg), 'write mic0.SDBIC0');
+  assert.equal(watchText('access', ring), 'access host+0x10001000 2048');
+  assert.equal(
+    watchText('read', { reference: 'mic0.gddr+0x40', bytes: 4, name: 'x' }),
+    'read mic0.gddr+0x40',
+  );
   const w = new WatchList();
-  w.add({
-    memoryReference: 'mic0.bar4+0x1cc90',
-    bytes: 4,
-    access: 'write',
-    dataId: 'mic0.bar4+0x1cc90/4',
-    description: 'SDBIC0',
-  });
-  w.add({
-    memoryReference: 'mic0.bar4+0x1cc90',
-    bytes: 4,
-    access: 'readWrite',
-    dataId: 'mic0.bar4+0x1cc90/4',
-    description: 'SDBIC0',
-  });
-  assert.equal(w.list().length, 1, 'the same bytes are watched once, with the latest access');
-  assert.deepEqual(w.merged([{ dataId: 'host+0x0/4', accessType: 'read' }]), [
-    { dataId: 'host+0x0/4', accessType: 'read' },
-    { dataId: 'mic0.bar4+0x1cc90/4', accessType: 'readWrite' },
-  ]);
-  assert.equal(w.remove('mic0.bar4+0x1cc90')?.description, 'SDBIC0');
-  assert.deepEqual(w.merged([]), []);
+  w.set(['doorbell', '  write   mic0.SDBIC0 ', 'access host+0x10001000 2048']);
+  assert.deepEqual(w.find(reg), { access: 'write', text: 'write mic0.SDBIC0' });
+  assert.deepEqual(w.find(ring), { access: 'access', text: 'access host+0x10001000 2048' });
+  assert.equal(w.find({ reference: 'host+0x0', bytes: 4, name: 'y' }), undefined);
 });

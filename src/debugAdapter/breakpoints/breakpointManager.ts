@@ -27,6 +27,8 @@ import {
   resolveWatchTarget,
   watchedName,
   withCurrentSpaceNames,
+  parseWatchBreakpoint,
+  WatchSyntaxError,
   type AccessType,
   type WatchedRange,
 } from './dataBreakpoints.ts';
@@ -69,6 +71,7 @@ interface Armed {
 }
 
 const FIELD_SET = new Set(FIELD_NAMES);
+const accessWords = (a: AccessType) => (a === 'readWrite' ? 'read or write of' : `${a} of`);
 const hex = (n: number) => '0x' + n.toString(16);
 
 export class BreakpointManager {
@@ -219,6 +222,12 @@ export class BreakpointManager {
     const id = this.idAllocator();
     for (const fb of args.breakpoints ?? []) {
       const name = typeof fb.name === 'string' ? fb.name : '';
+      const watch = this.watchBreakpoint(name, fb, cards, id);
+      if (watch) {
+        out.push(watch.answer);
+        if (watch.armed) armed.push(watch.armed);
+        continue;
+      }
       let spec;
       try {
         spec = parseFunctionBreakpoint(name);
@@ -276,6 +285,55 @@ export class BreakpointManager {
     return out;
   }
 
+  /** `write|read|access ADDRESS [LEN]` (dataBreakpoints.ts): a data breakpoint set by name; null for other forms. */
+  private watchBreakpoint(
+    name: string,
+    fb: DebugProtocol.FunctionBreakpoint,
+    cards: number | undefined,
+    id: (key: string) => number,
+  ): { answer: DebugProtocol.Breakpoint; armed?: Armed } | null {
+    let w;
+    try {
+      w = parseWatchBreakpoint(name);
+    } catch (e) {
+      if (!(e instanceof WatchSyntaxError)) throw e;
+      return {
+        answer: { id: id(`fn:${name.trim()}`), verified: false, message: `'${name.trim()}': ${e.message}` },
+      };
+    }
+    if (!w) return null;
+    const bpId = id(`fn:${w.text}`);
+    const card = /^mic(\d+)\./.exec(w.range.space);
+    if (cards !== undefined && card && Number(card[1]) >= cards)
+      return {
+        answer: {
+          id: bpId,
+          verified: false,
+          message: `there is no card mic${card[1]}: this launch has ${cards} card${cards === 1 ? '' : 's'}`,
+        },
+      };
+    let opts;
+    try {
+      opts = this.compileOptions(fb.condition, fb.hitCondition);
+    } catch (e) {
+      return { answer: { id: bpId, verified: false, message: (e as Error).message } };
+    }
+    return {
+      answer: { id: bpId, verified: true, message: `${accessWords(w.access)} ${watchedName(w.range)}` },
+      armed: {
+        id: bpId,
+        category: 'data',
+        label: w.text,
+        match: () => true, // the index checks the overlap; the kinds say read or write
+        fresh: () => () => true,
+        ...opts,
+        callMatch: false,
+        range: w.range,
+        access: w.access,
+      },
+    };
+  }
+
   // ---- data breakpoints -------------------------------------------------------------------
 
   dataBreakpointInfo(
@@ -315,7 +373,8 @@ export class BreakpointManager {
     return {
       dataId: encodeDataId(range),
       description: label && !name.startsWith(label) ? `${label}: ${name}` : name,
-      accessTypes: ['read', 'write', 'readWrite'],
+      // VS Code offers these in this order and preselects the first: write is the usual wish.
+      accessTypes: ['write', 'read', 'readWrite'],
       canPersist: true,
     };
   }
@@ -423,7 +482,8 @@ export class BreakpointManager {
     const ix = this.index;
     ix.clear();
     for (const a of this.functionBps) {
-      for (const k of a.keys!) ix.addKind({ ...k, card: a.card }, a);
+      if (a.range) ix.addRange(kindsFor(a.access!), a.range.space, a.range.address, a.range.length, a);
+      else for (const k of a.keys!) ix.addKind({ ...k, card: a.card }, a);
     }
     for (const a of this.dataBps) {
       const r = a.range!;

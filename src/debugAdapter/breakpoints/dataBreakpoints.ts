@@ -5,7 +5,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { BusEvent, EventKind } from '../../emulator/sim/busEvent.ts';
 import type { Machine } from '../../emulator/machine.ts';
-import { REGISTER_BY_NAME, registerAt } from '../../emulator/card/sboxRegisters.ts';
+import { MMIO_SIZE, REGISTER_BY_NAME, registerAt } from '../../emulator/card/sboxRegisters.ts';
 import { initiatorName } from '../names.ts';
 import { peek, resolveMemoryRef, type MemoryTarget } from '../memoryRefs.ts';
 
@@ -97,4 +97,85 @@ export function describeAccess(m: Machine | null, e: BusEvent, r: WatchedRange):
     }
   }
   return `${what} ${write ? 'written' : 'read'} by ${who}: the access ${access} overlaps it${now}`;
+}
+
+// ---- data breakpoints written as function breakpoints ---------------------------------------
+//
+// `write ADDRESS [LEN]`, `read ADDRESS [LEN]`, `access ADDRESS [LEN]`: the same watch on bytes
+// as a DAP data breakpoint, in a form any client can set as a function breakpoint. VS Code's
+// extension API cannot create data breakpoints (vscode.debug.addBreakpoints takes source and
+// function breakpoints only), so the MIC views and "MIC: Add Data Breakpoint…" set these: they
+// are listed, disabled and removed in the Breakpoints view like any other.
+
+export const WATCH_WORDS: Readonly<Record<string, AccessType>> = {
+  write: 'write',
+  read: 'read',
+  access: 'readWrite',
+};
+
+export const WATCH_USAGE =
+  'write|read|access ADDRESS [LEN], ADDRESS as micN.bar4+0x…, micN.gddr+0x…, host+0x… or a register (SDBIC0, mic1.SPAD14)';
+
+export class WatchSyntaxError extends Error {}
+
+/**
+ * Where `target` is, without a machine: a named memory reference or a register name. `card`
+ * (from a `micN:` prefix) picks the card of a bare register name. Throws WatchSyntaxError.
+ */
+export function parseWatchTarget(target: string, lenText: string | undefined, card = 0): WatchedRange {
+  const t = target.trim();
+  const named = /^(?:mic(\d+)\.(bar0|bar4|gddr|mmio|sbox)|(host))\+(\S+)$/i.exec(t);
+  let range: WatchedRange;
+  if (named) {
+    const off = parseOffset(named[4]);
+    if (off === null) throw new WatchSyntaxError(`'${named[4]}' is not an offset (write 0x… or a number)`);
+    const kind = named[2]?.toLowerCase();
+    const space = named[3]
+      ? 'host'
+      : `mic${named[1]}.${kind === 'bar0' || kind === 'gddr' ? 'gddr' : 'bar4'}`;
+    if (space.endsWith('.bar4') && off >= MMIO_SIZE)
+      throw new WatchSyntaxError(`BAR4 is ${hex(MMIO_SIZE)} bytes: offset ${hex(off)} is past its end`);
+    range = { space, address: off, length: 4 };
+  } else {
+    const r = /^(?:mic(\d+)\.)?([A-Za-z]\w*)$/.exec(t);
+    const reg = r ? REGISTER_BY_NAME.get(r[2].toUpperCase()) : undefined;
+    if (!reg) {
+      if (/^(0x[0-9a-f_]+|\d+)$/i.test(t))
+        throw new WatchSyntaxError(
+          `'${t}' is a bare address: write micN.bar4+0x…, micN.gddr+0x… or host+0x… (VS Code's "Add Data Breakpoint at Address" takes host-physical addresses)`,
+        );
+      throw new WatchSyntaxError(`'${t}' is not an address or a register name: write ${WATCH_USAGE}`);
+    }
+    range = { space: `mic${r![1] ?? card}.bar4`, address: reg.bar4, length: 4 };
+  }
+  if (lenText !== undefined) {
+    const n = parseOffset(lenText);
+    if (n === null || n < 1) throw new WatchSyntaxError(`'${lenText}' is not a length in bytes`);
+    range.length = n;
+  }
+  return range;
+}
+
+/** A `write|read|access ADDRESS [LEN]` breakpoint (after an optional `micN:`), or null if it is another form. */
+export function parseWatchBreakpoint(
+  text: string,
+): { range: WatchedRange; access: AccessType; text: string } | null {
+  const m = /^(?:mic(\d+)\s*:\s*)?(write|read|access)\b\s*(.*)$/i.exec(text.trim());
+  if (!m) return null;
+  const access = WATCH_WORDS[m[2].toLowerCase()];
+  const args = m[3].split(/\s+/).filter(Boolean);
+  if (args.length === 0 || args.length > 2) throw new WatchSyntaxError(`write ${WATCH_USAGE}`);
+  const range = parseWatchTarget(args[0], args[1], m[1] !== undefined ? Number(m[1]) : 0);
+  return {
+    range,
+    access,
+    text: `${m[1] !== undefined ? `mic${m[1]}: ` : ''}${m[2].toLowerCase()} ${args.join(' ')}`,
+  };
+}
+
+function parseOffset(s: string): number | null {
+  const t = s.replace(/_/g, '');
+  if (/^0x[0-9a-f]+$/i.test(t)) return parseInt(t.slice(2), 16);
+  if (/^\d+$/.test(t)) return Number(t);
+  return null;
 }

@@ -7,6 +7,8 @@ import { ACT, type HostCommand, type HostCommandResponse } from '../model/reques
 import { errorText, type MicSession, type MicSessions } from '../debug/micSessions.ts';
 import type { CardConsoles } from '../console/cardConsoles.ts';
 import type { MicNode } from '../views/micNode.ts';
+import { allowed, refusal } from '../model/cardActions.ts';
+import { HOST_COMMANDS } from '../../emulator/machine.ts';
 
 export const CARD_COMMANDS: Readonly<Record<string, HostCommand>> = {
   'mic.bootCard': 'boot',
@@ -20,8 +22,13 @@ export function registerCardCommands(sessions: MicSessions, consoles: CardConsol
   const hostCommand = async (command: HostCommand, row?: MicNode) => {
     const s = needSession(sessions);
     if (!s) return;
-    const card = await pickCard(s, row, `${command} which card?`);
+    const card = await pickCard(s, row, `${command} which card?`, command);
     if (card === undefined) return;
+    const no = refusal(card, s.cardStates[card] ?? 'starting', command);
+    if (no) {
+      void vscode.window.showInformationMessage(no);
+      return;
+    }
     try {
       const r = await s.request<HostCommandResponse>(ACT.hostCommand, { card, command });
       vscode.window.setStatusBarMessage(
@@ -49,6 +56,29 @@ export function registerCardCommands(sessions: MicSessions, consoles: CardConsol
   );
 }
 
+/**
+ * `mic.can.boot` … `mic.can.resume` (package.json `when` clauses): some card of the current
+ * session is in a state where the command makes sense. Set whenever card states change.
+ */
+export function registerCardContext(sessions: MicSessions): vscode.Disposable {
+  const update = () => {
+    const states = sessions.current()?.cardStates ?? [];
+    for (const c of HOST_COMMANDS)
+      void vscode.commands.executeCommand(
+        'setContext',
+        `mic.can.${c}`,
+        states.some((st) => allowed(c, st)),
+      );
+  };
+  update();
+  return vscode.Disposable.from(
+    sessions.onDidChangeCards(update),
+    sessions.onDidChangeCurrent(update),
+    sessions.onDidEnd(update),
+    sessions.onDidStart(update),
+  );
+}
+
 export function needSession(sessions: MicSessions): MicSession | undefined {
   const s = sessions.current();
   if (!s)
@@ -58,11 +88,23 @@ export function needSession(sessions: MicSessions): MicSession | undefined {
   return s;
 }
 
-async function pickCard(s: MicSession, row: MicNode | undefined, title: string): Promise<number | undefined> {
+async function pickCard(
+  s: MicSession,
+  row: MicNode | undefined,
+  title: string,
+  command?: HostCommand,
+): Promise<number | undefined> {
   if (row?.model.card !== undefined) return row.model.card;
   if (s.cards === 1) return 0;
+  // Cards where the command makes sense first; the others say why not.
+  const cards = s.cardStates.map((state, card) => ({
+    label: `mic${card}`,
+    description: state,
+    detail: command ? (refusal(card, state, command) ?? undefined) : undefined,
+    card,
+  }));
   const pick = await vscode.window.showQuickPick(
-    s.cardStates.map((state, card) => ({ label: `mic${card}`, description: state, card })),
+    command ? [...cards.filter((c) => !c.detail), ...cards.filter((c) => c.detail)] : cards,
     { placeHolder: title },
   );
   return pick?.card;

@@ -25,7 +25,7 @@ export function registerRowCommands(
       breakpoints.breakOn(pick(row)?.model, 'write'),
     ),
     vscode.commands.registerCommand('mic.breakOnAccess', (row?: MicNode) =>
-      breakpoints.breakOn(pick(row)?.model, 'readWrite'),
+      breakpoints.breakOn(pick(row)?.model, 'access'),
     ),
     vscode.commands.registerCommand('mic.removeDataBreakpoint', (row?: MicNode) =>
       breakpoints.remove(pick(row)?.model),
@@ -42,5 +42,6 @@ export function registerRowCommands(
       vscode.window.setStatusBarMessage(`Copied ${m.label} = ${m.value ?? m.label}`, 3000);
     }),
     vscode.commands.registerCommand('mic.refreshViews', () => refresher.all('look')),
+    vscode.commands.registerCommand('mic.addDataBreakpoint', () => breakpoints.addByAddress()),
   );
 }

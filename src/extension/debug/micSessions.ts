@@ -7,7 +7,6 @@ import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DEBUG_TYPE, cardCount } from '../model/launchConfigurations.ts';
 import type { ConsoleEventBody, StateEventBody } from '../model/requests.ts';
-import { OWN_REQUEST_MARK } from '../model/watchList.ts';
 
 export class MicSession {
   /** The machine runs (no stop since the last continue). */
@@ -17,8 +16,10 @@ export class MicSession {
   ended = false;
   /** Per card, the last state the adapter reported (mic/state) or mic/cards showed. */
   readonly cardStates: string[];
-  /** VS Code's own data breakpoints, as it last sent them (merged with the extension's). */
-  vscodeDataBreakpoints: DebugProtocol.DataBreakpoint[] = [];
+  /** The last stop: its thread (the stopped event's threadId). */
+  stoppedThread: number | undefined;
+  /** Per thread, the id of the top frame the adapter last answered for this stop. */
+  readonly topFrames = new Map<number, number>();
 
   constructor(readonly session: vscode.DebugSession) {
     this.cardStates = Array.from({ length: cardCount(session.configuration) }, () => 'starting');
@@ -64,7 +65,6 @@ export class MicSessions implements vscode.Disposable {
   private readonly cardsE = new vscode.EventEmitter<MicSession>();
   private readonly endedE = new vscode.EventEmitter<MicSession>();
   private readonly currentE = new vscode.EventEmitter<MicSession | undefined>();
-  private readonly dataBpE = new vscode.EventEmitter<MicSession>();
 
   readonly onDidStart = this.started.event;
   readonly onDidLaunch = this.launchedE.event;
@@ -78,8 +78,9 @@ export class MicSessions implements vscode.Disposable {
   readonly onDidEnd = this.endedE.event;
   /** The session the views show changed. */
   readonly onDidChangeCurrent = this.currentE.event;
-  /** VS Code sent its own setDataBreakpoints (the extension's data breakpoints must follow). */
-  readonly onDidSetDataBreakpoints = this.dataBpE.event;
+  /** The adapter answered a stackTrace: a top frame is known (MicSession.topFrames). */
+  private readonly framesE = new vscode.EventEmitter<MicSession>();
+  readonly onDidLearnFrames = this.framesE.event;
 
   constructor() {
     // `mic.sessionActive` (package.json `when` clauses): there is a MIC session to act on.
@@ -119,7 +120,7 @@ export class MicSessions implements vscode.Disposable {
       this.cardsE,
       this.endedE,
       this.currentE,
-      this.dataBpE,
+      this.framesE,
     );
   }
 
@@ -165,20 +166,29 @@ export class MicSessions implements vscode.Disposable {
   }
 
   private tracker(s: MicSession): vscode.DebugAdapterTracker {
+    /** stackTrace requests from the top of a thread's stack: request seq → threadId. */
+    const stackRequests = new Map<number, number>();
     return {
       onWillReceiveMessage: (m: DebugProtocol.Request) => {
         if (m.type !== 'request') return;
         if (RUNS.has(m.command)) this.setRunning(s, true);
-        if (m.command === 'setDataBreakpoints') {
-          const args = m.arguments as DebugProtocol.SetDataBreakpointsArguments & Record<string, unknown>;
-          if (args?.[OWN_REQUEST_MARK]) return;
-          s.vscodeDataBreakpoints = args?.breakpoints ?? [];
-          this.dataBpE.fire(s);
+        if (m.command === 'stackTrace') {
+          const a = m.arguments as DebugProtocol.StackTraceArguments;
+          if (!a.startFrame) stackRequests.set(m.seq, a.threadId);
         }
       },
       onDidSendMessage: (m: DebugProtocol.ProtocolMessage) => {
         if (m.type === 'response') {
           const r = m as DebugProtocol.Response;
+          const thread = stackRequests.get(r.request_seq);
+          if (r.command === 'stackTrace' && thread !== undefined) {
+            stackRequests.delete(r.request_seq);
+            const top = (r as DebugProtocol.StackTraceResponse).body?.stackFrames?.[0];
+            if (r.success && top) {
+              s.topFrames.set(thread, top.id);
+              this.framesE.fire(s);
+            }
+          }
           if (r.command === 'launch' && r.success) {
             s.launched = true;
             this.setRunning(s, true);
@@ -191,6 +201,8 @@ export class MicSessions implements vscode.Disposable {
         switch (e.event) {
           case 'stopped':
             s.running = false;
+            s.stoppedThread = (e.body as DebugProtocol.StoppedEvent['body']).threadId;
+            s.topFrames.clear();
             this.runningE.fire(s);
             this.stopped.fire(s);
             break;

@@ -78,6 +78,7 @@ function cardNode(c: CardModel, d: CardDetails, only: boolean): NodeModel {
     kind: 'card',
     label: c.name,
     value: c.state,
+    cardState: c.state,
     detail: `${c.stepping} · card OS ${c.cardOsState}`,
     tooltip:
       `${c.name}: ${c.state} (shutdown_status ${c.shutdownStatus}), card OS ${c.cardOsState}\n` +

@@ -32,6 +32,8 @@ export interface NodeModel {
   tooltip?: string;
   /** A codicon name (`circuit-board`, `symbol-variable` …). */
   icon?: string;
+  /** A card row: the card's state (which card commands its menu offers). */
+  cardState?: string;
   /** The card the row belongs to (index): card commands act on it. */
   card?: number;
   /** The bytes the row stands for: Show in Memory, Break on Write / Access. */

@@ -1,61 +1,54 @@
-// "Break on Write" / "Break on Access" on a tree row: data breakpoints the extension owns.
-//
-// VS Code 1.90's extension API cannot create data breakpoints: vscode.debug.addBreakpoints takes
-// SourceBreakpoint and FunctionBreakpoint only (the DataBreakpoint class is not in the API), and
-// the function-breakpoint syntax (docs/breakpoints.md) has no form for "an access to these
-// bytes". So the extension takes the adapter's own data-breakpoint path: it asks
-// `dataBreakpointInfo` (asAddress, the row's memoryReference and size) for a dataId, keeps the
-// breakpoint here, and sends `setDataBreakpoints` with VS Code's data breakpoints plus these.
-// setDataBreakpoints replaces the whole set, so whenever VS Code sends its own list (the
-// Breakpoints view changed, or a session starts) the extension sends the merged list again.
-// Rows with such a breakpoint show a breakpoint icon; "Remove Data Breakpoint" removes it.
+// "Break on Write" / "Break on Access" on a tree row, and "MIC: Add Data Breakpoint…": data
+// breakpoints written as function breakpoints, `write ADDRESS [LEN]` (docs/breakpoints.md).
+// VS Code's extension API cannot create data breakpoints (vscode.debug.addBreakpoints takes
+// source and function breakpoints only), so the extension sets this form: it is listed in the
+// Breakpoints view, where a person disables, edits or removes it like any other. The adapter
+// watches the bytes exactly as it does for a DAP data breakpoint. Pure: no vscode.
 
-import type { DebugProtocol } from '@vscode/debugprotocol';
+export type WatchAccess = 'write' | 'read' | 'access';
 
-export type WatchAccess = 'write' | 'readWrite';
+export const WATCH_ACCESSES: readonly { access: WatchAccess; label: string; detail: string }[] = [
+  { access: 'write', label: 'Write', detail: 'stop when anyone writes these bytes (the usual choice)' },
+  {
+    access: 'read',
+    label: 'Read',
+    detail: 'stop when anyone reads these bytes (a descriptor fetch reads its ring slot)',
+  },
+  { access: 'access', label: 'Read or write', detail: 'stop on any access' },
+];
 
-export interface Watch {
-  /** `mic0.bar4+0x1cc90` */
-  memoryReference: string;
+/** The bytes a row stands for (NodeModel.memory) and whether they are one register. */
+export interface WatchTarget {
+  reference: string;
   bytes: number;
-  access: WatchAccess;
-  /** From dataBreakpointInfo: `SPACE+0xADDRESS/LENGTH`, valid across sessions (canPersist). */
-  dataId: string;
-  /** From dataBreakpointInfo: `SDBIC0 (mic0.bar4+0x1cc90)`. */
-  description: string;
+  name: string;
+  register?: boolean;
 }
 
-/** Marks the setDataBreakpoints requests the extension sends (the adapter ignores it). */
-export const OWN_REQUEST_MARK = 'micExtensionWatches';
-
-export class WatchList {
-  private readonly watches: Watch[] = [];
-
-  list(): readonly Watch[] {
-    return this.watches;
-  }
-
-  /** Adds (or replaces the access of) the watch on the same bytes. */
-  add(w: Watch): void {
-    const i = this.watches.findIndex((x) => x.dataId === w.dataId);
-    if (i >= 0) this.watches[i] = w;
-    else this.watches.push(w);
-  }
-
-  remove(memoryReference: string): Watch | undefined {
-    const i = this.watches.findIndex((x) => x.memoryReference === memoryReference);
-    return i >= 0 ? this.watches.splice(i, 1)[0] : undefined;
-  }
-
-  find(memoryReference: string): Watch | undefined {
-    return this.watches.find((x) => x.memoryReference === memoryReference);
-  }
-
-  /** VS Code's own data breakpoints followed by the extension's. */
-  merged(vscodeOwn: readonly DebugProtocol.DataBreakpoint[]): DebugProtocol.DataBreakpoint[] {
-    return [...vscodeOwn, ...this.watches.map((w) => ({ dataId: w.dataId, accessType: w.access }))];
-  }
+/** The breakpoint text for a row: `write mic0.SDBIC0`, `write mic0.gddr+0x1000 64`. */
+export function watchText(access: WatchAccess, t: WatchTarget): string {
+  if (t.register && /^mic\d+\.[A-Za-z]\w*$/.test(t.name)) return `${access} ${t.name}`;
+  return `${access} ${t.reference}${t.bytes !== 4 ? ` ${t.bytes}` : ''}`;
 }
 
 /** Words for a watch: `write`, `read or write`. */
-export const accessWords = (a: WatchAccess): string => (a === 'write' ? 'write' : 'read or write');
+export const accessWords = (a: WatchAccess): string => (a === 'access' ? 'read or write' : a);
+
+/** The function breakpoints set now (their names), asked which rows they watch. */
+export class WatchList {
+  private names = new Set<string>();
+
+  /** Replace the list (from vscode.debug.breakpoints). */
+  set(names: readonly string[]): void {
+    this.names = new Set(names.map((n) => n.trim().replace(/\s+/g, ' ')));
+  }
+
+  /** The breakpoint on this row's bytes, if one is set: its access and its text. */
+  find(t: WatchTarget): { access: WatchAccess; text: string } | undefined {
+    for (const { access } of WATCH_ACCESSES) {
+      const text = watchText(access, t);
+      if (this.names.has(text)) return { access, text };
+    }
+    return undefined;
+  }
+}
