@@ -208,11 +208,20 @@ export class Evaluator {
     if (!out) {
       const why =
         name === 'log_buf'
-          ? `shown only while the card is online or shutting_down; mic${c} is ${rt.machine.state(c)}`
+          ? `shown only while the card is online or shutting_down, once mpssd set log_buf_addr and log_buf_len; mic${c} is ${rt.machine.state(c)}`
           : name === 'dp' || name === 'vdev_info'
             ? 'no device page or device yet'
             : 'nothing to show';
       return plain(`(${name} of mic${c} is empty: ${why})`);
+    }
+    if (name === 'log_buf') {
+      // The kernel dumps all log_buf_len bytes: the text, then the buffer's NUL fill. The
+      // console shows the text and says how much fill it left out.
+      const text = out.replace(/\0+$/, '');
+      const fill = out.length - text.length;
+      return plain(
+        fill > 0 ? `${text.replace(/\n$/, '')}\n(… ${fill} NUL bytes of log_buf not shown)` : text,
+      );
     }
     if (name !== 'vdev_info') return plain(out.replace(/\n$/, ''));
     // vdev_info is long (every descriptor of every ring): one device on request, and a count first.

@@ -7,6 +7,7 @@ const ERRNO = {
   EPERM: [1, 'Operation not permitted'],
   ENOENT: [2, 'No such file or directory'],
   EIO: [5, 'Input/output error'],
+  ENXIO: [6, 'No such device or address'],
   ENOMEM: [12, 'Cannot allocate memory'],
   EFAULT: [14, 'Bad address'],
   EBUSY: [16, 'Device or resource busy'],

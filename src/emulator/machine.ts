@@ -12,7 +12,7 @@ import { MicDevice, type MicState } from './hostSoftware/micHost/micDevice.ts';
 import { Mpssd } from './hostSoftware/mpssd/mpssd.ts';
 import type { TerminalSink } from './hostSoftware/mpssd/consoleBackend.ts';
 import { enumerate } from './hostSoftware/pciEnumeration.ts';
-import { CardOs } from './cardSoftware/cardOs.ts';
+import { buildSystemMap, CardOs } from './cardSoftware/cardOs.ts';
 import { installCardModules } from './cardSoftware/cardModules.ts';
 import { buildUosImage } from './cardSoftware/uosImage.ts';
 import { createBackends } from './hostSoftware/mpssd/backends.ts';
@@ -96,6 +96,7 @@ export class Machine {
     this.sched.stopper = this.spine;
     this.hostRam = new SparseMemory('host', cfg.hostRamBytes);
     this.firmware.set('mic/uos.img', buildUosImage());
+    this.firmware.set('mic/System.map', new TextEncoder().encode(buildSystemMap()));
     const sink = {
       msix: (card: X100Card, vector: number) => {
         const dev = this.mics[card.index];

@@ -85,7 +85,7 @@ test('several piped lines are typed one after the other', () => {
     r.stdout.includes('echo one\none\n[root@mic0 ~]# echo two\ntwo\n[root@mic0 ~]# cat /proc/cmdline\n'),
   );
   assert.ok(r.stdout.includes('mem=8192M clocksource=tsc'));
-  assert.ok(r.stdout.includes('ifcfg=static;address,172.31.1.1;netmask,255.255.255.0'));
+  assert.ok(r.stdout.includes('ifcfg=static;address,172.31.0.1;netmask,255.255.255.0'));
 });
 
 test('--help lists the options and exits 0', () => {

@@ -187,7 +187,7 @@ test('evaluate dp matches the Device Page scope and the bytes; help, state and x
   const entries = scope.vars.filter((v) => /^\[\d+\] /.test(v.name));
   assert.deepEqual(
     entries.map((e) => e.name),
-    ['[0] virtio-console', '[1] virtio-block', '[2] virtio-net'],
+    ['[0] virtio-console', '[1] virtio-net', '[2] virtio-block'],
   );
   assert.equal(dbLines.length, entries.length);
   assert.equal(types.length, entries.length);
@@ -302,7 +302,7 @@ test(
     const devices = vq.cards[0].devices;
     assert.deepEqual(
       devices.map((x: { short: string }) => x.short),
-      ['console', 'block', 'net'],
+      ['console', 'net', 'block'],
     );
     const console_ = devices[0];
     assert.equal(console_.device, 'virtio-console');

@@ -13,7 +13,7 @@ import { Evaluator, type EvaluateResult } from '../../src/debugAdapter/evaluate.
 import { hexdump } from '../../src/emulator/lib/hexdump.ts';
 import { R } from '../../src/emulator/card/sboxRegisters.ts';
 import { cloneEvent, type BusEvent } from '../../src/emulator/sim/busEvent.ts';
-import { DEBUGFS_FILES, dp, micDmaReg } from '../../src/emulator/inspect/debugfs.ts';
+import { DEBUGFS_FILES, dp, logBuf, micDmaReg } from '../../src/emulator/inspect/debugfs.ts';
 
 // ---- helpers -----------------------------------------------------------------------------
 
@@ -70,6 +70,7 @@ test('dp prints exactly what the debugfs dp file holds; every debugfs file is a 
     assert.match(c.ok('dp').result, /^Bootparam: magic 0xc0ffee00$/m);
     assert.equal(c.ok('dp mic1').result, dp(m, 1).replace(/\n$/, ''));
     for (const f of DEBUGFS_FILES) {
+      if (f.name === 'log_buf') continue;
       const body = f.read(m, 1).replace(/\n$/, '');
       const result = c.ok(`${f.name} mic1`).result;
       // vdev_info says first how many lines follow (it is ~2,000 lines for three devices).
@@ -77,6 +78,14 @@ test('dp prints exactly what the debugfs dp file holds; every debugfs file is a 
       else assert.equal(result, body, f.name);
       assert.equal(c.ok(f.name).variablesReference, 0);
     }
+    // M7: log_buf is all log_buf_len bytes; the console shows the text and counts the NUL fill.
+    const raw = logBuf(m, 1);
+    const text = raw.replace(/\0+$/, '');
+    assert.equal(
+      c.ok('log_buf mic1').result,
+      `${text.replace(/\n$/, '')}\n(… ${raw.length - text.length} NUL bytes of log_buf not shown)`,
+    );
+    assert.match(c.ok('log_buf mic1').result, /^\[ {4}0\.000000\] Linux version /);
     assert.equal(c.ok('mic_dma_reg card').result, micDmaReg(m, 0, 'card').replace(/\n$/, ''));
     assert.match(c.err('dp mic5'), /no card 'mic5' \(cards: mic0, mic1\)/);
     const all = c.ok('vdev_info mic1').result;

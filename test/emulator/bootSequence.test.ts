@@ -146,11 +146,12 @@ test('command line at bootaddr + size is " mem=8192M " + the mpssd cmdline, NUL-
   const t = newMachine();
   bootRecorded(t);
   const size = buildUosImage().length;
-  const want = ` mem=8192M ${MPSSD_CMDLINE(1)}`;
+  const want = ` mem=8192M ${MPSSD_CMDLINE(0)}`;
   const raw = gddrBytes(t, DOWNLOAD + size, want.length + 1);
   assert.equal(new TextDecoder().decode(raw.subarray(0, want.length)), want);
   assert.equal(raw[want.length], 0, 'NUL terminator');
-  assert.ok(want.includes('ifcfg=static;address,172.31.1.1;netmask,255.255.255.0'));
+  // Gen-1 mpssd's set_cmdline: micN is 172.31.N.1.
+  assert.ok(want.includes('ifcfg=static;address,172.31.0.1;netmask,255.255.255.0'));
   // The card kernel read the same line (it strips the leading space).
   assert.equal(t.m.cardOs[0].cmdline, want.trim());
   assert.equal(typeLine(t, 'cat /proc/cmdline'), `cat /proc/cmdline\r\n${want.trim()}\r\n[root@mic0 ~]# `);
@@ -161,7 +162,7 @@ test('card memory option: 512 MiB of GDDR gives mem=512M', () => {
   bootRecorded(t);
   assert.equal(t.m.cards[0].config.bar0Size, 512 * 2 ** 20);
   const size = buildUosImage().length;
-  const want = ` mem=512M ${MPSSD_CMDLINE(1)}`;
+  const want = ` mem=512M ${MPSSD_CMDLINE(0)}`;
   const raw = gddrBytes(t, DOWNLOAD + size, want.length + 1);
   assert.equal(new TextDecoder().decode(raw.subarray(0, want.length)), want);
   assert.equal(raw[want.length], 0);
@@ -226,10 +227,13 @@ test('interrupts: MXAR routes the doorbells, SICE0 and SIAC0 get 0xFF0F (read, O
   const card = t.m.cards[0];
   const intr = t.m.mics[0].intr;
   // c2h doorbells go round robin (§2.4), and each request takes the lowest free vector:
-  // mic_shutdown_db (probe) on doorbell 0, then the console's and the net's c2h_vdev_db.
+  // mic_shutdown_db (probe) on doorbell 0, then the console's and the net's c2h_vdev_db; at
+  // mic_start the host DMA device takes one vector per channel 0–3 (SICR0 sources 8–11).
   const users = ['mic_shutdown_db', 'console c2h_vdev_db', 'net c2h_vdev_db'];
-  users.forEach((who, v) => assert.equal(card.reg(R.MXAR(v)), 1 << (v % 4), who));
-  assert.equal(card.reg(R.MXAR(users.length)), 0, 'the last vector is free');
+  users.forEach((who, v) => assert.equal(card.reg(R.MXAR(v)), 1 << v, who));
+  for (let ch = 0; ch < 4; ch++)
+    assert.equal(card.reg(R.MXAR(users.length + ch)), 1 << (8 + ch), `DMA ${ch}`);
+  assert.equal(card.reg(R.MXAR(7)), 0, 'the last of the 8 vectors is free');
   for (const r of intr.requests) assert.ok(card.reg(R.MXAR(r.vector)) & (1 << r.sourceBit), r.name);
   assert.equal(card.reg(R.SICE0), 0xff0f);
   assert.equal(card.reg(R.SIAC0), 0xff0f);
@@ -262,8 +266,9 @@ test('host DMA channel 0: ring in host memory (DRAR_HI bit 26), 131068 descripto
   assert.equal(card.reg(R.DCHERR(0)), 0);
   assert.equal(card.reg(R.DCAR(0)) & (1 << 25), 0, 'MSI-X interrupt unmasked');
   assert.ok(ch.ready);
-  // Setup order (§7.3): disable, mask, DCHERRMSK = 0, DRAR, seed head from DTPR, unmask, enable.
-  const spad5 = indexOf(ev, mmio('mmio.write', R.SPAD(5), 'host'));
+  // Setup order (§7.3): disable, mask, DCHERRMSK = 0, DRAR, seed head from DTPR, unmask, enable;
+  // all of it after the firmware is ready and before the download (mic_start, DMA era).
+  const ready = indexOf(ev, (e) => mmio('mmio.read', R.SPAD(2), 'host')(e) && (e.value & 1) === 1);
   const steps = [
     mmio('mmio.write', R.DCR, 'host'),
     mmio('mmio.write', R.DCAR(0), 'host'),
@@ -275,13 +280,13 @@ test('host DMA channel 0: ring in host memory (DRAR_HI bit 26), 131068 descripto
     mmio('mmio.write', R.DCR, 'host'),
     mmio('mmio.read', R.DCHERR(0), 'host'),
   ];
-  let at = spad5;
+  let at = ready;
   for (const [i, s] of steps.entries()) {
     const next = indexOf(ev, s, at + 1);
     assert.ok(next > at, `setup step ${i} in order`);
     at = next;
   }
-  assert.ok(at < indexOf(ev, mmio('mmio.write', R.APICICR(7), 'host')), 'DMA is set up before the kick');
+  assert.ok(at < indexOf(ev, mmio('mmio.write', R.SPAD(5), 'host')), 'DMA is set up before the download');
 });
 
 test('second card gets its own address line and boots with its own device page', () => {
@@ -289,7 +294,7 @@ test('second card gets its own address line and boots with its own device page',
   bootRecorded(t);
   const size = buildUosImage().length;
   for (const n of [0, 1]) {
-    const want = ` mem=8192M ${MPSSD_CMDLINE(n + 1)}`;
+    const want = ` mem=8192M ${MPSSD_CMDLINE(n)}`;
     const raw = gddrBytes(t, DOWNLOAD + size, want.length + 1, n);
     assert.equal(new TextDecoder().decode(raw.subarray(0, want.length)), want);
     assert.equal(t.m.state(n), 'online');

@@ -9,6 +9,7 @@ import { R } from '../../src/emulator/card/sboxRegisters.ts';
 import { decodeDevicePage, MIC_MAGIC, type DecodedVqConfig } from '../../src/emulator/virtio/devicePage.ts';
 import { VIRTIO_ID_CONSOLE } from '../../src/emulator/virtio/virtioIds.ts';
 import { virtqueueViews } from '../../src/emulator/inspect/virtqueues.ts';
+import { LOG_BUF_LEN } from '../../src/emulator/cardSoftware/cardOs.ts';
 import { smptViews } from '../../src/emulator/inspect/smptView.ts';
 import {
   DEBUGFS_FILES,
@@ -201,11 +202,11 @@ test('post_code: the two characters of BAR4+0x242C, "FF" after boot, no newline'
   assert.equal(m.cards[0].reg(R.POST_CODE) & 0xffff, 0x4646);
 });
 
-test('msi_irq_info: every enabled vector with IRQ, entry, MXAR and the 32-position source map', () => {
+test('M6 msi_irq_info: all 8 enabled vectors with IRQ, entry, MXAR and the 32-position source map', () => {
   const { m } = bootedMachine();
   const text = msiIrqInfo(m, 0);
   const blocks = text.split('\n\n').filter((b) => b.length);
-  assert.equal(blocks.length, 4, 'Gen-1 enables MIC_MIN_MSIX = 4 vectors');
+  assert.equal(blocks.length, 8, 'the DMA-era Gen-1 driver enables MIC_MIN_MSIX = 8 vectors');
   const offsetRow =
     'offset:   ' +
     Array.from({ length: MIC_NUM_OFFSETS }, (_, k) => `${String(MIC_NUM_OFFSETS - 1 - k).padStart(4)} `).join(
@@ -226,6 +227,7 @@ test('msi_irq_info: every enabled vector with IRQ, entry, MXAR and the 32-positi
       `IRQ: ${String(msiIrqNumber(0, v)).padEnd(10)} Entry: ${String(v).padEnd(10)} MXAR[${v}]: ${mxar.toString(16).toUpperCase().padStart(8, '0')}`,
     );
     assert.equal(msiIrqNumber(0, v), 120 + v);
+    assert.equal(msiIrqNumber(1, v), 128 + v, 'the next card starts 8 numbers on');
     assert.equal(offsets, offsetRow);
     const bits = counts.slice(10).trim().split(/\s+/).map(Number).reverse(); // bits[j] = source j
     assert.equal(bits.length, 32);
@@ -234,6 +236,12 @@ test('msi_irq_info: every enabled vector with IRQ, entry, MXAR and the 32-positi
   });
   for (const r of reqs) {
     assert.ok(m.cards[0].reg(R.MXAR(r.vector)) & (1 << r.sourceBit), `${r.name}: MXAR has the bit`);
+  }
+  // With the card online the host DMA channels 0–3 hold their own vectors, sources 8–11.
+  for (let ch = 0; ch < 4; ch++) {
+    const r = reqs.find((x) => x.sourceBit === 8 + ch);
+    assert.ok(r, `DMA channel ${ch} requested its interrupt`);
+    assert.equal(reqs.filter((x) => x.vector === r.vector).length, 1, 'a vector of its own');
   }
   assert.ok(text.endsWith('\n\n'));
 });
@@ -290,16 +298,35 @@ test('mic_dma_reg: SBOX_DCR, the column header, and channel 0 with the host ring
   );
 });
 
-test('log_buf: the card kernel log while online, empty once the card is offline', () => {
+test('M7 log_buf: log_buf_len raw bytes of the card kernel log while online, empty once the card is offline', () => {
   const { m } = bootedMachine();
+  const dev = m.mics[0];
+  assert.ok(dev.sysfs.log_buf_addr && dev.sysfs.log_buf_len, 'mpssd set both sysfs values');
   const log = logBuf(m, 0);
   assert.match(log, /Linux version/);
-  assert.equal(log, m.cardOs[0].dmesg());
+  const bytes = new TextEncoder().encode(log);
+  assert.equal(bytes.length, LOG_BUF_LEN, 'the whole buffer, as ioread32(log_buf_len) says');
+  // The emulated card keeps plain text: the log, its terminating NUL, the zero fill after it.
+  assert.ok(log.startsWith(m.cardOs[0].dmesg()));
+  assert.equal(log.charCodeAt(m.cardOs[0].dmesg().length), 0);
   m.hostCommand(0, 'reset');
-  m.runUntil(() => m.mics[0].state === 'offline' && !m.mics[0].resetting);
+  m.run();
   assert.equal(m.mics[0].state, 'offline');
   assert.ok(m.cardOs[0].dmesg().length > 0, 'the text is still in GDDR');
   assert.equal(logBuf(m, 0), '');
+});
+
+test('M7 log_buf: nothing without the sysfs log_buf_addr and log_buf_len (mic_log_buf_show)', () => {
+  const { m } = bootedMachine();
+  const dev = m.mics[0];
+  const { log_buf_addr: addr, log_buf_len: len } = dev.sysfs;
+  dev.sysfs.log_buf_len = 0;
+  assert.equal(logBuf(m, 0), '');
+  dev.sysfs.log_buf_len = len;
+  dev.sysfs.log_buf_addr = 0;
+  assert.equal(logBuf(m, 0), '');
+  dev.sysfs.log_buf_addr = addr;
+  assert.notEqual(logBuf(m, 0), '');
 });
 
 test('DEBUGFS_FILES: the files in driver order, readable by name', () => {

@@ -206,8 +206,8 @@ test('host used ring is relocated to BAR0 + used_address, and the host writes us
   const gddr = m.cards[0].gddr;
   for (const q of [0, 1]) {
     const vr = vdev.vrings[q];
-    assert.ok(vr.lastUsedIdx > 0, `queue ${q} has completed chains`);
-    assert.equal(gddr.read16(d.vqconfig[q].used_address + 2), vr.lastUsedIdx, 'used.idx in GDDR');
+    assert.ok(vr.completed > 0, `queue ${q} has completed chains`);
+    assert.equal(gddr.read16(d.vqconfig[q].used_address + 2), vr.usedIdx, 'used.idx in GDDR');
     assert.equal(hostU16(m, vr.blockHost + 0x1000 + 2), 0, "the block's own used ring stays unused");
     // _mic_vring_info.avail_idx mirrors the host's next avail index.
     assert.equal(hostU16(m, vr.blockHost + 0x1406), vr.lastAvailIdx);
@@ -215,7 +215,7 @@ test('host used ring is relocated to BAR0 + used_address, and the host writes us
   // The card's own view agrees: it reads used.idx from the same GDDR ring.
   const cvq = m.cardOs[0].driver!.consoleDevice()!.vqs;
   assert.equal(cvq[0].addrs.used, d.vqconfig[0].used_address);
-  assert.equal(cvq[1].lastUsedIdx, vdev.vrings[1].lastUsedIdx);
+  assert.equal(cvq[1].lastUsedIdx, vdev.vrings[1].usedIdx);
 });
 
 test('each card has its own device page with the same layout', () => {

@@ -71,7 +71,7 @@ test('the events of a session carry their typed fields', () => {
       () => true,
       () => {
         typeLine(t, 'echo hi');
-        typeLine(t, 'ping -c 1 172.31.1.254');
+        typeLine(t, 'ping -c 1 172.31.0.254');
         typeLine(t, 'panic');
       },
     );
@@ -98,7 +98,8 @@ test('the events of a session carry their typed fields', () => {
     for (const e of descs) {
       assert.ok(e.channel >= 0 && e.initiator === `mic0.dma${e.channel}`);
       assert.ok(['memcpy', 'status', 'general', 'nop'].includes(e.descType));
-      if (e.descType === 'memcpy') assert.ok(e.src >= 0 && e.dst >= 0 && e.len > 0 && e.len % 64 === 0);
+      // (mic_stop's drain after the panic is a MEMCPY of length 0: mic_dma_drain_chan.)
+      if (e.descType === 'memcpy') assert.ok(e.src >= 0 && e.dst >= 0 && e.len >= 0 && e.len % 64 === 0);
       if (e.descType === 'status') assert.ok(e.dst >= 0 && e.data >= 0 && e.len === 8);
     }
     const vq = [...of('vring.avail'), ...of('vring.used')];

@@ -100,7 +100,7 @@ function workload(observe: Observe): RunResult {
   m.run();
   assert.ok(done, 'the card task finished');
   type(`echo ${sum}`);
-  type('ping -c 2 172.31.1.254');
+  type('ping -c 2 172.31.0.254');
   m.dispose();
   const dmaBytes = m.mics[0].copy.stats.dmaBytes;
   return {

@@ -84,17 +84,23 @@ function hostLogHas(m: Machine, re: RegExp): boolean {
   return m.host.log.some((l) => re.test(l.text));
 }
 
-/** An ADD_DEVICE that must fail before it touches anything. */
-function refusedAdd(m: Machine, d: DeviceDescImage, rc: number, log: RegExp): void {
-  const page = devicePageBytes(m);
-  const res = resources(m);
-  const from = m.spine.protocolErrors.length;
+/** ADD_DEVICE with the device page writes and doorbells it caused. */
+function recordedAdd(m: Machine, d: DeviceDescImage): { got: HostVdev | number; ev: BusEvent[] } {
   let got: HostVdev | number = 0;
   const ev = recordEvents(
     m,
     (e) => dpWrite(m)(e) || e.kind === 'doorbell',
     () => (got = addDevice(m, d)),
   );
+  return { got, ev };
+}
+
+/** An ADD_DEVICE that must fail before it touches anything. */
+function refusedAdd(m: Machine, d: DeviceDescImage, rc: number, log: RegExp): void {
+  const page = devicePageBytes(m);
+  const res = resources(m);
+  const from = m.spine.protocolErrors.length;
+  const { got, ev } = recordedAdd(m, d);
   assert.equal(got, rc);
   assert.deepEqual(ev, [], 'nothing written to the device page, no doorbell');
   assert.deepEqual(devicePageBytes(m), page);
@@ -138,14 +144,51 @@ test('ADD_DEVICE with num 256 (more than 128 entries) is -EINVAL', () => {
   refusedAdd(t.m, image({ num: [128, 256] }), -E.EINVAL, /virtio-5: vring num 256 > 128: -EINVAL/);
 });
 
-test('ADD_DEVICE with num 100 (not a power of two) is -EINVAL: vringh "Bad ring size"', () => {
+/**
+ * F16: an ADD_DEVICE that vringh_init_kern refuses. The driver has already copied the entry into
+ * the page (with type 0, so the card never sees it) and initialised its device_ctrl, and mapped
+ * the rings up to the failing one; its error path frees the ring blocks before the failing vring
+ * only, so the failing vring's block and the earlier bounce buffers stay allocated and mapped.
+ */
+function refusedByVringh(m: Machine, d: DeviceDescImage, bad: number, log: RegExp): void {
+  const res = resources(m);
+  const from = m.spine.protocolErrors.length;
+  const { got, ev } = recordedAdd(m, d);
+  assert.equal(got, -E.EINVAL);
+  assert.ok(ev.length > 0, 'the entry was written before vringh refused the ring');
+  assert.deepEqual(
+    ev.filter((e) => e.kind === 'doorbell'),
+    [],
+    'no doorbell',
+  );
+  const page = devicePageBytes(m);
+  const vdevs = m.mics[0].vop.vdevs;
+  const slot = vdevs[vdevs.length - 1].layout.next;
+  assert.equal(page[slot + DEVICE_DESC.type], 0, 'type stays 0: the card does not see the entry');
+  assert.equal(page[slot + DEVICE_DESC.num_vq], d.numVq, 'but the rest of the entry is there');
+  assert.equal(decodeDevicePage(page).devices.length, vdevs.length);
+  const leaked = micRingBlockSize(d.num[bad]) + bad * VOP_BOUNCE_SIZE;
+  const now = resources(m);
+  assert.equal(now.ram - res.ram, leaked, 'the failing ring block and earlier bounce buffers');
+  assert.equal(
+    now.smpt.reduce((x, y) => x + y, 0) - res.smpt.reduce((x, y) => x + y, 0),
+    leaked,
+    'and their SMPT references',
+  );
+  assert.deepEqual(now.irqs, res.irqs, 'no interrupt requested');
+  assert.ok(hostLogHas(m, log), `host log has ${log}`);
+  assert.equal(m.spine.protocolErrors.length, from);
+  assert.deepEqual(m.internalErrors, []);
+}
+
+test('F16 ADD_DEVICE with num 100 (not a power of two) is -EINVAL: vringh "Bad ring size" after the entry is in the page', () => {
   const t = unbootedMachine();
-  refusedAdd(t.m, image({ num: [100, 128] }), -E.EINVAL, /virtio-5: vringh: Bad ring size 100: -EINVAL/);
+  refusedByVringh(t.m, image({ num: [100, 128] }), 0, /virtio-5: vringh: Bad ring size 100: -EINVAL/);
 });
 
-test('ADD_DEVICE with num 0 is -EINVAL: vringh wants a non-zero power of two', () => {
+test('F16 ADD_DEVICE with num 0 on the second vring is -EINVAL: vringh wants a non-zero power of two', () => {
   const t = unbootedMachine();
-  refusedAdd(t.m, image({ num: [128, 0] }), -E.EINVAL, /virtio-5: vringh: Bad ring size 0: -EINVAL/);
+  refusedByVringh(t.m, image({ num: [128, 0] }), 1, /virtio-5: vringh: Bad ring size 0: -EINVAL/);
 });
 
 test('ADD_DEVICE when the device page has no slot left is -EINVAL', () => {
@@ -188,21 +231,31 @@ test('ADD_DEVICE when the device page has no slot left is -EINVAL', () => {
   assert.ok(page.devices.every((d) => d.vqconfig.every((q) => q.address >= SMPT_WINDOW_BASE)));
 });
 
-test('ADD_DEVICE with no MSI-X vector left is -ENOSPC and frees the rings it allocated', () => {
+test('C9 ADD_DEVICE with none of the 8 MSI-X vectors left is -ENOSPC and frees its ring blocks (not its bounce buffers)', () => {
   const t = unbootedMachine();
   const m = t.m;
-  // Gen-1 has MIC_MIN_MSIX = 4 vectors: one for the shutdown doorbell, one per device.
+  // The DMA-era Gen-1 driver has MIC_MIN_MSIX = 8 vectors: the shutdown doorbell and the
+  // console and net devices hold 3 while the card is offline (the DMA channels take 4 at boot).
+  assert.equal(m.mics[0].intr.requests.length, 3);
   let rc: HostVdev | number = 0;
   let n = 0;
-  while (typeof (rc = addDevice(m, image())) !== 'number') assert.ok(++n <= 4);
-  assert.equal(m.mics[0].intr.requests.length, 4);
+  while (typeof (rc = addDevice(m, image())) !== 'number') assert.ok(++n <= 5);
+  assert.equal(n, 5);
+  assert.equal(m.mics[0].intr.requests.length, 8);
   assert.equal(rc, -E.ENOSPC);
   assert.ok(hostLogHas(m, /virtio-5: No MSIx vectors available for use: -28/));
-  // The same again: the failed add must not keep its ring blocks and bounce buffers.
+  // The same again: the failed add gives its ring blocks back; its error path leaves the two
+  // bounce buffers allocated and mapped (mic_virtio_add_device, label err).
   const res = resources(m);
   const slot = m.mics[0].vop.vdevs[m.mics[0].vop.vdevs.length - 1].layout.next;
   assert.equal(addDevice(m, image()), -E.ENOSPC);
-  assert.deepEqual(resources(m), res, 'host RAM and SMPT references given back');
+  const now = resources(m);
+  assert.equal(now.ram - res.ram, 2 * VOP_BOUNCE_SIZE, 'only the bounce buffers stay');
+  assert.equal(
+    now.smpt.reduce((x, y) => x + y, 0) - res.smpt.reduce((x, y) => x + y, 0),
+    2 * VOP_BOUNCE_SIZE,
+  );
+  assert.deepEqual(now.irqs, res.irqs);
   const bytes = devicePageBytes(m);
   assert.equal(bytes[slot + DEVICE_DESC.type], 0, 'the type was never published');
   assert.equal(decodeDevicePage(bytes).devices.length, m.mics[0].vop.vdevs.length);

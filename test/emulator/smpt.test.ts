@@ -279,13 +279,15 @@ test('unmapping a range across pages lowers each entry by its own bytes', () => 
   assert.deepEqual(a.warnings, []);
 });
 
-test('an unmap that drives a refcount negative logs a warning', () => {
+test('E8 an unmap that drives a refcount negative logs a warning and leaves it negative, as mic_smpt.c does', () => {
   const { a } = allocator();
   const mic = a.map(0x1000, 0x100);
   a.unmap(mic, 0x200);
   assert.equal(a.warnings.length, 1);
   assert.match(a.warnings[0], /entry 0 went negative \(-256\)/);
-  assert.equal(a.entries[0].refCount, 0);
+  assert.equal(a.entries[0].refCount, -256, 'not clamped to 0');
+  // A negative entry is not free: a page no entry holds takes the next free one, entry 1.
+  assert.equal(a.map(40 * PAGE, 0x100), WINDOW + 1 * PAGE);
   a.unmap(WINDOW + 4 * PAGE, 1);
   assert.equal(a.warnings.length, 2);
   assert.match(a.warnings[1], /entry 4/);

@@ -119,27 +119,29 @@ function findFrame(f: Frame | null, fn: string): Frame | null {
 
 // ---- device page, features, config -------------------------------------------------------------
 
-test('device page entry: type 2, 1 queue of 128, SEG_MAX only, capacity and seg_max 126 in config', () => {
+test('L5 device page entry: type 2, 1 queue of 128, SEG_MAX only, config_len 36 (3.17+ virtio_blk_config), capacity and seg_max 126', () => {
   const p = image();
   const t = bootedMachine({ disk: diskCfg(p) });
   const d = blockDevice0(t);
   assert.equal(d.num_vq, 1);
   assert.equal(d.vqconfig[0].num, 128);
   assert.equal(d.feature_len, 4);
-  assert.equal(d.config_len, 32);
+  assert.equal(d.config_len, 36, 'sizeof(struct virtio_blk_config) with num_queues: never 32');
+  assert.equal(d.ctrl.offset + 16 - d.offset, 96, 'the whole entry is 96 bytes');
   assert.deepEqual(d.host_features, [1 << 2, 0, 0, 0]);
   assert.deepEqual(d.guest_features, [1 << 2, 0, 0, 0]);
   assert.equal(d.status, 0x07, 'ACKNOWLEDGE|DRIVER|DRIVER_OK');
   const cfg = new DataView(Uint8Array.from(d.config).buffer);
   assert.equal(cfg.getBigUint64(0, true), BigInt(DISK_BYTES / 512));
   assert.equal(cfg.getUint32(12, true), 126);
+  assert.deepEqual(d.config.slice(16), new Array(20).fill(0), 'geometry … num_queues stay 0');
   const blk = blockDevice(t.m.cardOs[0], 'vda')!;
   assert.equal(blk.capacity, 16384);
   assert.equal(blk.segMax, 126);
   assert.equal(blk.readOnly, false);
   assert.match(
     t.m.cardOs[0].dmesg(),
-    /virtio_blk virtio1: \[vda\] 16384 512-byte logical blocks \(8\.39 MB\/8\.00 MiB\)\n/,
+    /virtio_blk virtio2: \[vda\] 16384 512-byte logical blocks \(8\.39 MB\/8\.00 MiB\)\n/,
   );
   assert.deepEqual(t.m.internalErrors, []);
 });

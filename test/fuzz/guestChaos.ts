@@ -102,7 +102,7 @@ export function runGuestChaos(o: ChaosOptions): ChaosStats {
       cmd === 'dd'
         ? `dd if=pattern:${pattern} of=/dev/vda bs=${BLOCK} count=1 seek=${block}`
         : cmd === 'ping'
-          ? 'ping -c 1 172.31.1.254'
+          ? 'ping -c 1 172.31.0.254'
           : `echo round ${st.rounds}`;
     try {
       m.consoleInput(0, Buffer.from(line + '\r'));

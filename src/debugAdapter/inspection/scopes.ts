@@ -318,8 +318,8 @@ export function virtqueuesScope(m: Machine, card: number): VarNode[] {
       leaf('status', `${hex(d.status)} (${d.statusText})`),
       leaf('c2h_vdev_db', dbText(d.c2hDb)),
       leaf('h2c_vdev_db', dbText(d.h2cDb)),
-      count('in bytes', d.inBytes, { type: 'bytes the host copied to the card' }),
-      count('out bytes', d.outBytes, { type: 'bytes the host copied from the card' }),
+      count('in bytes', d.inBytes, { type: 'bytes the host copied from the card (mic_vdev in_bytes)' }),
+      count('out bytes', d.outBytes, { type: 'bytes the host copied to the card (mic_vdev out_bytes)' }),
       ...d.queues.map((q) => queueNode(q)),
     ]),
   );

@@ -37,7 +37,19 @@ function encodeText(text: string): Uint8Array {
 /** Kernel log buffer: physical 32 MiB, 128 KiB; the kernel maps it at 0xFFFFFFFF80000000 + phys. */
 export const LOG_BUF_PHYS = 0x0200_0000;
 export const LOG_BUF_LEN = 128 * 1024;
+/** The kernel's `int log_buf_len` variable (= LOG_BUF_LEN), right after the buffer. */
+export const LOG_BUF_LEN_VAR_PHYS = LOG_BUF_PHYS + LOG_BUF_LEN;
 export const KERNEL_VIRT_BASE = 0xffff_ffff_8000_0000;
+
+/**
+ * The lines of the card kernel's System.map that mpssd looks for (/lib/firmware/mic/System.map:
+ * `%016lx %c %s`): __log_buf and log_buf_len, at their kernel virtual addresses.
+ */
+export function buildSystemMap(): string {
+  const line = (phys: number, type: string, name: string) =>
+    `${(BigInt(KERNEL_VIRT_BASE) + BigInt(phys)).toString(16).padStart(16, '0')} ${type} ${name}\n`;
+  return line(LOG_BUF_PHYS, 'b', '__log_buf') + line(LOG_BUF_LEN_VAR_PHYS, 'd', 'log_buf_len');
+}
 /** Card GDDR the kernel allocator hands out: from 256 MiB up. */
 const GDDR_HEAP_BASE = 0x1000_0000;
 
@@ -197,8 +209,8 @@ export class CardOs implements CardCpu {
     const micros = Math.floor((t - secs) * 1e6);
     const line = `[${String(secs).padStart(5)}.${String(micros).padStart(6, '0')}] ${text}\n`;
     const bytes = new TextEncoder().encode(line);
-    // The ring keeps the newest text: wrap to the start when the line doesn't fit.
-    if (this.logPos + bytes.length > LOG_BUF_LEN) this.logPos = 0;
+    // The ring keeps the newest text: wrap to the start when the line and its NUL don't fit.
+    if (this.logPos + bytes.length + 1 > LOG_BUF_LEN) this.logPos = 0;
     // The kernel writes its own memory: no bus transaction, so no event.
     this.card.gddr.write(LOG_BUF_PHYS + this.logPos, bytes);
     this.logPos += bytes.length;
@@ -225,6 +237,8 @@ export class CardOs implements CardCpu {
     this.state = 'booting';
     this.bootTime = this.sched.now;
     this.logPos = 0;
+    // The kernel image's data: log_buf_len = sizeof(__log_buf) (the host's debugfs log_buf reads it).
+    this.card.gddr.write32(LOG_BUF_LEN_VAR_PHYS, LOG_BUF_LEN);
     const head: Uint8Array = yield this.io.read(MIC_DOWNLOAD_ADDR, 4096);
     const id = parseUosHeader(head);
     if (typeof id === 'string') {

@@ -13,6 +13,7 @@ import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
   VIRTIO_QUEUE_NAMES,
+  VIRTIO_RING_F_INDIRECT_DESC,
   VIRTIO_SHORT_NAMES,
   deviceName,
 } from '../virtio/virtioIds.ts';
@@ -25,7 +26,7 @@ import {
   vringSize,
 } from '../virtio/vring.ts';
 import type { GddrAllocator } from './gddrAllocator.ts';
-import { CardVirtqueue } from './virtqueue.ts';
+import { CardVirtqueue, type IndirectTables } from './virtqueue.ts';
 
 /** SDBIC0 as the card addresses it. */
 const SDBIC0_CARD = MIC_MMIO_CARD_BASE + R.SDBIC(0);
@@ -61,6 +62,8 @@ export class CardVdev {
   driver: VirtioDriver | null = null;
   status = 0;
   features = 0;
+  /** What the host offered, as read by readHostFeatures (the first 32 bits). */
+  hostFeatures = 0;
   up = false;
 
   constructor(
@@ -123,11 +126,18 @@ export class CardVdev {
     let f = 0;
     for (let i = 0; i < n; i++)
       f |= ((yield this.io.read8(this.a(this.layout.hostFeatures + i))) as number) << (8 * i);
+    this.hostFeatures = f >>> 0;
     return f >>> 0;
   }
 
-  /** finalize_features: zero the guest bitmap, then set the accepted bits. */
+  /**
+   * finalize_features: zero the guest bitmap, then set the accepted bits. The driver's bits
+   * come in `f`; as vring_transport_features does, the ring feature INDIRECT_DESC is kept when
+   * the host offered it (EVENT_IDX too in Linux, but no back-end offers it and the card's
+   * rings do not implement it).
+   */
   *writeGuestFeatures(f: number): Routine {
+    f = (f | (this.hostFeatures & (1 << VIRTIO_RING_F_INDIRECT_DESC))) >>> 0;
     const l = this.layout;
     yield this.io.write(this.a(l.guestFeatures), new Uint8Array(this.featureLen));
     for (let i = 0; i < Math.min(this.featureLen, 4); i++) {
@@ -187,6 +197,7 @@ export class CardVdev {
       this.usedRings.push(used);
       const device = VIRTIO_SHORT_NAMES[this.type] ?? String(this.type);
       const queue = intern(`${device}.${qnames[i] ?? i}`);
+      const indirect = this.features & (1 << VIRTIO_RING_F_INDIRECT_DESC) ? this.indirectTables() : null;
       this.vqs.push(
         new CardVirtqueue(
           `${this.p.cardName} ${queue}`,
@@ -196,6 +207,7 @@ export class CardVdev {
           this.p.spine,
           () => this.notify(),
           { card: this.p.cardIndex, type: this.type, device, queue },
+          indirect,
         ),
       );
     }
@@ -212,6 +224,12 @@ export class CardVdev {
       `${this.name}: the host never cleared used_address_updated (waited ${HANDSHAKE_POLLS} × 100 ms); the card gives up with -ENODEV and the device is unusable.`,
     );
     return -19;
+  }
+
+  /** Indirect tables come from the card kernel's allocator (kmalloc in vring_add_indirect). */
+  private indirectTables(): IndirectTables {
+    const gddr = this.p.gddr;
+    return { alloc: (bytes) => gddr.alloc(bytes, 64), release: (addr, bytes) => gddr.release(addr, bytes) };
   }
 
   /** The card's device reset: host_ack = 0, vdev_reset = 1, ring, wait for host_ack, status = 0. */

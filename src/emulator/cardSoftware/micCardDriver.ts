@@ -176,7 +176,10 @@ export class MicCardDriver {
     vdev.up = true;
   }
 
-  /** Hot-remove responder / card shutdown: unregister, reset if DRIVER_OK, guest_ack, type −1. */
+  /**
+   * mic_remove_device: unregister, reset if DRIVER_OK, guest_ack = 1; a host-requested hot
+   * remove also publishes type −1 (mic_scan_devices without REMOVE_DEVICES).
+   */
   *removeDevice(vdev: CardVdev, hostRequested: boolean): Routine {
     yield call(
       frame(
@@ -198,14 +201,23 @@ export class MicCardDriver {
     vdev.freeQueues();
     vdev.up = false;
     this.vdevs.splice(this.vdevs.indexOf(vdev), 1);
-    if (hostRequested) {
-      yield this.io.write8(this.dpMic + l.ctrl + DEVICE_CTRL.guest_ack, 1);
-      yield this.io.write8(this.dpMic + vdev.offset + DEVICE_DESC.type, 0xff);
-    }
+    yield this.io.write8(this.dpMic + l.ctrl + DEVICE_CTRL.guest_ack, 1);
+    if (hostRequested) yield this.io.write8(this.dpMic + vdev.offset + DEVICE_DESC.type, 0xff);
   }
 
-  /** Card shutdown: force config_change = 1 on each device, remove, clear the flags again. */
+  /**
+   * mic_devices_uninit at an orderly shutdown: h2c_config_db = −1 first (the host must not ring
+   * it any more, and skips the hot-remove handshake from now on), free the config doorbell, then
+   * per device config_change = 1, remove, and clear config_change and guest_ack again. The
+   * entries keep their type.
+   */
   *removeAll(): Routine {
+    if (this.h2cConfigDb >= 0) {
+      yield this.io.write8(this.dpMic + BOOTPARAM.h2c_config_db, 0xff);
+      this.h.freeIrq(this.h2cConfigDb, 'mic_config_isr');
+      this.freeDb(this.h2cConfigDb);
+      this.h2cConfigDb = -1;
+    }
     for (const v of [...this.vdevs]) {
       const l = v.layout;
       yield this.io.write8(this.dpMic + l.ctrl + DEVICE_CTRL.config_change, MIC_VIRTIO_PARAM_DEV_REMOVE);

@@ -2,10 +2,11 @@
 // MRG_RXBUF, one queue pair): queue 0 receiveq, queue 1 transmitq (§6.3), and eth0 on top of it
 // for the card's tiny IP stack (net/netStack.ts).
 //
-// Features: mpssd offers CSUM, GSO, GUEST_TSO4, GUEST_TSO6 and GUEST_ECN. We accept only CSUM
-// (the host finishes checksums we mark NEEDS_CSUM; our UDP sends use it). The GUEST_* bits
-// would let the host hand us 64 KiB TSO frames, and GSO would let us send them; our stack does
-// no segmentation or large receive, so we decline all four and keep every frame ≤ 1514 bytes.
+// Features: Gen-1 mpssd offers CSUM, GSO, GUEST_TSO4, GUEST_TSO6, GUEST_ECN and GUEST_UFO. We
+// accept only CSUM (the host finishes checksums we mark NEEDS_CSUM; our UDP sends use it). The
+// GUEST_* bits would let the host hand us 64 KiB TSO/UFO frames, and GSO would let us send them;
+// our stack does no segmentation or large receive, so we decline them and keep every frame
+// ≤ 1514 bytes.
 // No MAC feature: the card picks a "random" locally administered MAC — here a deterministic
 // hash of the card index (wire.ts cardMac), because the emulator must replay identically.
 //
@@ -58,14 +59,15 @@ const TX_WAIT_STEPS = 10_000;
 
 /**
  * The card's address from the kernel command line mpssd writes
- * (`ifcfg=static;address,172.31.N.1;netmask,255.255.255.0`), else 172.31.<index+1>.1/24.
+ * (`ifcfg=static;address,172.31.N.1;netmask,255.255.255.0`), else 172.31.<index>.1/24, the
+ * address Gen-1 mpssd gives micN.
  */
 export function parseIfcfg(cmdline: string, cardIndex: number): NetConfig {
   const m = /(?:^|\s)ifcfg=static;address,([0-9.]+);netmask,([0-9.]+)/.exec(cmdline);
   const addr = m ? parseIp(m[1]) : null;
   const mask = m ? parseIp(m[2]) : null;
   if (addr !== null && mask !== null) return { address: addr, prefix: maskToPrefix(mask) };
-  return { address: ((172 << 24) | (31 << 16) | ((cardIndex + 1) << 8) | 1) >>> 0, prefix: 24 };
+  return { address: ((172 << 24) | (31 << 16) | (cardIndex << 8) | 1) >>> 0, prefix: 24 };
 }
 
 export interface NetDevStats {

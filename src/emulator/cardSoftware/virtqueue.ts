@@ -1,6 +1,10 @@
 // The card's virtqueue (driver side of the split ring, like virtio_ring.c): descriptors and the
 // avail ring live in host RAM behind the SMPT, the used ring was relocated to GDDR. Driver
 // bookkeeping (free list, shadow of chains, tokens) is plain data here.
+//
+// With VIRTIO_RING_F_INDIRECT_DESC negotiated, a buffer of more than one piece goes out as one
+// ring descriptor pointing at an indirect table in card memory (vring_add_indirect), as
+// virtio_ring.c does; Gen-1 mpssd never offers the feature, so by default every chain is direct.
 
 import type { CardSpace } from '../bus/cardSpace.ts';
 import type { Routine } from '../sim/scheduler.ts';
@@ -16,7 +20,14 @@ import {
   type VringAddrs,
   type VringDesc,
 } from '../virtio/vring.ts';
-import { VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../virtio/virtioIds.ts';
+import { VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../virtio/virtioIds.ts';
+import { encodeDescInto } from '../virtio/vring.ts';
+
+/** Card memory for indirect tables (the card kernel's kmalloc). */
+export interface IndirectTables {
+  alloc(bytes: number): number;
+  release(addr: number, bytes: number): void;
+}
 
 /** A queue as events and the request table name it. */
 export interface VirtqueueId {
@@ -34,6 +45,17 @@ export interface Sg {
   len: number;
   /** device-writable (an "in" buffer) */
   write: boolean;
+}
+
+/** The pieces as an indirect table: NEXT-linked in order, WRITE for device-writable ones. */
+function indirectTable(sgs: Sg[]): Uint8Array {
+  const bytes = new Uint8Array(16 * sgs.length);
+  sgs.forEach((sg, k) => {
+    const last = k === sgs.length - 1;
+    const flags = (last ? 0 : VRING_DESC_F_NEXT) | (sg.write ? VRING_DESC_F_WRITE : 0);
+    encodeDescInto(bytes.subarray(16 * k, 16 * k + 16), sg.addr, sg.len, flags, last ? 0 : k + 1);
+  });
+  return bytes;
 }
 
 function chainBytes(sgs: readonly { len: number }[]): number {
@@ -54,6 +76,9 @@ export class CardVirtqueue<T = unknown> {
   broken = false;
   /** Scratch descriptor for add() (encoded into the ring at once). */
   private readonly desc: VringDesc = { addr: 0, len: 0, flags: 0, next: 0 };
+  /** Per head: the indirect table its descriptor points at (0: a direct chain), and its size. */
+  private readonly indirectTable: Float64Array;
+  private readonly indirectBytes: Int32Array;
 
   constructor(
     readonly name: string,
@@ -64,6 +89,8 @@ export class CardVirtqueue<T = unknown> {
     private readonly notify: () => Routine,
     /** Which queue this is, as events name it (sim/requests.ts numbers its requests). */
     readonly id: VirtqueueId,
+    /** VIRTIO_RING_F_INDIRECT_DESC was negotiated: where the tables come from. */
+    private readonly indirect: IndirectTables | null = null,
   ) {
     const n = addrs.num;
     this.numFree = n;
@@ -71,6 +98,8 @@ export class CardVirtqueue<T = unknown> {
     for (let i = 0; i < n; i++) this.nextFree[i] = i + 1;
     this.tokens = new Array(n);
     this.chainLen = new Int32Array(n);
+    this.indirectTable = new Float64Array(n);
+    this.indirectBytes = new Int32Array(n);
   }
 
   get num(): number {
@@ -84,28 +113,37 @@ export class CardVirtqueue<T = unknown> {
 
   /** virtqueue_add: chain the buffers, publish the head in avail. Returns the head or −1. */
   *add(sgs: Sg[], token: T): Routine<number> {
-    if (this.broken || sgs.length === 0 || sgs.length > this.numFree) return -1;
+    if (this.broken || sgs.length === 0) return -1;
+    const table =
+      this.indirect && sgs.length > 1 && this.numFree > 0 ? this.indirect.alloc(16 * sgs.length) : -1;
+    if (table < 0 && sgs.length > this.numFree) return -1;
     // A new request: every access from here to the doorbell belongs to it.
     const id = this.id;
     this.spine.sched.req = this.spine.requests.publish(id.card, id.type, this.index, this.availIdx);
     const head = this.freeHead;
-    let i = head;
-    for (let k = 0; k < sgs.length; k++) {
-      const sg = sgs[k];
-      const next = this.nextFree[i];
-      const last = k === sgs.length - 1;
-      const d = this.desc;
-      d.addr = sg.addr;
-      d.len = sg.len;
-      d.flags = (last ? 0 : VRING_DESC_F_NEXT) | (sg.write ? VRING_DESC_F_WRITE : 0);
-      d.next = last ? 0 : next;
-      yield storeDesc(this.io, this.addrs, i, d);
-      if (!last) i = next;
-      else this.freeHead = next;
+    if (table >= 0) {
+      yield this.io.write(table, indirectTable(sgs));
+      yield* this.writeIndirect(head, table, sgs.length);
+    } else {
+      let i = head;
+      for (let k = 0; k < sgs.length; k++) {
+        const sg = sgs[k];
+        const next = this.nextFree[i];
+        const last = k === sgs.length - 1;
+        const d = this.desc;
+        d.addr = sg.addr;
+        d.len = sg.len;
+        d.flags = (last ? 0 : VRING_DESC_F_NEXT) | (sg.write ? VRING_DESC_F_WRITE : 0);
+        d.next = last ? 0 : next;
+        yield storeDesc(this.io, this.addrs, i, d);
+        if (!last) i = next;
+        else this.freeHead = next;
+      }
+      this.numFree -= sgs.length;
+      this.chainLen[head] = sgs.length;
+      this.indirectTable[head] = 0;
     }
-    this.numFree -= sgs.length;
     this.tokens[head] = token;
-    this.chainLen[head] = sgs.length;
     yield storeAvailRing(this.io, this.addrs, this.availIdx, head);
     this.availIdx = (this.availIdx + 1) & 0xffff;
     // virtio_wmb(); then publish the index.
@@ -119,7 +157,9 @@ export class CardVirtqueue<T = unknown> {
       id.queue,
       head,
       this.spine.observed ? chainBytes(sgs) : 0,
-      this.spine.observed ? `${this.name} head ${head} made available (${sgs.length} desc)` : '',
+      this.spine.observed
+        ? `${this.name} head ${head} made available (${table >= 0 ? 'indirect table of ' : ''}${sgs.length} desc)`
+        : '',
     );
     // The kick that tells the host belongs to the request (the last one made available).
     this.kickReq = this.spine.sched.req;
@@ -129,6 +169,21 @@ export class CardVirtqueue<T = unknown> {
 
   /** The request the next kick announces (sim/requests.ts). */
   private kickReq = 0;
+
+  /** vring_add_indirect's ring descriptor: INDIRECT, pointing at the table in card memory. */
+  private *writeIndirect(head: number, table: number, pieces: number): Routine {
+    const d = this.desc;
+    d.addr = table;
+    d.len = 16 * pieces;
+    d.flags = VRING_DESC_F_INDIRECT;
+    d.next = 0;
+    yield storeDesc(this.io, this.addrs, head, d);
+    this.freeHead = this.nextFree[head];
+    this.numFree -= 1;
+    this.chainLen[head] = 1;
+    this.indirectTable[head] = table;
+    this.indirectBytes[head] = 16 * pieces;
+  }
 
   /** virtqueue_kick: the transport's notify routine itself (no wrapper level per step). */
   kick(): Routine {
@@ -168,6 +223,11 @@ export class CardVirtqueue<T = unknown> {
     this.nextFree[last] = this.freeHead;
     this.freeHead = head;
     this.numFree += this.chainLen[head];
+    const table = this.indirectTable[head];
+    if (table) {
+      this.indirectTable[head] = 0;
+      this.indirect?.release(table, this.indirectBytes[head]);
+    }
     this.spine.vring(
       'vring.used',
       'card',
@@ -191,6 +251,11 @@ export class CardVirtqueue<T = unknown> {
       const t = this.tokens[i];
       if (t !== undefined) out.push(t);
       this.tokens[i] = undefined;
+      const table = this.indirectTable[i];
+      if (table) {
+        this.indirectTable[i] = 0;
+        this.indirect?.release(table, this.indirectBytes[i]);
+      }
     }
     return out;
   }

@@ -3,13 +3,14 @@
 // /sys/kernel/debug/mic_host/micN/* recognises every line. Pure functions: they read host RAM,
 // GDDR and register storage directly — no bus transaction, no event, no state change.
 //
-// Formats (read from torvalds/linux; the text below is ours):
-// * drivers/misc/mic/host/mic_debugfs.c, Gen-1 (3.13–4.3): log_buf, smpt, post_code, dp,
-//   vdev_info, msi_irq_info. `dp` prints the six bootparam fields of layout A (the 3.13 struct:
-//   magic, h2c_shutdown_db, h2c_config_db, c2h_shutdown_db, shutdown_status, shutdown_card —
-//   the 4.2+ SCIF fields don't exist in layout A) and then every device entry; `vdev_info` is
-//   the Gen-1 line without the Gen-2 DMA byte counters (drivers/misc/mic/vop/vop_debugfs.c).
-// * drivers/dma/mic_x100_dma.c: mic_dma_reg (4.2+, under mic_x100_dma/mbus-devN/).
+// Formats (read from the Linux sources; the text below is ours), as the DMA-era Gen-1 kernels
+// (3.17–3.19) print them:
+// * drivers/misc/mic/host/mic_debugfs.c: log_buf, smpt, post_code, dp, vdev_info, msi_irq_info.
+//   `dp` prints the six bootparam fields of layout A (magic, h2c_shutdown_db, h2c_config_db,
+//   c2h_shutdown_db, shutdown_status, shutdown_card — the 4.2+ SCIF fields don't exist in
+//   layout A) and then every device entry; `vdev_info` is the Gen-1 line without the Gen-2 DMA
+//   byte counters (drivers/misc/mic/vop/vop_debugfs.c).
+// * drivers/dma/mic_x100_dma.c: mic_dma_reg (3.18+, under mic_x100_dma/mbus-devN/).
 //
 // Where a value has no kernel counterpart, the choice is documented at the function.
 
@@ -17,7 +18,7 @@ import type { Machine } from '../machine.ts';
 import type { SparseMemory } from '../mem/sparseMemory.ts';
 import { R } from '../card/sboxRegisters.ts';
 import { DMA_CHANNELS } from '../card/dma/dmaEngine.ts';
-import { KERNEL_VIRT_BASE, LOG_BUF_LEN } from '../cardSoftware/cardOs.ts';
+import { KERNEL_VIRT_BASE } from '../cardSoftware/cardOs.ts';
 import { MIC_MIN_MSIX } from '../hostSoftware/micHost/micInterrupts.ts';
 import { DEVICE_CTRL, MIC_DP_SIZE, VQCONFIG, decodeDevicePage, entryLayout } from '../virtio/devicePage.ts';
 import { vringAvailOffset, vringDescOffset } from '../virtio/vring.ts';
@@ -211,17 +212,18 @@ export const MSI_IRQ_BASE = 120;
 
 /**
  * The Linux IRQ number the host would have given MSI-X entry `entry` of card `i`. The emulator
- * has no IRQ allocator, so it is a stable invention: 120 + 4·card + entry (distinct per card).
+ * has no IRQ allocator, so it is a stable invention: 120 + 8·card + entry (distinct per card).
  */
 export function msiIrqNumber(i: number, entry: number): number {
   return MSI_IRQ_BASE + MIC_MIN_MSIX * i + entry;
 }
 
 /**
- * `mic_host/micN/msi_irq_info`: one block per MSI-X vector the driver enabled (Gen-1 enables
- * exactly MIC_MIN_MSIX = 4, and the kernel lists them all, used or not): IRQ, entry, the MXAR
- * register as the hardware holds it, then the 32 source positions and the driver's software
- * map (which source bits the requests bound to this vector).
+ * `mic_host/micN/msi_irq_info`: one block per MSI-X vector the driver enabled (the DMA-era
+ * Gen-1 driver enables exactly MIC_MIN_MSIX = 8, and the kernel lists them all, used or not):
+ * IRQ, entry, the MXAR register as the hardware holds it, then the 32 source positions and the
+ * driver's software map (which source bits the requests bound to this vector). With a card
+ * online, vectors 4–7 carry the host DMA channels 0–3 (sources 8–11).
  */
 export function msiIrqInfo(m: Machine, i: number): string {
   const card = m.cards[i];
@@ -251,28 +253,30 @@ export function msiIrqInfo(m: Machine, i: number): string {
 export const START_KERNEL_MAP = BigInt(KERNEL_VIRT_BASE);
 
 /**
- * `mic_host/micN/log_buf`: the card kernel's log buffer read through the BAR0 aperture at
- * `log_buf_addr − __START_KERNEL_map`, printed only while the card is online or
- * shutting_down (else empty, as the kernel's switch on mdev->state does).
+ * `mic_host/micN/log_buf`, as mic_log_buf_show does it: nothing unless mpssd set both sysfs
+ * values (log_buf_addr = &__log_buf, log_buf_len = &log_buf_len, kernel virtual addresses from
+ * the card's System.map); the size is the int at log_buf_len, and that many bytes from
+ * log_buf_addr are dumped raw, through the BAR0 aperture at `address − __START_KERNEL_map`,
+ * only while the card is online or shutting_down.
  *
- * log_buf_addr is the sysfs value when mpssd set one, else the card OS's own buffer address
- * (what mpssd reads from the card's System.map). The kernel dumps log_buf_len bytes raw; the
- * emulated card kernel keeps a NUL-terminated text ring of LOG_BUF_LEN bytes and publishes no
- * log_buf_len variable, so the text up to the terminating NUL is shown (what the card's dmesg
- * shows), not the zero fill behind it.
+ * The bytes are what the card kernel keeps there: the emulated card keeps plain, NUL-terminated
+ * text lines in its ring (a Linux card kernel of this era keeps binary printk_log records), so
+ * the dump reads as text followed by the NUL fill of the rest of the buffer.
  */
 export function logBuf(m: Machine, i: number): string {
   const dev = m.mics[i];
-  if (dev.state !== 'online' && dev.state !== 'shutting_down') return '';
-  const addr = dev.sysfs.log_buf_addr || m.cardOs[i].logBufAddr;
-  if (!addr) return '';
-  const phys = Number(BigInt(addr) - START_KERNEL_MAP);
+  const { log_buf_addr: addr, log_buf_len: lenAddr } = dev.sysfs;
+  if (!addr || !lenAddr) return '';
   const gddr = m.cards[i].gddr;
-  if (phys < 0 || phys >= gddr.size) return '';
-  const bytes = new Uint8Array(Math.min(LOG_BUF_LEN, gddr.size - phys));
+  const lenPhys = Number(BigInt(lenAddr) - START_KERNEL_MAP);
+  const phys = Number(BigInt(addr) - START_KERNEL_MAP);
+  if (lenPhys < 0 || lenPhys + 4 > gddr.size || phys < 0 || phys >= gddr.size) return '';
+  const size = gddr.read32(lenPhys) | 0;
+  if (dev.state !== 'online' && dev.state !== 'shutting_down') return '';
+  if (size <= 0) return '';
+  const bytes = new Uint8Array(Math.min(size, gddr.size - phys));
   gddr.read(phys, bytes);
-  const nul = bytes.indexOf(0);
-  return new TextDecoder().decode(nul < 0 ? bytes : bytes.subarray(0, nul));
+  return new TextDecoder().decode(bytes);
 }
 
 // ---- mic_dma_reg ------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ export const VIRTIO_NET_F_GSO = 6;
 export const VIRTIO_NET_F_GUEST_TSO4 = 7;
 export const VIRTIO_NET_F_GUEST_TSO6 = 8;
 export const VIRTIO_NET_F_GUEST_ECN = 9;
+export const VIRTIO_NET_F_GUEST_UFO = 10;
 
 export interface VirtioNetHdr {
   flags: number;

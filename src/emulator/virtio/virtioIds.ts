@@ -48,3 +48,6 @@ export const VRING_DESC_F_WRITE = 2;
 export const VRING_DESC_F_INDIRECT = 4;
 export const VRING_AVAIL_F_NO_INTERRUPT = 1;
 export const VRING_USED_F_NO_NOTIFY = 1;
+/** Transport feature bits (include/uapi/linux/virtio_ring.h). */
+export const VIRTIO_RING_F_INDIRECT_DESC = 28;
+export const VIRTIO_RING_F_EVENT_IDX = 29;

@@ -134,7 +134,13 @@ function put32(b: Uint8Array, o: number, v: number): void {
 }
 
 /** Encode into b (16 bytes): {u64 addr, u32 len, u16 flags, u16 next}, as DataView setters would. */
-function encodeDescInto(b: Uint8Array, addr: number, len: number, flags: number, next: number): Uint8Array {
+export function encodeDescInto(
+  b: Uint8Array,
+  addr: number,
+  len: number,
+  flags: number,
+  next: number,
+): Uint8Array {
   // DataView.setUint32 takes its value modulo 2^32, like these stores.
   put32(b, 0, addr % 0x100000000);
   put32(b, 4, Math.floor(addr / 0x100000000) % 0x100000000);
@@ -177,6 +183,10 @@ export function loadAvailIdx(io: Io, r: VringAddrs): number {
 }
 export function loadAvailRing(io: Io, r: VringAddrs, slot: number): number {
   return io.read16(r.avail + 4 + 2 * (slot % r.num));
+}
+/** used_event (VIRTIO_RING_F_EVENT_IDX): the u16 after avail.ring[num]. */
+export function loadUsedEvent(io: Io, r: VringAddrs): number {
+  return io.read16(r.avail + 4 + 2 * r.num);
 }
 /** Driver side: put head in avail.ring[idx % num]; the caller publishes idx separately. */
 export function storeAvailRing(io: Io, r: VringAddrs, slot: number, head: number): number {

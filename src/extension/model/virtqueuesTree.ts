@@ -92,9 +92,14 @@ function queueNode(c: CardQueuesModel, q: QueueModel): NodeModel {
       'hostLastUsed',
       'host last_used_idx',
       q.hostLastUsed,
-      'vringh last_used_idx: the used index the host will write next',
+      'vringh last_used_idx: stays 0 without EVENT_IDX; the host writes used.idx = last_used_idx + completed',
     ),
-    index('hostCompleted', 'host completed', q.hostCompleted, 'chains the host back-end completed'),
+    index(
+      'hostCompleted',
+      'host completed',
+      q.hostCompleted,
+      'vringh completed: chains completed since the last reset',
+    ),
     index(
       'infoAvailIdx',
       '_mic_vring_info.avail_idx',

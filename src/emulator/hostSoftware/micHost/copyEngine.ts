@@ -1,8 +1,10 @@
-// How VOP moves virtio payload between card GDDR and the back-end's buffers (reference §6.2,
-// "Gen-2 copy engine", which our Gen-1 model adopts per the architecture): host DMA channel 0
-// through a 64 KiB bounce buffer per queue in host RAM, 64-byte aligned; card→user rounds the
-// source down and the length up; user→card falls back to CPU copies through BAR0 when the
-// destination is unaligned or the rounded length would overrun the descriptor.
+// How VOP moves virtio payload between card GDDR and the back-end's buffers, as the DMA-era
+// Gen-1 host driver does it (host/mic_virtio.c of 3.17–3.19: mic_virtio_copy_to_user /
+// _from_user over mic_sync_dma; 3.13–3.16 copied with the CPU through BAR0 only): host DMA
+// channel 0 through a 64 KiB bounce buffer per vring in host RAM, 64-byte aligned. card→user
+// always uses DMA, rounding the source down and the length up; user→card copies with the CPU
+// through BAR0 when the destination is unaligned or the rounded length would overrun the
+// descriptor, else by DMA. A failed DMA copy fails the copy (−errno): there is no CPU fallback.
 
 import type { HostSpace } from '../../bus/hostSpace.ts';
 import { call, type Routine } from '../../sim/scheduler.ts';
@@ -29,6 +31,17 @@ export interface Bounce {
   mic: number;
 }
 
+/**
+ * mic_vdev's in_bytes / out_bytes, counted the way the DMA-era driver counts them: in_bytes
+ * per DMA piece card→user including the alignment lead the source was rounded down by (the
+ * kernel adds partlen, which starts at the rounded-down address); out_bytes per piece
+ * user→card.
+ */
+export interface VdevByteCounters {
+  inBytes: number;
+  outBytes: number;
+}
+
 export interface CopyStats {
   dmaBytes: number;
   cpuBytes: number;
@@ -43,7 +56,14 @@ export class CopyEngine {
   ) {}
 
   /** Copy len bytes at GDDR address src into dst[dstOff…]. Returns 0 or −errno. */
-  *cardToUser(bounce: Bounce, src: number, dst: UserBytes, dstOff: number, len: number): Routine<number> {
+  *cardToUser(
+    bounce: Bounce,
+    src: number,
+    dst: UserBytes,
+    dstOff: number,
+    len: number,
+    count: VdevByteCounters,
+  ): Routine<number> {
     let done = 0;
     while (done < len) {
       const s = src + done;
@@ -51,34 +71,32 @@ export class CopyEngine {
       const chunk = Math.min(len - done, VOP_BOUNCE_SIZE - lead);
       const alignedSrc = s - lead;
       const alignedLen = Math.ceil((lead + chunk) / ALIGN) * ALIGN;
-      // A failed DMA copy (DCHERR, time-out) leaves the channel unready; the same piece is then
-      // copied by the CPU through BAR0, so no data is lost.
-      const rc: number = this.dma.ready
-        ? yield call(this.dma.memcpySync(alignedSrc, bounce.mic, alignedLen))
-        : -1;
+      const rc: number = yield call(this.dma.memcpySync(alignedSrc, bounce.mic, alignedLen));
+      if (rc < 0) return rc;
       const at = dstOff + done;
-      if (rc === 0) {
-        if (dst instanceof Uint8Array) yield this.io.readInto(bounce.host + lead, dst, at, chunk);
-        else yield this.io.readDrained(bounce.host + lead, chunk, dst.subarray(at, at + chunk).drain);
-        this.stats.dmaBytes += chunk;
-      } else {
-        const bytes: Uint8Array = yield this.io.read(this.bar0() + s, chunk);
-        if (dst instanceof Uint8Array) dst.set(bytes, at);
-        else dst.subarray(at, at + chunk).drain(bytes, 0, 0, chunk);
-        this.stats.cpuBytes += chunk;
-      }
+      if (dst instanceof Uint8Array) yield this.io.readInto(bounce.host + lead, dst, at, chunk);
+      else yield this.io.readDrained(bounce.host + lead, chunk, dst.subarray(at, at + chunk).drain);
+      this.stats.dmaBytes += chunk;
+      count.inBytes += lead + chunk;
       done += chunk;
     }
     return 0;
   }
 
-  /** Copy src into GDDR at dst, where the descriptor has room bytes from dst on. */
-  *userToCard(bounce: Bounce, src: UserBytes, dst: number, room: number): Routine<number> {
+  /** Copy src into GDDR at dst, where the descriptor has room bytes from dst on. 0 or −errno. */
+  *userToCard(
+    bounce: Bounce,
+    src: UserBytes,
+    dst: number,
+    room: number,
+    count: VdevByteCounters,
+  ): Routine<number> {
     const len = src.length;
     const rounded = Math.ceil(len / ALIGN) * ALIGN;
-    if (!this.dma.ready || dst % ALIGN !== 0 || rounded > room) {
+    if (dst % ALIGN !== 0 || rounded > room) {
       yield this.put(this.bar0() + dst, src);
       this.stats.cpuBytes += len;
+      count.outBytes += len;
       return 0;
     }
     let done = 0;
@@ -88,13 +106,9 @@ export class CopyEngine {
       const rc: number = yield call(
         this.dma.memcpySync(bounce.mic, dst + done, Math.ceil(chunk / ALIGN) * ALIGN),
       );
-      if (rc < 0) {
-        // The DMA copy failed: finish the rest by CPU through BAR0.
-        yield this.put(this.bar0() + dst + done, src.subarray(done, len));
-        this.stats.cpuBytes += len - done;
-        return 0;
-      }
+      if (rc < 0) return rc;
       this.stats.dmaBytes += chunk;
+      count.outBytes += chunk;
       done += chunk;
     }
     return 0;

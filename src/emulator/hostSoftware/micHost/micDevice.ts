@@ -12,10 +12,10 @@ import { call, frame, nothing, type Routine, type Scheduler, sleep, WaitQueue } 
 import type { Spine } from '../../sim/spine.ts';
 import { BOOTPARAM, MIC_DP_SIZE, MIC_MAGIC, SHUTDOWN_STATUS, s8 } from '../../virtio/devicePage.ts';
 import type { HostKernel } from '../hostKernel.ts';
-import { E } from '../../errno.ts';
+import { E, errName } from '../../errno.ts';
 import { CopyEngine } from './copyEngine.ts';
 import { HostDmaChannel } from './hostDmaChannel.ts';
-import { MicInterrupts } from './micInterrupts.ts';
+import { MIC_INTR_DMA_START, MicInterrupts } from './micInterrupts.ts';
 import { SmptAllocator } from './smptAllocator.ts';
 import { Vop } from './vop.ts';
 
@@ -204,6 +204,9 @@ export class MicDevice {
     this.dpHost = dp.host;
     this.dpMic = dp.mic;
     yield this.io.write(this.dpHost, new Uint8Array(MIC_DP_SIZE));
+    // mic_dp_init publishes the page in DPLO/DPHI (SPAD14/15) at probe; mic_start writes them
+    // again before every boot (a card reset clears the scratchpads).
+    yield call(this.writeDpSpads());
     this.c2hShutdownDb = this.nextDb();
     yield call(this.initBootparam());
     const rc: number = yield call(
@@ -216,6 +219,12 @@ export class MicDevice {
       `${this.name}: device page at host 0x${this.dpHost.toString(16)}, MIC 0x${this.dpMic.toString(16)}; BAR0 0x${this.bar0.toString(16)} (${this.bar0Size / 2 ** 20} MiB), BAR4 0x${this.bar4.toString(16)}`,
     );
     return 0;
+  }
+
+  /** DPLO/DPHI: the device page's MIC address in SPAD14 (low) and SPAD15 (high). */
+  private *writeDpSpads(): Routine {
+    yield this.io.write32(this.bar4 + R.SPAD(14), this.dpMic % 2 ** 32);
+    yield this.io.write32(this.bar4 + R.SPAD(15), Math.floor(this.dpMic / 2 ** 32));
   }
 
   private cfgRead(off: number): number {
@@ -255,7 +264,12 @@ export class MicDevice {
 
   // ---- doorbells ------------------------------------------------------------------------
 
-  /** Ring host→card doorbell db: APICICR read/set bit 13/write for 0–7, RDMASR write for 8–15. */
+  /**
+   * Ring host→card doorbell db: APICICR read/set bit 13/write for 0–7, RDMASR write for 8–15.
+   * Kernel era: RDMASR index db − 8 as later kernels have it; the DMA-era driver writes
+   * RDMASR db − 8 + 17 (and its card listens there), a deliberate difference explained in
+   * docs/faithfulness.md. No Gen-1 configuration uses doorbells 8–15.
+   */
   // ringCard and isr run on every virtio request: they return the framed routine itself rather
   // than being one more generator around it.
   ringCard(db: number): Routine {
@@ -325,15 +339,9 @@ export class MicDevice {
         }
         return yield call(this.boot());
       case 'reset':
-        if (this.state === 'offline') {
-          this.spine.protocolError(
-            23,
-            this.name,
-            `${this.name}: reset written while the card is offline; the host refuses it (-EINVAL).`,
-          );
-          return -E.EINVAL;
-        }
-        yield call(this.reset());
+        // Gen-1 mic_sysfs.c: no state check; schedule_work(reset_trigger_work) and return. The
+        // work runs mic_stop(force = false), which does nothing on an offline card.
+        this.scheduleResetWork();
         return 0;
       case 'shutdown':
         yield call(this.shutdown('shutting_down'));
@@ -346,6 +354,22 @@ export class MicDevice {
     }
   }
 
+  /** The reset_trigger_work item: queued once (schedule_work on a pending work is a no-op). */
+  private resetWorkPending = false;
+  private scheduleResetWork(): void {
+    if (this.resetWorkPending) return;
+    this.resetWorkPending = true;
+    this.sched.spawn(
+      `${this.name} reset_trigger_work`,
+      'host.driver',
+      frame(this.sched, 'mic_reset_trigger_work', { card: this.name }, this.resetWork()),
+    );
+  }
+  private *resetWork(): Routine {
+    this.resetWorkPending = false;
+    yield call(this.stop(false));
+  }
+
   /** Request an orderly shutdown through h2c_shutdown_db; ignored if the card can't hear it. */
   private *shutdown(next: MicState): Routine {
     if (next === 'shutting_down' && this.state !== 'online') return;
@@ -356,53 +380,115 @@ export class MicDevice {
     this.setState(next);
   }
 
-  /** The reset flow of §4.2 (and the "reset" state command of §4.5). */
-  *reset(): Routine<number> {
-    return yield call(frame(this.sched, 'mic_reset', { card: this.name }, this.doReset()));
+  /**
+   * mic_stop (§4.2): unless the card is offline (or `force`): reset the virtio devices, release
+   * the DMA channel and unregister the DMA device, re-initialise the bootparam, reset the card;
+   * after a successful reset shutdown_status goes back to nop and the card becomes offline
+   * (suspended stays suspended). Returns 0 or −ETIMEDOUT (reset_failed).
+   */
+  *stop(force: boolean): Routine<number> {
+    return yield call(
+      frame(this.sched, 'mic_stop', { card: this.name, force: force ? 1 : 0 }, this.doStop(force)),
+    );
   }
 
-  private *doReset(): Routine<number> {
+  private *doStop(force: boolean): Routine<number> {
     // mic_mutex: a reset already running (e.g. mpssd's, while PM suspend forces one) finishes
     // first; this one runs after it instead of writing RGCR in the middle of it.
     while (this.resetting) yield sleep(MIC_RESET_POLL_NS / 10);
-    const wasSuspended = this.state === 'suspended';
+    if (this.state === 'offline' && !force) return 0;
     this.resetting = true;
     try {
       yield call(this.vop.resetAll());
+      yield call(this.dma.release());
+      yield call(this.dmaDeviceUnregister());
       yield call(this.initBootparam());
+      const rc: number = yield call(this.hwReset());
+      if (rc < 0) return rc;
+      this.resetsDone++;
       this.shutdownStatus = 0;
-      yield this.io.write32(this.bar4 + R.SPAD(2), 0);
-      this.dma.ready = false;
-      const rgcr: number = yield this.io.read32(this.bar4 + R.RGCR);
-      yield this.io.write32(this.bar4 + R.RGCR, (rgcr | 1) >>> 0);
-      this.milestone('reset', 1, 'reset (RGCR)');
-      yield sleep(MIC_RESET_POLL_NS);
-      for (let i = 0; i < MIC_RESET_POLLS; i++) {
-        const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
-        if (spad2 & SPAD2_READY) {
-          this.milestone('firmware ready', spad2, `firmware ready (SPAD2=0x${spad2.toString(16)})`);
-          this.resetsDone++;
-          this.setState(wasSuspended || this.state === 'suspended' ? 'suspended' : 'offline');
-          return 0;
-        }
-        yield sleep(MIC_RESET_POLL_NS);
-      }
-      this.kernel.printk(`${this.name}: reset failed: SPAD2 bit 0 not set after ${MIC_RESET_POLLS} s`);
-      this.spine.protocolError(
-        21,
-        this.name,
-        `${this.name}: reset never completed: SPAD2 bit 0 still clear after ${MIC_RESET_POLLS} one-second polls; the state becomes reset_failed and boot is refused until a reset succeeds.`,
-      );
-      this.setState('reset_failed');
-      this.milestone(
-        'reset failed',
-        E.ETIMEDOUT,
-        `reset failed: SPAD2 bit 0 not set after ${MIC_RESET_POLLS} s`,
-      );
-      return -E.ETIMEDOUT;
+      if (this.state !== 'suspended') this.setState('offline');
+      return 0;
     } finally {
       this.resetting = false;
     }
+  }
+
+  /**
+   * mic_reset: SPAD2 = 0, RGCR |= 1, sleep 1 s, then up to 45 one-second polls of SPAD2 bit 0;
+   * without it the state becomes reset_failed. Returns 0 or −ETIMEDOUT.
+   */
+  private *hwReset(): Routine<number> {
+    return yield call(frame(this.sched, 'mic_reset', { card: this.name }, this.doHwReset()));
+  }
+
+  private *doHwReset(): Routine<number> {
+    yield this.io.write32(this.bar4 + R.SPAD(2), 0);
+    const rgcr: number = yield this.io.read32(this.bar4 + R.RGCR);
+    yield this.io.write32(this.bar4 + R.RGCR, (rgcr | 1) >>> 0);
+    this.milestone('reset', 1, 'reset (RGCR)');
+    yield sleep(MIC_RESET_POLL_NS);
+    for (let i = 0; i < MIC_RESET_POLLS; i++) {
+      const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
+      if (spad2 & SPAD2_READY) {
+        this.milestone('firmware ready', spad2, `firmware ready (SPAD2=0x${spad2.toString(16)})`);
+        return 0;
+      }
+      yield sleep(MIC_RESET_POLL_NS);
+    }
+    this.kernel.printk(`${this.name}: reset failed: SPAD2 bit 0 not set after ${MIC_RESET_POLLS} s`);
+    this.spine.protocolError(
+      21,
+      this.name,
+      `${this.name}: reset never completed: SPAD2 bit 0 still clear after ${MIC_RESET_POLLS} one-second polls; the state becomes reset_failed and boot is refused until a reset succeeds.`,
+    );
+    this.setState('reset_failed');
+    this.milestone(
+      'reset failed',
+      E.ETIMEDOUT,
+      `reset failed: SPAD2 bit 0 not set after ${MIC_RESET_POLLS} s`,
+    );
+    return -E.ETIMEDOUT;
+  }
+
+  // ---- the host DMA device (mbus MBUS_DEV_DMA_HOST, drivers/dma/mic_x100_dma.c) ---------------
+
+  /** Channels of the host's DMA device: 0–3, each with its own MSI-X vector (source 8 + n). */
+  static readonly HOST_DMA_CHANNELS = 4;
+  private dmaDeviceUp = false;
+
+  private dmaIrqName(ch: number): string {
+    return `mic dma_channel ${ch}`;
+  }
+
+  /**
+   * mbus_register_device at mic_start: the mic_x100_dma driver probes and requests one
+   * interrupt per host channel (mic_dma_setup_irq, MIC_INTR_DMA source ch). Returns 0 or −errno.
+   */
+  private *dmaDeviceRegister(): Routine<number> {
+    for (let ch = 0; ch < MicDevice.HOST_DMA_CHANNELS; ch++) {
+      const v: number = yield call(
+        this.intr.request(this.dmaIrqName(ch), MIC_INTR_DMA_START + ch, () => this.dmaIrqHandler(ch)),
+      );
+      if (v < 0) {
+        for (let k = ch - 1; k >= 0; k--) yield call(this.intr.free(this.dmaIrqName(k)));
+        return v;
+      }
+    }
+    this.dmaDeviceUp = true;
+    return 0;
+  }
+
+  /** mbus_unregister_device: the DMA driver's remove frees the four channel interrupts. */
+  private *dmaDeviceUnregister(): Routine {
+    if (!this.dmaDeviceUp) return;
+    this.dmaDeviceUp = false;
+    for (let ch = 0; ch < MicDevice.HOST_DMA_CHANNELS; ch++) yield call(this.intr.free(this.dmaIrqName(ch)));
+  }
+
+  /** mic_dma_intr_handler + mic_dma_thread_fn: ack (the interrupt workaround), then clean up. */
+  private *dmaIrqHandler(ch: number): Routine {
+    if (ch === this.dma.ch && this.dma.ready) yield call(this.dma.reap());
   }
 
   // ---- host power management (§4.5: host PM suspend / resume) ------------------------------
@@ -429,7 +515,7 @@ export class MicDevice {
     }
     this.kernel.printk(`${this.name}: suspend: no completed reset within 60 s, forcing one`);
     this.setState('suspended');
-    yield call(this.reset());
+    yield call(this.stop(true));
   }
 
   /** The host woke up: a suspended card becomes offline (reset first if firmware isn't ready). Returns 0. */
@@ -443,7 +529,7 @@ export class MicDevice {
     const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
     // mic_complete_resume: the reset runs while the card is still suspended, so mpssd (which
     // boots on offline) sees offline only once the firmware is ready.
-    if (!(spad2 & SPAD2_READY)) yield call(this.reset());
+    if (!(spad2 & SPAD2_READY)) yield call(this.stop(true));
     this.setState('offline');
   }
 
@@ -452,15 +538,61 @@ export class MicDevice {
     return yield call(frame(this.sched, 'mic_start', { card: this.name }, this.doBoot()));
   }
 
+  /**
+   * mic_start of the DMA-era Gen-1 driver: the host DMA device and VOP's channel come first,
+   * then the download (load_mic_fw); SMPT and MXAR restore, interrupt enable, DPLO/DPHI, the
+   * bootstrap kick, online. A failed step undoes the DMA set-up and returns its errno.
+   */
   private *doBoot(): Routine<number> {
     const k = this.kernel;
-    let spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
-    if (!(spad2 & SPAD2_READY)) {
-      const rc: number = yield call(this.reset());
-      if (rc < 0) return rc;
+    for (;;) {
+      // retry: the implicit reset leaves the card offline, or reset_failed (then -EINVAL).
       if (this.state !== 'offline') return -E.EINVAL;
-      spad2 = yield this.io.read32(this.bar4 + R.SPAD(2));
+      const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
+      if (spad2 & SPAD2_READY) break;
+      yield call(this.hwReset());
     }
+    const drc: number = yield call(this.dmaDeviceRegister());
+    if (drc < 0) return drc;
+    // mic_request_dma_chan: dma_request_channel on the host DMA device (channel 0).
+    const crc: number = yield call(this.dma.setup());
+    if (crc < 0) {
+      k.printk(`${this.name}: no DMA channel for VOP (${errName(crc)}): mic_start fails with -ENXIO`);
+      this.milestone('boot failed', E.ENXIO, `boot failed: no DMA channel (${errName(crc)}), -ENXIO`);
+      yield call(this.dmaDeviceUnregister());
+      return -E.ENXIO;
+    }
+    const rc: number = yield call(this.loadFirmware());
+    if (rc < 0) {
+      yield call(this.dma.release());
+      yield call(this.dmaDeviceUnregister());
+      return rc;
+    }
+    yield call(this.programSmpt());
+    yield call(this.intr.restoreMxar());
+    yield call(this.intr.enable());
+    yield call(this.writeDpSpads());
+    // Bootstrap kick: BSP APIC ID into APICICR7 high, then vector 229 | send.
+    const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
+    yield this.io.write32(this.bar4 + R.APICICR_HI(7), spad2ApicId(spad2));
+    yield this.io.write32(this.bar4 + R.APICICR(7), MIC_BSP_KICK);
+    this.milestone(
+      'bootstrap kick',
+      MIC_BSP_KICK,
+      `bootstrap kick (APICICR7 = 0x${MIC_BSP_KICK.toString(16)})`,
+    );
+    this.setState('online');
+    this.milestone('online', 0, 'online');
+    return 0;
+  }
+
+  /**
+   * mic_x100_load_firmware: the download address from SPAD2, the image, SPAD5; in bootmode
+   * "linux" also the command line and the ramdisk ("elf" stops after the image). 0 or −errno.
+   */
+  private *loadFirmware(): Routine<number> {
+    const k = this.kernel;
+    const spad2: number = yield this.io.read32(this.bar4 + R.SPAD(2));
     const bootaddr = spad2BootAddr(spad2);
     if (bootaddr > 2 ** 31) {
       k.printk(`${this.name}: download address 0x${bootaddr.toString(16)} above 2 GiB: -EINVAL`);
@@ -477,10 +609,10 @@ export class MicDevice {
       k.printk(`${this.name}: firmware ${this.sysfs.firmware} not found: -ENOENT`);
       this.milestone(
         'download failed',
-        2,
+        E.ENOENT,
         `download failed: firmware ${this.sysfs.firmware} not found (-ENOENT)`,
       );
-      return -2;
+      return -E.ENOENT;
     }
     if (bootaddr + image.length > this.bar0Size) {
       this.spine.protocolError(
@@ -523,25 +655,6 @@ export class MicDevice {
       yield this.io.write32(this.bar0 + bootaddr + 0x218, rdAddr);
       yield this.io.write32(this.bar0 + bootaddr + 0x21c, ramdisk.length);
     }
-    yield call(this.programSmpt());
-    yield call(this.intr.restoreMxar());
-    yield call(this.intr.enable());
-    // Host DMA channel 0 for VOP copies: registered at every start, since a reset clears it.
-    const drc: number = yield call(this.dma.setup());
-    if (drc < 0)
-      k.printk(`${this.name}: DMA channel 0 unavailable (${drc}): VOP falls back to CPU copies through BAR0`);
-    yield this.io.write32(this.bar4 + R.SPAD(14), this.dpMic % 2 ** 32);
-    yield this.io.write32(this.bar4 + R.SPAD(15), Math.floor(this.dpMic / 2 ** 32));
-    // Bootstrap kick: BSP APIC ID into APICICR7 high, then vector 229 | send.
-    yield this.io.write32(this.bar4 + R.APICICR_HI(7), spad2ApicId(spad2));
-    yield this.io.write32(this.bar4 + R.APICICR(7), MIC_BSP_KICK);
-    this.milestone(
-      'bootstrap kick',
-      MIC_BSP_KICK,
-      `bootstrap kick (APICICR7 = 0x${MIC_BSP_KICK.toString(16)})`,
-    );
-    this.setState('online');
-    this.milestone('online', 0, 'online');
     return 0;
   }
 }

@@ -1,16 +1,24 @@
-// Host side of the card's interrupts (mic_intr.c): MSI-X with exactly MIC_MIN_MSIX vectors
-// (Gen-1: 4), each request takes a free vector and sets its source bit in MXAR[v]; the enable
-// sequence sets SICE0 (and SIAC0 for auto-clear). On B0 and later steppings the enable sequence
-// is re-run after every interrupt; on A0 MSIXPBACR is written instead.
+// Host side of the card's interrupts (mic_intr.c): MSI-X with exactly MIC_MIN_MSIX vectors,
+// each request takes the first vector no source is mapped to and sets its source bit in MXAR[v];
+// the enable sequence sets SICE0 (and SIAC0 for auto-clear). On B0 and later steppings the
+// enable sequence is re-run after every interrupt; on A0 MSIXPBACR is written instead.
+//
+// Kernel era: MIC_MIN_MSIX is 8 in the DMA-era Gen-1 driver we model (3.17–3.19,
+// host/mic_intr.h: "3 for virtio network, console and block devices, 1 for card shutdown
+// notifications, 4 for host owned DMA channels"). 3.13–3.16, without DMA copies, had 4; 4.2+
+// (SCIF) has 9.
 
 import type { HostSpace } from '../../bus/hostSpace.ts';
 import { R } from '../../card/sboxRegisters.ts';
 import { call, type Routine } from '../../sim/scheduler.ts';
 import { E } from '../../errno.ts';
 
-export const MIC_MIN_MSIX = 4;
+export const MIC_MIN_MSIX = 8;
 /** SICE0 bits the driver enables: doorbells 0–3 and DMA channels 0–7. */
 export const MIC_X100_SICE0_BITS = 0x0000ff0f;
+/** intr_start_idx of mic_x100_intr_init: SICR0 offset of doorbell 0 and of DMA channel 0. */
+export const MIC_INTR_DB_START = 0;
+export const MIC_INTR_DMA_START = 8;
 
 export type IrqHandler = () => Routine;
 

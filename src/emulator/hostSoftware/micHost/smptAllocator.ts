@@ -47,7 +47,10 @@ export class SmptAllocator {
     return SMPT_WINDOW_BASE + slot * SMPT_PAGE + (hostAddr % SMPT_PAGE);
   }
 
-  /** mic_unmap: only lowers the refcounts. */
+  /**
+   * mic_unmap: only lowers the refcounts. One that goes below zero stays there, with a
+   * warning, as mic_smpt.c leaves it (dev_warn "ref count ... is negative").
+   */
   unmap(micAddr: number, size: number): void {
     if (micAddr < SMPT_WINDOW_BASE || size === 0) return;
     const slot = Math.floor((micAddr - SMPT_WINDOW_BASE) / SMPT_PAGE);
@@ -58,10 +61,7 @@ export class SmptAllocator {
       const bytes = Math.min(remaining, SMPT_PAGE - pageOff);
       const e = this.entries[s];
       e.refCount -= bytes;
-      if (e.refCount < 0) {
-        this.warnings.push(`smpt: refcount of entry ${s} went negative (${e.refCount})`);
-        e.refCount = 0;
-      }
+      if (e.refCount < 0) this.warnings.push(`smpt: refcount of entry ${s} went negative (${e.refCount})`);
       remaining -= bytes;
       pageOff = 0;
     }

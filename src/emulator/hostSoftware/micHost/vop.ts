@@ -1,6 +1,7 @@
-// Virtio over PCIe, host half (mic_virtio.c / vop_vringh.c): device entries in the device page,
-// host-allocated ring blocks, the COPY_DESC engine walking chains like vringh, used-ring
-// relocation and device reset in the bottom half, and the poll wake-ups mpssd waits on.
+// Virtio over PCIe, host half (host/mic_virtio.c of the DMA-era Gen-1 driver, 3.17–3.19):
+// device entries in the device page, host-allocated ring blocks and bounce buffers, the
+// COPY_DESC engine walking chains like vringh (INDIRECT tables included), used-ring relocation
+// and device reset in the bottom half, and the poll wake-ups mpssd waits on.
 
 import type { HostSpace } from '../../bus/hostSpace.ts';
 import {
@@ -37,6 +38,7 @@ import {
   loadAvailFlags,
   loadAvailIdx,
   loadAvailRing,
+  loadUsedEvent,
   vringAddrs,
   vringInfoMagic,
   vringInfoOffset,
@@ -49,6 +51,7 @@ import {
   VIRTIO_QUEUE_NAMES,
   VIRTIO_SHORT_NAMES,
   VRING_AVAIL_F_NO_INTERRUPT,
+  VIRTIO_RING_F_EVENT_IDX,
   VRING_DESC_F_INDIRECT,
   VRING_DESC_F_NEXT,
   VRING_DESC_F_WRITE,
@@ -74,6 +77,16 @@ export interface DeviceDescImage {
   config: Uint8Array;
 }
 
+/** A descriptor as messages name it: `descriptor 5`, `indirect descriptor 1 of the table at 0x…`. */
+function descAt(i: number, inTable: boolean, table: number): string {
+  return inTable ? `indirect descriptor ${i} of the table at 0x${table.toString(16)}` : `descriptor ${i}`;
+}
+
+/** The first 32 bits of a feature bitmap (vringh_init_kern takes `*(u32 *)mic_vq_features`). */
+function featureWord(f: Uint8Array): number {
+  return ((f[0] ?? 0) | ((f[1] ?? 0) << 8) | ((f[2] ?? 0) << 16) | ((f[3] ?? 0) << 24)) >>> 0;
+}
+
 /** The host's view of one chain being consumed across COPY_DESC calls. */
 interface ChainState {
   head: number;
@@ -86,10 +99,16 @@ interface ChainState {
   consumed: number;
 }
 
+/**
+ * The host's vringh of one queue. Without VIRTIO_RING_F_EVENT_IDX (no back-end offers it)
+ * vringh never folds `completed` into `last_used_idx`: last_used_idx stays 0 and completed
+ * counts every chain since the last reset; the next used slot is last_used_idx + completed.
+ */
 export class HostVring {
   addrs: VringAddrs;
   lastAvailIdx = 0;
   lastUsedIdx = 0;
+  /** vringh's u32 completed. */
   completed = 0;
   chain: ChainState | null = null;
   /** Where the used ring lives for the host: the block's own until the card relocates it. */
@@ -100,17 +119,26 @@ export class HostVring {
     readonly blockHost: number,
     readonly blockMic: number,
     readonly bounce: Bounce,
+    /** vringh_init_kern's event_indices: the host features offer VIRTIO_RING_F_EVENT_IDX. */
+    readonly eventIndices = false,
   ) {
     this.addrs = vringAddrs(blockHost, num);
   }
   get infoHost(): number {
     return this.blockHost + vringInfoOffset(this.num);
   }
+  /** The used.idx the host publishes next: last_used_idx + completed (u16). */
+  get usedIdx(): number {
+    return (this.lastUsedIdx + this.completed) & 0xffff;
+  }
+  /**
+   * mic_virtio_device_reset: the indices go back to 0 and a half-consumed chain is dropped. The
+   * used pointer stays where it is (a relocated one keeps pointing into GDDR) until the card
+   * publishes a new used_address.
+   */
   resetIndices(): void {
     this.lastAvailIdx = this.lastUsedIdx = this.completed = 0;
     this.chain = null;
-    this.addrs = vringAddrs(this.blockHost, this.num);
-    this.usedRelocated = false;
   }
 }
 
@@ -123,6 +151,7 @@ export class HostVdev {
   pollPending = false;
   /** The back-end's own wake-up (mpssd waits on its fd and its input at once). */
   onPoll: (() => void) | null = null;
+  /** mic_vdev in_bytes / out_bytes: card→user and user→card bytes (copyEngine.ts counts them). */
   inBytes = 0;
   outBytes = 0;
   constructor(
@@ -209,10 +238,6 @@ export class Vop {
         p.printk(`${p.cardName}: ${name}: vring num ${n} > ${MIC_VRING_ENTRIES}: -EINVAL`);
         return -E.EINVAL;
       }
-      if (!isPowerOfTwo(n)) {
-        p.printk(`${p.cardName}: ${name}: vringh: Bad ring size ${n}: -EINVAL`);
-        return -E.EINVAL;
-      }
     }
     const dp = p.dpHost();
     const size = totalSize(d.numVq, d.featureLen, d.configLen);
@@ -268,21 +293,40 @@ export class Vop {
     yield this.io.write(dp + found, img);
 
     const vdev = new HostVdev(p.cardName, found, d, p.sched);
+    const eventIndices = (featureWord(d.hostFeatures) & (1 << VIRTIO_RING_F_EVENT_IDX)) !== 0;
+    // The error path of mic_virtio_add_device (label err) unmaps and frees the ring blocks of
+    // the vrings before the failing one, and nothing else: their bounce buffers stay allocated
+    // and mapped, and the entry stays in the page with type 0. We do the same.
+    const fail = (rc: number): number => {
+      for (const vr of vdev.vrings) this.p.freeRing(vr.blockHost, vr.blockMic, micRingBlockSize(vr.num));
+      return rc;
+    };
     for (let i = 0; i < d.numVq; i++) {
       const bytes = micRingBlockSize(d.num[i]);
       const ring = p.allocRing(bytes);
-      const bounce = p.allocRing(VOP_BOUNCE_SIZE);
-      if (!ring || !bounce) {
-        if (ring) p.freeRing(ring.host, ring.mic, bytes);
-        if (bounce) p.freeRing(bounce.host, bounce.mic, VOP_BOUNCE_SIZE);
-        for (const vr of vdev.vrings) this.freeVring(vr);
+      if (!ring) {
         p.printk(`${p.cardName}: ${name}: cannot allocate or map ring ${i} (SMPT exhausted?): -ENOMEM`);
-        return -E.ENOMEM;
+        return fail(-E.ENOMEM);
       }
+      // __get_free_pages(__GFP_ZERO): the kernel clears its own pages (no bus transaction), so
+      // a block reused after a hot remove starts with _mic_vring_info.avail_idx 0 again.
+      this.io.ram.fill(ring.host, bytes, 0);
       const info = ring.host + vringInfoOffset(d.num[i]);
       yield this.io.write32(info + 4, vringInfoMagic(d.type, i));
       yield this.io.write64(dp + l.vq + i * VQCONFIG.SIZE + VQCONFIG.address, ring.mic);
-      vdev.vrings.push(new HostVring(i, d.num[i], ring.host, ring.mic, bounce));
+      // vringh_init_kern: num must be a non-zero power of two. The ring just mapped is not
+      // freed on this path (the driver leaks it).
+      if (!isPowerOfTwo(d.num[i])) {
+        p.printk(`${p.cardName}: ${name}: vringh: Bad ring size ${d.num[i]}: -EINVAL`);
+        return fail(-E.EINVAL);
+      }
+      const bounce = p.allocRing(VOP_BOUNCE_SIZE);
+      if (!bounce) {
+        p.freeRing(ring.host, ring.mic, bytes);
+        p.printk(`${p.cardName}: ${name}: cannot allocate or map the bounce buffer of ring ${i}: -ENOMEM`);
+        return fail(-E.ENOMEM);
+      }
+      vdev.vrings.push(new HostVring(i, d.num[i], ring.host, ring.mic, bounce, eventIndices));
     }
     yield call(p.syncSmpt());
     vdev.c2hDb = p.nextC2hDb();
@@ -291,9 +335,7 @@ export class Vop {
     );
     if (rc < 0) {
       p.printk(`${p.cardName}: ${name}: No MSIx vectors available for use: ${rc}`);
-      // As the driver's error path: unmap and free the rings allocated above.
-      for (const vr of vdev.vrings) this.freeVring(vr);
-      return rc;
+      return fail(rc);
     }
     yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.c2h_vdev_db, vdev.c2hDb & 0xff);
     // wmb(); then publish the type.
@@ -386,8 +428,8 @@ export class Vop {
   }
 
   /**
-   * Host bottom half for a device's c2h_vdev_db: switch relocated used rings, answer a device
-   * reset, then wake pollers (§5.5).
+   * Host bottom half for a device's c2h_vdev_db (mic_bh_handler): switch relocated used rings,
+   * then answer a device reset, then wake pollers (§5.5).
    */
   bottomHalf(vdev: HostVdev): Routine {
     return frame(this.p.sched, 'mic_virtio_bh', { dev: vdev.name }, this.doBottomHalf(vdev));
@@ -397,8 +439,6 @@ export class Vop {
     if (vdev.removed) return;
     const dp = this.p.dpHost();
     const l = vdev.layout;
-    const reset: number = yield this.io.read8(dp + l.ctrl + DEVICE_CTRL.vdev_reset);
-    if (reset) yield call(this.hostResetDevice(vdev));
     const updated: number = yield this.io.read8(dp + l.ctrl + DEVICE_CTRL.used_address_updated);
     if (updated) {
       for (const vr of vdev.vrings) {
@@ -414,6 +454,8 @@ export class Vop {
       }
       yield this.io.write8(dp + l.ctrl + DEVICE_CTRL.used_address_updated, 0);
     }
+    const reset: number = yield this.io.read8(dp + l.ctrl + DEVICE_CTRL.vdev_reset);
+    if (reset) yield call(this.hostResetDevice(vdev));
     vdev.pollPending = true;
     vdev.poll.signal();
     vdev.onPoll?.();
@@ -463,10 +505,54 @@ export class Vop {
       );
       return -E.EINVAL;
     }
+    // __vringh_iov: walk the chain; an INDIRECT descriptor switches to its table (which lives in
+    // card memory, reached through BAR0) and, if it has NEXT, comes back to the main table after
+    // the table's last descriptor. Indirect descriptors themselves are not counted.
     const descs: VringDesc[] = [];
     let i = head;
     let sawWrite = false;
+    let table: VringAddrs = vr.addrs;
+    let max = vr.num;
+    let upNext = -1;
+    let indirectAt = 0;
     for (;;) {
+      const d = fetchDesc(io, table, i);
+      yield;
+      // For the messages (built only on an error): which descriptor this is.
+      const cur = i;
+      const inTable = upNext !== -1;
+      if (d.flags & VRING_DESC_F_INDIRECT) {
+        if (upNext !== -1) {
+          this.p.spine.protocolError(
+            12,
+            this.p.cardName,
+            `${where}: ${descAt(cur, inTable, indirectAt)} is INDIRECT inside an indirect table (vringh: "Multilevel indirect", -EINVAL). COPY_DESC fails.`,
+          );
+          return -E.EINVAL;
+        }
+        if (d.len % 16 !== 0) {
+          this.p.spine.protocolError(
+            12,
+            this.p.cardName,
+            `${where}: ${descAt(cur, inTable, indirectAt)} is INDIRECT with length ${d.len}, not a multiple of 16 (vringh: "Strange indirect len", -EINVAL). COPY_DESC fails.`,
+          );
+          return -E.EINVAL;
+        }
+        if (d.addr + d.len > this.p.gddrSize()) {
+          this.p.spine.protocolError(
+            13,
+            this.p.cardName,
+            `${where}: ${descAt(cur, inTable, indirectAt)} points its indirect table at 0x${d.addr.toString(16)}+${d.len}, beyond the card's ${this.p.gddrSize() / 2 ** 20} MiB of GDDR. The emulator traps and fails the copy with -EFAULT.`,
+          );
+          return -E.EFAULT;
+        }
+        upNext = d.flags & VRING_DESC_F_NEXT ? d.next : -2;
+        indirectAt = d.addr;
+        table = { num: d.len / 16, desc: this.p.bar0() + d.addr, avail: 0, used: 0 };
+        max = d.len / 16;
+        i = 0;
+        continue;
+      }
       if (descs.length >= vr.num) {
         this.p.spine.protocolError(
           12,
@@ -475,22 +561,12 @@ export class Vop {
         );
         return -E.ELOOP;
       }
-      const d = fetchDesc(io, vr.addrs, i);
-      yield;
-      if (d.flags & VRING_DESC_F_INDIRECT) {
-        this.p.spine.protocolError(
-          12,
-          this.p.cardName,
-          `${where}: descriptor ${i} is INDIRECT, a feature the host never offered (vringh: -EINVAL).`,
-        );
-        return -E.EINVAL;
-      }
       if (d.flags & VRING_DESC_F_WRITE) sawWrite = true;
       else if (sawWrite) {
         this.p.spine.protocolError(
           12,
           this.p.cardName,
-          `${where}: descriptor ${i} is readable after a writable one in the chain from head ${head} (vringh: -EINVAL). COPY_DESC fails.`,
+          `${where}: ${descAt(cur, inTable, indirectAt)} is readable after a writable one in the chain from head ${head} (vringh: -EINVAL). COPY_DESC fails.`,
         );
         return -E.EINVAL;
       }
@@ -498,21 +574,27 @@ export class Vop {
         this.p.spine.protocolError(
           13,
           this.p.cardName,
-          `${where}: descriptor ${i} points at 0x${d.addr.toString(16)}+${d.len}, beyond the card's ${this.p.gddrSize() / 2 ** 20} MiB of GDDR. The real host does not check this and would fault on BAR0; the emulator traps and fails the copy with -EFAULT.`,
+          `${where}: ${descAt(cur, inTable, indirectAt)} points at 0x${d.addr.toString(16)}+${d.len}, beyond the card's ${this.p.gddrSize() / 2 ** 20} MiB of GDDR. The real host does not check this and would fault on BAR0; the emulator traps and fails the copy with -EFAULT.`,
         );
         return -E.EFAULT;
       }
       descs.push(d);
-      if (!(d.flags & VRING_DESC_F_NEXT)) break;
-      if (d.next >= vr.num) {
+      if (d.flags & VRING_DESC_F_NEXT) i = d.next;
+      else if (upNext > 0) {
+        // return_from_indirect (vringh tests up_next > 0: a NEXT to descriptor 0 ends the chain)
+        i = upNext;
+        upNext = -1;
+        table = vr.addrs;
+        max = vr.num;
+      } else break;
+      if (i >= max) {
         this.p.spine.protocolError(
           12,
           this.p.cardName,
-          `${where}: descriptor ${i} chains to ${d.next} ≥ num ${vr.num} (vringh: -EINVAL). The host back-end stops this request.`,
+          `${where}: ${descAt(cur, inTable, indirectAt)} chains to ${i} ≥ ${upNext === -1 ? `num ${vr.num}` : `the indirect table's ${max} entries`} (vringh: -EINVAL). The host back-end stops this request.`,
         );
         return -E.EINVAL;
       }
-      i = d.next;
     }
     p.spine.requests.taken(p.cardIndex, vdev.desc.type, vr.index, vr.lastAvailIdx);
     vr.lastAvailIdx = (vr.lastAvailIdx + 1) & 0xffff;
@@ -573,7 +655,7 @@ export class Vop {
           const d = c.descs[c.rIdx];
           const n = Math.min(d.len - c.rOff, v.len - pos);
           if (n > 0) {
-            const rc: number = yield call(p.copy.cardToUser(vr.bounce, d.addr + c.rOff, v.buf, pos, n));
+            const rc: number = yield call(p.copy.cardToUser(vr.bounce, d.addr + c.rOff, v.buf, pos, n, vdev));
             if (rc < 0) return rc;
           }
           pos += n;
@@ -592,7 +674,9 @@ export class Vop {
           if (n > 0) {
             // The whole iovec as it is (a status byte, a header): no view to make.
             const src = pos === 0 && n === v.buf.length ? v.buf : v.buf.subarray(pos, pos + n);
-            const rc: number = yield call(p.copy.userToCard(vr.bounce, src, d.addr + c.wOff, d.len - c.wOff));
+            const rc: number = yield call(
+              p.copy.userToCard(vr.bounce, src, d.addr + c.wOff, d.len - c.wOff, vdev),
+            );
             if (rc < 0) return rc;
           }
           pos += n;
@@ -605,8 +689,6 @@ export class Vop {
           }
         }
       }
-      if (vrIdx === 0) vdev.inBytes += out;
-      else vdev.outBytes += out;
       if (out > 0 && updateUsed) yield call(this.complete(vdev, vr));
       return out;
     } finally {
@@ -614,15 +696,19 @@ export class Vop {
     }
   }
 
-  /** Write the used element (len = everything consumed), publish used.idx, notify the card. */
+  /**
+   * vringh_complete_kern, vringh_need_notify_kern, vringh_notify: write the used element
+   * (len = everything consumed) at last_used_idx + completed, publish used.idx, notify the card
+   * unless it asked not to be; then info.avail_idx = last_avail_idx for mpssd.
+   */
   private *complete(vdev: HostVdev, vr: HostVring): Routine {
     const c = vr.chain!;
     const p = this.p;
-    yield storeUsedElem(this.io, vr.addrs, vr.lastUsedIdx, c.head, c.consumed);
-    p.spine.requests.complete(p.cardIndex, vdev.desc.type, vr.index, vr.lastUsedIdx, p.sched.req);
-    vr.lastUsedIdx = (vr.lastUsedIdx + 1) & 0xffff;
-    yield storeUsedIdx(this.io, vr.addrs, vr.lastUsedIdx);
-    vr.completed++;
+    const old = vr.usedIdx;
+    yield storeUsedElem(this.io, vr.addrs, old, c.head, c.consumed);
+    p.spine.requests.complete(p.cardIndex, vdev.desc.type, vr.index, old, p.sched.req);
+    yield storeUsedIdx(this.io, vr.addrs, (old + 1) & 0xffff);
+    vr.completed = (vr.completed + 1) >>> 0;
     p.spine.vring(
       'vring.used',
       'host',
@@ -637,12 +723,24 @@ export class Vop {
         : '',
     );
     vr.chain = null;
-    yield this.io.write16(vr.infoHost, vr.lastAvailIdx);
-    const flags: number = yield loadAvailFlags(this.io, vr.addrs);
-    if (!(flags & VRING_AVAIL_F_NO_INTERRUPT)) {
+    let notify: boolean;
+    if (!vr.eventIndices) {
+      // Old style: notify unless avail.flags has NO_INTERRUPT; completed is never folded.
+      const flags: number = yield loadAvailFlags(this.io, vr.addrs);
+      notify = !(flags & VRING_AVAIL_F_NO_INTERRUPT);
+    } else {
+      const usedEvent: number = yield loadUsedEvent(this.io, vr.addrs);
+      const now = vr.usedIdx;
+      const before = vr.lastUsedIdx;
+      notify = vr.completed > 0xffff || ((now - usedEvent - 1) & 0xffff) < ((now - before) & 0xffff);
+      vr.lastUsedIdx = now;
+      vr.completed = 0;
+    }
+    if (notify) {
       const db = s8(yield this.io.read8(p.dpHost() + vdev.layout.ctrl + DEVICE_CTRL.h2c_vdev_db));
       if (db !== -1) yield call(p.ringCard(db));
     }
+    yield this.io.write16(vr.infoHost, vr.lastAvailIdx);
     // The request is handed back (and the card told): what this task does next is not its.
     p.sched.req = 0;
   }

@@ -1,5 +1,6 @@
 // The back-ends mpssd runs for a card besides its console, built from the machine's
-// configuration. One line per device kind.
+// configuration, in the order Gen-1 mpssd adds their devices after the console: net (init_mic),
+// then block (the block thread, once it opened the image). One line per device kind.
 
 import type { VirtioBackend } from './backend.ts';
 import type { Mpssd } from './mpssd.ts';
@@ -18,8 +19,8 @@ export interface BackendsConfig {
 
 export function createBackends(m: Mpssd, cfg: BackendsConfig): VirtioBackend[] {
   const out: VirtioBackend[] = [];
+  out.push(new NetBackend(m.dev, cfg.pcap(m.dev.card.index), cfg.netDropEvery));
   const disk = cfg.disk(m.dev.card.index);
   if (disk) out.push(new BlockBackend(m.dev, disk));
-  out.push(new NetBackend(m.dev, cfg.pcap(m.dev.card.index), cfg.netDropEvery));
   return out;
 }

@@ -21,10 +21,11 @@
 // * A file error (EIO, ENOSPC …) or a write to a read-only image answers IOERR; nothing is
 //   thrown out of the event loop.
 //
-// Config space: config_len 32 = virtio_blk_config up to opt_io_size (capacity u64 @0,
-// size_max u32 @8, seg_max u32 @12, geometry @16, blk_size u32 @20, topology @24–31), the
-// part every kernel header mpssd was built with agrees on. The later wce / num_queues fields
-// belong to features we never offer (CONFIG_WCE, MQ), so nobody reads them.
+// Config space: config_len = sizeof(struct virtio_blk_config) of the kernel headers Gen-1 mpssd
+// was built with in the DMA-era trees (3.17–3.19): 36 bytes — capacity u64 @0, size_max u32 @8,
+// seg_max u32 @12, geometry @16, blk_size u32 @20, topology @24–31, wce u8 @32, unused @33,
+// num_queues u16 @34 (3.13–3.16 headers end after wce: 33; later ones are longer). mpssd fills
+// in capacity and seg_max; the rest stays 0.
 
 import {
   VIRTIO_BLK_F_SEG_MAX,
@@ -64,7 +65,7 @@ export interface DiskConfig {
 
 export const VIRTIO_BLK_OUTHDR_SIZE = 16;
 /** Offsets in virtio_blk_config. */
-export const VIRTIO_BLK_CONFIG = { capacity: 0, size_max: 8, seg_max: 12, SIZE: 32 } as const;
+export const VIRTIO_BLK_CONFIG = { capacity: 0, size_max: 8, seg_max: 12, SIZE: 36 } as const;
 /** mpssd's seg_max (§6.3). */
 export const MPSSD_BLK_SEG_MAX = 126;
 export const SECTOR_SIZE = 512;
@@ -247,9 +248,10 @@ export class BlockBackend implements VirtioBackend {
   }
 
   *run(): Routine {
+    const v = this.vdev;
     for (;;) {
-      const v = this.vdev;
-      if (!v || v.removed) return;
+      // This thread serves the device it was started for; a re-added one gets a new thread.
+      if (!v || v.removed || this.vdev !== v) return;
       const ready: boolean = yield call(this.poll.next(this.dev, v));
       if (!ready) continue;
       yield call(frame(this.dev.sched, 'mpssd.virtio_block', undefined, this.serve(v)));

@@ -75,9 +75,10 @@ export class ConsoleBackend implements VirtioBackend {
   }
 
   *run(): Routine {
+    const v = this.vdev;
     for (;;) {
-      const v = this.vdev;
-      if (!v || v.removed) return;
+      // This thread serves the device it was started for; a re-added one gets a new thread.
+      if (!v || v.removed || this.vdev !== v) return;
       const ready: boolean = yield call(this.poll.next(this.dev, v));
       if (!ready) continue;
       yield call(frame(this.sched, 'mpssd.virtio_console_tx', undefined, this.drainTransmit(v)));

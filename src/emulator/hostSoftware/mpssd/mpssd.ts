@@ -1,7 +1,15 @@
-// The mpssd daemon for one card (samples/mic/mpssd, Gen-1 flavour): adds the virtio devices at
-// start, sets the card's command line, boots it (`micctrl -b`), and reacts to state changes:
-// on shutting_down it waits for shutdown_status, resets the card, and boots it again after a
-// restart (§4.8).
+// The mpssd daemon for one card, as the Gen-1 Documentation/mic/mpssd/mpssd.c of the DMA-era
+// kernels (3.17–3.19) runs it. Its per-card child (init_mic) sets log_buf_addr/log_buf_len
+// from the card's System.map and the card's command line, and adds the virtio devices in the
+// order console, net (init_mic), block (the block thread). On shutting_down the parent waits
+// for shutdown_status, kills the child — its device fds close, so every device is hot-removed
+// (type −1) —, writes reset and waits for offline, then starts a new child, which adds the
+// devices again (same slots, new doorbells), and boots the card after a restart (§4.8).
+//
+// Differences, on purpose (docs/faithfulness.md): the child's adds finish before the parent
+// writes boot (in Gen-1 they race, ordered by mic_mutex either way); the back-ends keep their
+// host resources (disk image, pcap file) across the child's restart; `autoBoot` boots the card
+// when the daemon starts, which Gen-1 mpssd leaves to `micctrl -b`.
 
 import { call, frame, type Routine, sleep, waitOn } from '../../sim/scheduler.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
@@ -56,10 +64,63 @@ export class Mpssd {
   }
 
   private *doStart(): Routine {
-    const n = this.dev.card.index + 1;
-    this.dev.sysfs.cmdline = `clocksource=tsc highres=off nohz=off cpufreq_on;corec6_off;pc3_off;pc6_off ifcfg=static;address,172.31.${n}.1;netmask,255.255.255.0`;
-    for (const b of this.backends) yield call(this.addBackend(b));
+    yield call(this.initMic());
     if (this.opts.autoBoot) yield call(this.boot());
+  }
+
+  /** init_mic's child: log_buf info, command line, then the devices (console, net, block). */
+  *initMic(): Routine {
+    yield call(frame(this.dev.sched, 'mpssd.init_mic', { card: this.name }, this.doInitMic()));
+  }
+
+  private *doInitMic(): Routine {
+    this.setLogBufInfo();
+    // set_cmdline: the card's address is 172.31.<id>.1 (mic->id, the N of micN).
+    const id = this.dev.card.index;
+    this.dev.sysfs.cmdline = `clocksource=tsc highres=off nohz=off cpufreq_on;corec6_off;pc3_off;pc6_off ifcfg=static;address,172.31.${id}.1;netmask,255.255.255.0`;
+    for (const b of this.backends) yield call(this.addBackend(b));
+  }
+
+  /**
+   * set_log_buf_info: find `__log_buf` and `log_buf_len` in /lib/firmware/mic/System.map and
+   * write their addresses (the 16 hex digits 19 characters before each name) to sysfs.
+   */
+  private setLogBufInfo(): void {
+    const map = this.dev.firmware.get('mic/System.map');
+    if (!map) {
+      this.log('Opening System.map failed: no mic/System.map');
+      return;
+    }
+    const text = new TextDecoder().decode(map);
+    const field = (name: string): number | null => {
+      const at = text.indexOf(name);
+      if (at < 19) return null;
+      const v = Number.parseInt(text.slice(at - 19, at - 3), 16);
+      return Number.isFinite(v) ? v : null;
+    };
+    const addr = field('__log_buf');
+    if (addr === null) {
+      this.log('__log_buf not found');
+      return;
+    }
+    this.dev.sysfs.log_buf_addr = addr;
+    const len = field('log_buf_len');
+    if (len === null) {
+      this.log('log_buf_len not found');
+      return;
+    }
+    this.dev.sysfs.log_buf_len = len;
+  }
+
+  /**
+   * The child is killed: its device fds close and the driver hot-removes every device it
+   * added (mic_virtio_del_device), in the order they were added.
+   */
+  private *killChild(): Routine {
+    for (const b of this.backends) {
+      const v = b.vdev;
+      if (v && !v.removed && this.dev.vop.vdevs.includes(v)) yield call(this.dev.vop.removeDevice(v));
+    }
   }
 
   /** open() + MIC_VIRTIO_ADD_DEVICE, then the back-end's thread. Returns 0 or −errno. */
@@ -143,10 +204,13 @@ export class Mpssd {
       yield sleep(100_000_000);
     }
     this.log(`shutdown status ${SHUTDOWN_STATUS[status] ?? status}`);
+    yield call(frame(this.dev.sched, 'mpssd.kill_child', undefined, this.killChild()));
     yield call(this.dev.writeState('reset'));
-    // The reset completes inside the state write; wait (up to 120 s) in case it was queued.
+    // The reset runs as the driver's queued work; wait (up to 120 s) for it to finish.
     const done = () => ['offline', 'reset_failed', 'suspended'].includes(this.dev.state);
     for (let i = 0; i < 1200 && !done(); i++) yield sleep(100_000_000);
+    // init_mic: a new child adds the devices again.
+    yield call(this.initMic());
     if (this.dev.state === 'suspended') return;
     if (status === MIC_RESTART && this.dev.state === 'offline') {
       this.log('restarting the card');

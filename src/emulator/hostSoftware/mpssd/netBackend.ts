@@ -1,6 +1,7 @@
 // mpssd's virtio-net back-end (reference §6.3) with a virtual host endpoint instead of a TAP
 // device: nothing here touches a real network. The endpoint is the host side of the card's
-// point-to-point link, 172.31.<N+1>.254/24 with MAC 02:00:00:00:NN:fe. It answers ARP requests
+// point-to-point link, 172.31.<N>.254/24 (Gen-1 mpssd's tap_configure for micN) with MAC
+// 02:00:00:00:NN:fe. It answers ARP requests
 // for its address, ICMP echo requests, and UDP datagrams to port 7 (echo); other UDP ports get
 // ICMP port unreachable, as a Linux host without a listener would answer.
 //
@@ -41,6 +42,7 @@ import {
   VIRTIO_NET_F_GSO,
   VIRTIO_NET_F_GUEST_ECN,
   VIRTIO_NET_F_GUEST_TSO4,
+  VIRTIO_NET_F_GUEST_UFO,
   VIRTIO_NET_F_GUEST_TSO6,
   VIRTIO_NET_HDR,
   VIRTIO_NET_HDR_F_DATA_VALID,
@@ -80,16 +82,22 @@ export const ENDPOINT_LATENCY_NS = 40_000;
 /** The inbox keeps the newest frames only. */
 export const INBOX_MAX = 256;
 
+/**
+ * Gen-1 mpssd's virtnet host_features (GSO_ENABLED): CSUM, GSO, GUEST_TSO4, GUEST_TSO6,
+ * GUEST_ECN and GUEST_UFO = 0x7c1. (The later samples/mic/mpssd copy drops GUEST_UFO: 0x3c1.)
+ */
 export const NET_HOST_FEATURES =
   (1 << VIRTIO_NET_F_CSUM) |
   (1 << VIRTIO_NET_F_GSO) |
   (1 << VIRTIO_NET_F_GUEST_TSO4) |
   (1 << VIRTIO_NET_F_GUEST_TSO6) |
-  (1 << VIRTIO_NET_F_GUEST_ECN);
+  (1 << VIRTIO_NET_F_GUEST_ECN) |
+  (1 << VIRTIO_NET_F_GUEST_UFO);
 
-export function netDeviceImage(): DeviceDescImage {
+/** The device image; `extraFeatures` are offered on top (tests: e.g. VIRTIO_RING_F_INDIRECT_DESC). */
+export function netDeviceImage(extraFeatures = 0): DeviceDescImage {
   const hostFeatures = new Uint8Array(4);
-  new DataView(hostFeatures.buffer).setUint32(0, NET_HOST_FEATURES, true);
+  new DataView(hostFeatures.buffer).setUint32(0, (NET_HOST_FEATURES | extraFeatures) >>> 0, true);
   return {
     type: VIRTIO_ID_NET,
     numVq: 2,
@@ -101,13 +109,13 @@ export function netDeviceImage(): DeviceDescImage {
   };
 }
 
-/** The host endpoint's address on card N's link: 172.31.<N+1>.254. */
+/** The host endpoint's address on card N's link: 172.31.<N>.254 (Gen-1 tap_configure). */
 export function hostEndpointIp(card: number): number {
-  return ((172 << 24) | (31 << 16) | ((card + 1) << 8) | 254) >>> 0;
+  return ((172 << 24) | (31 << 16) | (card << 8) | 254) >>> 0;
 }
-/** The card's address by mpssd's convention: 172.31.<N+1>.1. */
+/** The card's address by Gen-1 mpssd's convention (set_cmdline): 172.31.<N>.1. */
 export function cardDefaultIp(card: number): number {
-  return ((172 << 24) | (31 << 16) | ((card + 1) << 8) | 1) >>> 0;
+  return ((172 << 24) | (31 << 16) | (card << 8) | 1) >>> 0;
 }
 
 export type LinkDirection = 'card→host' | 'host→card';
@@ -178,8 +186,11 @@ export class NetBackend implements VirtioBackend {
     return cardDefaultIp(this.dev.card.index);
   }
 
+  /** Host features offered on top of Gen-1 mpssd's (none by default; tests set some). */
+  extraHostFeatures = 0;
+
   deviceImage(): DeviceDescImage {
-    return netDeviceImage();
+    return netDeviceImage(this.extraHostFeatures);
   }
 
   attach(vdev: HostVdev): void {
@@ -201,9 +212,10 @@ export class NetBackend implements VirtioBackend {
   }
 
   *run(): Routine {
+    const v = this.vdev;
     for (;;) {
-      const v = this.vdev;
-      if (!v || v.removed) return;
+      // This thread serves the device it was started for; a re-added one gets a new thread.
+      if (!v || v.removed || this.vdev !== v) return;
       // Sleep until a poll wake-up, or until the next answer is due.
       const due = this.toCard[0]?.readyAt ?? -1;
       const now = this.dev.sched.now;
@@ -386,7 +398,7 @@ export class NetBackend implements VirtioBackend {
   }
 
   /**
-   * Ping the card from the host endpoint (an external input, like typing `ping 172.31.1.1` on
+   * Ping the card from the host endpoint (an external input, like typing `ping 172.31.0.1` on
    * the host). The reply lands in `inbox`.
    */
   sendEchoRequest(id: number, seq: number, data: Uint8Array = new Uint8Array(56)): void {
@@ -422,7 +434,7 @@ export class NetBackend implements VirtioBackend {
     }
   }
 
-  /** For views and logs: `02:00:00:00:00:fe 172.31.1.254`. */
+  /** For views and logs: `02:00:00:00:00:fe 172.31.0.254`. */
   describe(): string {
     return `${macToString(this.mac)} ${ipToString(this.ip)}`;
   }
