@@ -1,6 +1,7 @@
 // The doors of src/ (docs/architecture.md), checked in `npm test` (npm run deps).
 // dependency-cruiser reads every import, type-only ones included: a type import is an arrow too.
-// Floors of the emulator, top to bottom: inspect/ > machine.ts, buildMachine.ts, debugPort.ts >
+// Floors of the emulator, top to bottom: inspect/, timeTravel/ > machine.ts, machineInput.ts,
+// buildMachine.ts, debugPort.ts >
 // hostSoftware/, cardSoftware/ > virtio/ > bus/ > card/ > sim/, net/, mem/, lib/ and errno.ts.
 // An arrow may only point down.
 
@@ -9,7 +10,7 @@ const E = '^src/emulator/';
 const above = (...rooms) => `${E}(${rooms.join('|')})`;
 const SOFTWARE = ['hostSoftware/', 'cardSoftware/'];
 // The facade, the helper that builds it from options and the debugger's port into it.
-const TOP = ['inspect/', '(machine|buildMachine|debugPort)\\.ts$'];
+const TOP = ['inspect/', 'timeTravel/', '(machine|machineInput|buildMachine|debugPort)\\.ts$'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -59,6 +59,33 @@ function decodeInput(a: Args): Uint8Array | string {
   return new Uint8Array(Buffer.from(a.data, 'base64'));
 }
 
+/** A time: ns as a number, or text with a unit: `1.5ms`, `200us`, `2s`, `1500ns`. */
+export function parseTime(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : null;
+  if (typeof v !== 'string') return null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)?\s*$/.exec(v);
+  if (!m) return null;
+  const scale = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 }[(m[2] ?? 'ns') as 'ns'];
+  return Math.round(Number(m[1]) * scale);
+}
+
+/** The event (or time) a seek names: `{seq}`, `{delta}` from here, or `{time}`. */
+export function seekTarget(rt: DebugRuntime, a: Args): { seq: number } | { time: number } | string {
+  const p = rt.position();
+  if (a.time !== undefined) {
+    const t = parseTime(a.time);
+    return t === null
+      ? `time ${JSON.stringify(a.time)} is not a time: write ns, or 1.5ms, 200us, 2s`
+      : { time: t };
+  }
+  const n = a.seq !== undefined ? a.seq : a.delta;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n))
+    return 'give seq (an event number), delta (events from here, negative goes back) or time';
+  const seq = a.seq !== undefined ? n : p.seq + n;
+  if (seq < 0 || seq > p.head) return `event ${seq} is not on the timeline: it runs from 0 to ${p.head}`;
+  return { seq };
+}
+
 export const CUSTOM_REQUESTS: Readonly<Record<string, { doc: string; run: Handler }>> = {
   'mic/cards': {
     doc: 'every card: state, shutdown_status, stepping, IDs, BAR0/BAR4, POST code, card OS state',
@@ -131,6 +158,20 @@ export const CUSTOM_REQUESTS: Readonly<Record<string, { doc: string; run: Handle
       const before = rt.machine.state(c);
       rt.hostCommand(c, a.command as HostCommand);
       return { card: c, name: `mic${c}`, command: a.command, state: before, running: rt.running };
+    },
+  },
+  'mic/timeline': {
+    doc: 'where the session is on its timeline: {seq, head, time, inputs, future: {events, inputs}}',
+    run: (rt) => rt.position(),
+  },
+  'mic/seek': {
+    doc: '{seq} | {delta} | {time}: go to the moment after event seq, delta events from here, or the first event at virtual time (ns, or "1.5ms"); replays from power-on when it lies behind',
+    run: (rt, a) => {
+      const target = seekTarget(rt, a);
+      if (typeof target === 'string') return target;
+      if ('time' in target) void rt.gotoTime(target.time);
+      else void rt.goto(target.seq);
+      return { ...rt.position(), target };
     },
   },
   'mic/consoleInput': {

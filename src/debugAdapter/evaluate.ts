@@ -16,6 +16,7 @@ import { eventFields, FIELD_NAMES, type Fields } from './breakpoints/eventFields
 import { peek, resolveMemoryRef } from './memoryRefs.ts';
 import { cardOfInitiator, eventAddressRef, hex, parseCard, parseValue } from './inspection/format.ts';
 import { cardModel, cardStateLine } from './inspection/model.ts';
+import { seekTarget } from './customRequests.ts';
 import {
   findRegister,
   writeRegister,
@@ -54,6 +55,11 @@ export const COMMANDS: readonly { usage: string; doc: string }[] = [
     doc: `hexdump -C of LEN bytes (default ${X_DEFAULT}) at micN.bar4+OFF, micN.gddr+OFF, host+OFF, a host-physical address or a register name`,
   },
   { usage: 'type TEXT', doc: "type TEXT and Enter on the selected card's console" },
+  {
+    usage: 'goto SEQ | goto -N | goto +N | goto time T',
+    doc: 'time travel: to the moment after event SEQ, N events back or on, or the first event at virtual time T (1.5ms, 200us, ns)',
+  },
+  { usage: 'where', doc: 'where the session is on its timeline: event N of M, virtual time, inputs' },
   { usage: '[micN.]REG[.FIELD]', doc: 'a register (SICR0, mic1.SPAD14, DHPR0, SICR0.DBR) with its fields' },
   {
     usage: '[micN.]REG[.FIELD] = VALUE',
@@ -104,6 +110,16 @@ export function formatValue(v: unknown): string {
     return String(v);
   }
   return String(v);
+}
+
+/** `event 1,234 of 56,789 · 1.500 ms · 3 inputs` (and what a new input would drop). */
+export function whereText(rt: DebugRuntime): string {
+  const p = rt.position();
+  const future =
+    p.future.events > 0
+      ? ` · in the past: a new input drops the ${p.future.events} events after this moment`
+      : '';
+  return `event ${p.seq} of ${p.head} · ${(p.time / 1e6).toFixed(3)} ms virtual · ${p.inputs} input${p.inputs === 1 ? '' : 's'} recorded${future}`;
 }
 
 export class Evaluator {
@@ -163,6 +179,8 @@ export class Evaluator {
     if (word === 'state' && !this.compiles(text))
       return `state takes a command (${HOST_COMMANDS.join(', ')}) and/or a card (micN or all), got '${rest.join(' ')}'`;
     if (word === 'x') return this.examine(rt, text.slice(1).trim(), card);
+    if (word === 'goto') return this.goto(rt, rest);
+    if (word === 'where' && rest.length === 0) return plain(whereText(rt));
     // `type` alone, or `type == "memcpy"`, is the event field; `type ls -l` types a line.
     if (word === 'type' && rest.length > 0 && !this.compiles(text))
       return this.type(rt, text.slice(4).trim(), card);
@@ -178,6 +196,24 @@ export class Evaluator {
       return { ...this.registerBody(rt, w.after), result: describeWrite(w), memoryEvent: w.memory };
     }
     return null;
+  }
+
+  /** goto SEQ | -N | +N | time T: a seek; the stop that ends it says where it landed. */
+  private goto(rt: DebugRuntime, rest: string[]): EvaluateResult {
+    const usage = 'write goto SEQ, goto -N, goto +N or goto time T (1.5ms, 200us, ns)';
+    let target;
+    if (rest[0] === 'time') target = seekTarget(rt, { time: rest.slice(1).join('') });
+    else if (rest.length === 1 && /^[+-]?\d+$/.test(rest[0]))
+      target = seekTarget(rt, /^[+-]/.test(rest[0]) ? { delta: Number(rest[0]) } : { seq: Number(rest[0]) });
+    else return `goto needs an event or a time: ${usage}`;
+    if (typeof target === 'string') return target;
+    if ('time' in target) void rt.gotoTime(target.time);
+    else void rt.goto(target.seq);
+    return plain(
+      'time' in target
+        ? `going to the first event at ${target.time} ns (a replay; the stop says where it lands)`
+        : `going to event ${target.seq} of ${rt.position().head} (a replay; the stop says where it lands)`,
+    );
   }
 
   private cardWord(rt: DebugRuntime, word: string | undefined, card: number): number | string {

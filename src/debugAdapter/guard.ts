@@ -6,7 +6,7 @@
 //
 // It replaces @vscode/debugadapter's dispatchRequest, which refuses `initialize` without
 // `pathFormat` (DAP says it defaults to "path"), answers requests we do not implement (attach,
-// stepBack, goto …) with success, and drops the promise of async handlers.
+// goto …) with success, and drops the promise of async handlers.
 
 import { DebugSession, OutputEvent, Response } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -22,6 +22,8 @@ export const NEEDS_MACHINE: ReadonlySet<string> = new Set([
   'next',
   'stepIn',
   'stepOut',
+  'stepBack',
+  'reverseContinue',
   'pause',
   'restart',
   'stackTrace',
@@ -36,8 +38,6 @@ export const NEEDS_MACHINE: ReadonlySet<string> = new Set([
 
 /** DAP requests this adapter does not implement (DebugSession would answer them "success"). */
 const NOT_SUPPORTED = new Set([
-  'stepBack',
-  'reverseContinue',
   'restartFrame',
   'goto',
   'setExpression',
@@ -47,7 +47,6 @@ const NOT_SUPPORTED = new Set([
   'completions',
   'loadedSources',
   'disassemble',
-  'cancel',
   'breakpointLocations',
   'setInstructionBreakpoints',
   'locations',
@@ -236,6 +235,12 @@ export abstract class GuardedSession extends DebugSession {
         return this.stepInRequest(r, a, request);
       case 'stepOut':
         return this.stepOutRequest(r, a, request);
+      case 'stepBack':
+        return this.stepBackRequest(r, a, request);
+      case 'reverseContinue':
+        return this.reverseContinueRequest(r, a, request);
+      case 'cancel':
+        return this.cancelRequest(r, a, request);
       case 'pause':
         return this.pauseRequest(r, a, request);
       case 'threads':

@@ -4,7 +4,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { Machine, HostCommand } from '../emulator/machine.ts';
-import { buildMachine, MachineOptionError, type BuiltMachine } from '../emulator/buildMachine.ts';
+import { buildMachine, MachineOptionError } from '../emulator/buildMachine.ts';
 import { cloneEvent, type BusEvent, type Frame } from '../emulator/sim/busEvent.ts';
 import type { TraceSink } from '../emulator/sim/trace/traceSink.ts';
 import { R } from '../emulator/card/sboxRegisters.ts';
@@ -12,9 +12,20 @@ import { LaunchError, type LaunchConfig } from './launchConfig.ts';
 import { ThreadRegistry } from './threads.ts';
 import { describeEvent } from './names.ts';
 import { BootProgress } from './bootProgress.ts';
+import { Timeline } from '../emulator/timeTravel/timeline.ts';
+
+/** Console text kept per card during a replay, to show the console as it was at the moment. */
+const REPLAY_CONSOLE_KEEP = 64 * 1024;
 
 export type StopReason =
-  'entry' | 'step' | 'pause' | 'breakpoint' | 'function breakpoint' | 'data breakpoint' | 'exception';
+  | 'entry'
+  | 'step'
+  | 'pause'
+  | 'goto'
+  | 'breakpoint'
+  | 'function breakpoint'
+  | 'data breakpoint'
+  | 'exception';
 
 export interface StopInfo {
   reason: StopReason;
@@ -41,7 +52,26 @@ export interface RuntimeEvents {
   terminated: [];
   /** The runtime failed inside (a model or adapter bug): the session ends, the process does not. */
   failed: [message: string];
+  /** A replay (time travel) starts, goes on (percent done) or ends. */
+  replay: [phase: 'start' | 'update' | 'end', message: string, percent: number];
+  /** After a replay: the console of card `card` as it was at the moment (its last 64 KiB). */
+  consoleReplay: [card: number, text: string];
 }
+
+/** Where the session is on its timeline. */
+export interface TimelinePosition {
+  /** The moment: after event `seq`. */
+  seq: number;
+  /** The furthest event reached (the end of the recorded future). */
+  head: number;
+  /** Virtual time now, ns. */
+  time: number;
+  inputs: number;
+  /** What a new input now would drop. */
+  future: { events: number; inputs: number };
+}
+
+export type TravelReason = 'goto' | 'step back' | 'reverse continue';
 
 export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   machine!: Machine;
@@ -67,6 +97,19 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   private readonly attachers: ((m: Machine) => void)[] = [];
   /** Detaches the full observer while nothing needs every event. */
   private unobserve: (() => void) | null = null;
+  /** Time travel: the inputs of this session, the disk journals, the machine that runs now. */
+  timeline!: Timeline;
+  /** A replay runs (a seek): output, progress and console text of the past are not repeated. */
+  replaying = false;
+  /** Console text of each card during a replay: the views get it afterwards. */
+  private readonly replayed = new Map<number, string>();
+  /** The last event written to the trace file. */
+  private traceHead = 0;
+  /** Reverse continue's first pass runs: breakpoint hits are collected, not stopped at. */
+  private collecting = false;
+  private lastHit: StopInfo | null = null;
+  /** The seek in progress asked to stop (the client cancelled its progress). */
+  private cancelSeek = false;
 
   constructor(readonly config: LaunchConfig) {
     super();
@@ -86,27 +129,33 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
    */
   start(): void {
     const c = this.config;
-    // The trace file outlives restarts (the next machine's lines follow): opened once.
-    let built: BuiltMachine;
+    // The trace file outlives restarts and replays (the next machine's lines follow): opened once.
     try {
-      built = buildMachine({
-        cards: c.cards,
-        memoryBytes: c.cardMemoryMiB * 2 ** 20,
-        stepping: c.stepping,
-        autoBoot: c.autoBoot,
-        disk: c.disk,
-        diskSizeBytes: c.diskSizeMiB * 2 ** 20,
-        diskReadonly: c.diskReadonly,
-        pcap: c.pcap,
-        trace: this.trace ? null : c.trace,
-        // A full disk must not stop the debuggee: the trace ends there, said once in the console.
-        onTraceError: (err) =>
-          this.emit(
-            'output',
-            'important',
-            `trace: writing ${c.trace} failed (${err.message}); the trace stops here\n`,
-          ),
-        terminal: (i) => ({ write: (b) => this.emit('console', i, b) }),
+      this.timeline = new Timeline({
+        build: (journalFor) => {
+          const built = buildMachine({
+            cards: c.cards,
+            memoryBytes: c.cardMemoryMiB * 2 ** 20,
+            stepping: c.stepping,
+            autoBoot: c.autoBoot,
+            disk: c.disk,
+            diskSizeBytes: c.diskSizeMiB * 2 ** 20,
+            diskReadonly: c.diskReadonly,
+            pcap: c.pcap,
+            trace: this.trace ? null : c.trace,
+            // A full disk must not stop the debuggee: the trace ends there, said once in the console.
+            onTraceError: (err) =>
+              this.emit(
+                'output',
+                'important',
+                `trace: writing ${c.trace} failed (${err.message}); the trace stops here\n`,
+              ),
+            terminal: (i) => ({ write: (b) => this.consoleOut(i, b) }),
+            journalFor,
+          });
+          if (built.trace) this.trace = built.trace;
+          return built.machine;
+        },
       });
     } catch (e) {
       // A file that could not be opened after the checks: name the attribute (filePolicy.ts).
@@ -114,17 +163,34 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
         throw new LaunchError(`launch attribute '${e.option}': ${e.message}`);
       throw e;
     }
-    const { machine: m, trace } = built;
+    const m = this.timeline.machine;
+    this.adopt(m);
+    m.start();
+    if (c.autoBoot) for (let i = 0; i < c.cards; i++) this.progress.begin(i);
+  }
+
+  /** Make `m` the machine of this session: observers, breakpoints, threads, the host log. */
+  private adopt(m: Machine): void {
     this.machine = m;
-    if (trace) this.trace = trace;
     this.unobserve = null;
     m.spine.observeRare((e) => this.onRare(e));
     this.syncObserver();
     for (const a of this.attachers) a(m);
     this.refreshThreads();
-    m.host.onLog = (l) => this.emit('output', 'console', `${l.text}\n`);
-    m.start();
-    if (c.autoBoot) for (let i = 0; i < c.cards; i++) this.progress.begin(i);
+    m.host.onLog = (l) => {
+      if (!this.replaying) this.emit('output', 'console', `${l.text}\n`);
+    };
+  }
+
+  /** Console output of card `card`: to the terminal, or, during a replay, kept for after it. */
+  private consoleOut(card: number, b: Uint8Array): void {
+    if (!this.replaying) {
+      this.emit('console', card, b);
+      return;
+    }
+    const prev = this.replayed.get(card) ?? '';
+    const text = prev + Buffer.from(b).toString('latin1');
+    this.replayed.set(card, text.length > REPLAY_CONSOLE_KEEP ? text.slice(-REPLAY_CONSOLE_KEEP) : text);
   }
 
   /** Threads: every initiator the machine has that a person thinks about (DMA channels once used). */
@@ -144,6 +210,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
   /** What a front end follows all the time: boot milestones, states, log lines, protocol errors. */
   private onRare(e: BusEvent): void {
+    if (this.replaying) return;
     switch (e.kind) {
       case 'log':
         // The card kernel's printk (the host's arrives through host.onLog).
@@ -163,7 +230,12 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Every event, while something needs it: trace, step and pause conditions, breakpoints. */
   private observe(e: BusEvent): void {
-    if (this.trace) this.trace.write(e);
+    this.timeline.observe(e);
+    // The trace has the events up to its head already (a replay goes through them again).
+    if (this.trace && e.seq > this.traceHead) {
+      this.trace.write(e);
+      this.traceHead = e.seq;
+    }
     if (this.stepCond && this.stepCond(e)) {
       this.stepCond = null;
       this.requestStop({
@@ -192,6 +264,11 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Ask the machine to stop after the current step (first request in a step wins). */
   requestStop(info: StopInfo): void {
+    // Reverse continue's first pass: a hit is remembered (the last one wins), not stopped at.
+    if (this.collecting) {
+      if (info.event && info.reason !== 'step' && info.reason !== 'pause') this.lastHit = info;
+      return;
+    }
     if (this.pending) return;
     this.pending = info;
     this.machine.spine.requestStop(info.reason);
@@ -268,12 +345,25 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.scheduled = false;
     if (this.disposed || !this.running) return;
     const t0 = Date.now();
+    const tl = this.timeline;
+    const spine = this.machine.spine;
     try {
       for (;;) {
+        // Going on through the recorded future: its inputs enter where they entered.
+        tl.enterDueInputs();
+        spine.stopAtSeq = tl.nextInputSeq();
         // Small enough that the 8 ms slice holds (a step may make up to maxInline + 1 accesses).
         const r = this.machine.run(500);
-        if (r === 'stopped') return this.finishStop();
+        spine.stopAtSeq = -1;
+        if (r === 'stopped') {
+          if (spine.stopRequested === 'seek' && this.pending === null) {
+            spine.stopRequested = null;
+            continue;
+          }
+          return this.finishStop();
+        }
         if (r === 'idle') {
+          if (tl.nextInputSeq() === spine.seq) continue;
           this.trace?.flush();
           return; // waiting for input; consoleInput/hostCommand reschedule
         }
@@ -306,13 +396,175 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.emit('stopped', info);
   }
 
+  // ---- time travel --------------------------------------------------------------------
+
+  /** Where the session is on its timeline. */
+  position(): TimelinePosition {
+    const tl = this.timeline;
+    return {
+      seq: tl.seq,
+      head: tl.head,
+      time: this.machine.sched.now,
+      inputs: tl.inputs.length,
+      future: tl.future(),
+    };
+  }
+
+  /** Give up the seek in progress: the session stops where the replay is. */
+  cancelTravel(): void {
+    this.cancelSeek = true;
+  }
+
+  /** Step back: to the moment before the latest access (the previous bus event or events). */
+  stepBack(): Promise<void> {
+    const to = this.timeline.momentBefore(this.timeline.seq);
+    return this.travel(Math.max(0, to), 'step back');
+  }
+
+  /** Go to the moment after event `seq` (clamped to the recorded timeline). */
+  goto(seq: number): Promise<void> {
+    return this.travel(seq, 'goto');
+  }
+
+  /**
+   * Reverse continue: the previous hit of any armed breakpoint — function, data, exception
+   * filter, console text, armed before or after the fact. Two replays: the first from power-on
+   * to here notes every hit without stopping, the second goes to the last of them.
+   */
+  async reverseContinue(): Promise<void> {
+    const here = this.timeline.seq;
+    this.lastHit = null;
+    this.collecting = true;
+    this.running = true;
+    let done: boolean;
+    try {
+      done = await this.replay(0, 'reverse continue', false);
+      if (done) done = await this.replay(here, 'reverse continue', false);
+    } finally {
+      this.collecting = false;
+      this.running = false;
+    }
+    const hit = this.lastHit as StopInfo | null;
+    if (!done) return this.stopAfterTravel('reverse continue', 'reverse continue cancelled');
+    if (!hit?.event) {
+      await this.replay(0, 'reverse continue', true);
+      return this.stopAfterTravel(
+        'reverse continue',
+        'reverse continue: no breakpoint was hit before this moment; at the start of the recording',
+      );
+    }
+    await this.replay(hit.event.seq, 'reverse continue', true);
+    this.stopAfterTravel('reverse continue', `reverse continue: ${hit.description}`, hit);
+  }
+
+  /** Go to the first moment at or after virtual time `ns` (clamped to the recorded timeline). */
+  async gotoTime(ns: number): Promise<void> {
+    const tl = this.timeline;
+    let done = await this.replay(tl.seqNearTime(ns), 'goto', true);
+    if (done) {
+      // From the window's start, access by access, to the first event at or after the time.
+      const m = this.machine;
+      this.replaying = true;
+      try {
+        while (m.sched.now < ns && tl.seq < tl.head) {
+          tl.enterDueInputs();
+          const before = tl.seq;
+          const next = tl.momentAfter(before);
+          if (next < 0 || !m.runTo(next)) break;
+        }
+      } finally {
+        this.replaying = false;
+      }
+      done = true;
+    }
+    this.stopAfterTravel('goto', done ? `goto time ${ns} ns` : 'goto cancelled');
+  }
+
+  private travel(seq: number, reason: TravelReason): Promise<void> {
+    return this.replay(seq, reason, true).then((done) =>
+      this.stopAfterTravel(reason, done ? `${reason}` : `${reason} cancelled`),
+    );
+  }
+
+  /**
+   * Run the timeline to moment `seq` (a replay from power-on if it lies behind), with progress
+   * the client can cancel. Nothing is said on the way. False if cancelled.
+   */
+  private async replay(seq: number, reason: TravelReason, show: boolean): Promise<boolean> {
+    this.scheduled = false;
+    if (!this.collecting) this.running = false;
+    this.pending = null;
+    this.stepCond = null;
+    this.replaying = true;
+    this.cancelSeek = false;
+    this.replayed.clear();
+    const from = this.timeline.seq;
+    const total = Math.max(1, seq < from ? seq : seq - from);
+    if (show) this.emit('replay', 'start', `${reason}: to event ${seq}`, 0);
+    const g = this.timeline.seek(seq, (m) => this.adopt(m));
+    let cancelled = false;
+    try {
+      for (;;) {
+        const r = g.next();
+        if (r.done) break;
+        if (show) {
+          const done = seq < from ? r.value.at : r.value.at - from;
+          this.emit(
+            'replay',
+            'update',
+            `event ${r.value.at} of ${seq}`,
+            Math.min(99, Math.floor((100 * done) / total)),
+          );
+        }
+        await new Promise((res) => setImmediate(res));
+        if (this.disposed) return false;
+        if (this.cancelSeek) {
+          g.return(this.machine);
+          cancelled = true;
+          break;
+        }
+      }
+    } catch (e) {
+      this.emit('output', 'important', `time travel: ${(e as Error).message}\n`);
+    } finally {
+      this.replaying = false;
+      this.machine.spine.stopRequested = null;
+      if (show) this.emit('replay', 'end', cancelled ? 'cancelled' : `at event ${this.timeline.seq}`, 100);
+    }
+    return !cancelled;
+  }
+
+  /** After a seek: the views show the moment (console text, threads), the machine is stopped there. */
+  private stopAfterTravel(reason: TravelReason, words: string, hit?: StopInfo): void {
+    for (const [card, text] of this.replayed) this.emit('consoleReplay', card, text);
+    this.replayed.clear();
+    const last = this.machine.spine.last();
+    const at = `event ${this.timeline.seq} of ${this.timeline.head}`;
+    const info: StopInfo = hit
+      ? { ...hit, event: last ? cloneEvent(last) : hit.event, description: `${words} (${at})` }
+      : {
+          reason: reason === 'step back' ? 'step' : 'goto',
+          description: last
+            ? `${words}: ${at}, after ${describeEvent(this.machine, last)}`
+            : `${words}: ${at}`,
+          event: last ? cloneEvent(last) : null,
+          initiator: last ? last.initiator : 'host.driver',
+        };
+    this.running = false;
+    this.stopped = info;
+    this.refreshThreads();
+    this.emit('stopped', info);
+  }
+
   /** Tear down: no timers, no file handles; disk images flushed. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.running = false;
     this.progress.cancelAll('session ended');
-    this.machine?.dispose();
+    // The disk images keep the moment the session ends in; their journals go.
+    if (this.timeline) this.timeline.dispose();
+    else this.machine?.dispose();
     this.trace?.close();
     this.trace = null;
     this.removeAllListeners();
@@ -321,7 +573,9 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   /** Restart: a new machine with the same configuration (breakpoints re-attach). */
   restart(): void {
     this.progress.cancelAll('restarted');
-    this.machine?.dispose();
+    // A new session on the images as they are now: the old timeline ends here.
+    this.timeline?.dispose();
+    this.traceHead = 0;
     this.pending = null;
     this.stepCond = null;
     this.stepOrigin = null;

@@ -49,6 +49,8 @@ export class MicDebugSession extends GuardedSession {
   private readonly configured = new Promise<void>((r) => (this.configurationDone = r));
   private consoleToTerminal = false;
   private progressIds = new Map<number, string>();
+  /** The progress of the replay in progress (time travel), if any. */
+  private replayProgress: string | null = null;
   private frameIds = new Map<number, { threadId: number; index: number }>();
   /** What each stack frame of this stop is, as text (frameId → text): mic/frameText. */
   private frameTexts = new Map<number, string>();
@@ -83,6 +85,10 @@ export class MicDebugSession extends GuardedSession {
       supportsTerminateRequest: true,
       supportsExceptionFilterOptions: true,
       supportsExceptionInfoRequest: true,
+      // Time travel (docs/time-travel.md): Step Back and Reverse Continue in the toolbar; a
+      // replay's progress can be cancelled.
+      supportsStepBack: true,
+      supportsCancelRequest: true,
       supportsDelayedStackTraceLoading: false,
       exceptionBreakpointFilters: BreakpointManager.exceptionFilters,
     } as DebugProtocol.Capabilities;
@@ -174,6 +180,36 @@ export class MicDebugSession extends GuardedSession {
         this.sendEvent(new OutputEvent(Buffer.from(data).toString('utf8'), 'stdout'));
     });
     rt.on('state', (card, state) => this.sendEvent(new Event('mic/state', { card, state })));
+    rt.on('replay', (phase, message, percent) => {
+      if (phase === 'start') {
+        this.replayProgress = `replay-${Date.now()}`;
+        const start: DebugProtocol.ProgressStartEvent = new ProgressStartEvent(
+          this.replayProgress,
+          'Time travel',
+          message,
+        );
+        start.body.cancellable = true;
+        start.body.percentage = percent;
+        this.sendEvent(start);
+      } else if (this.replayProgress) {
+        if (phase === 'update') {
+          const update: DebugProtocol.ProgressUpdateEvent = new ProgressUpdateEvent(
+            this.replayProgress,
+            message,
+          );
+          update.body.percentage = percent;
+          this.sendEvent(update);
+        } else {
+          this.sendEvent(new ProgressEndEvent(this.replayProgress, message));
+          this.replayProgress = null;
+        }
+      }
+    });
+    rt.on('consoleReplay', (card, text) =>
+      this.sendEvent(
+        new Event('mic/consoleReplay', { card, data: Buffer.from(text, 'latin1').toString('base64') }),
+      ),
+    );
     rt.on('failed', (message) => this.endAfterFailure(message));
     rt.on('progress', (card, phase, message) => {
       if (phase === 'start') {
@@ -344,6 +380,31 @@ export class MicDebugSession extends GuardedSession {
     if (!rt) return;
     this.sendResponse(response);
     rt.step('out', args.threadId);
+  }
+
+  /** Step Back: to the moment before the previous bus access (a replay from power-on). */
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    this.sendResponse(response);
+    void rt.stepBack();
+  }
+
+  /** Reverse Continue: back to the previous hit of any armed breakpoint. */
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    const rt = this.need(response);
+    if (!rt) return;
+    this.sendResponse(response);
+    void rt.reverseContinue();
+  }
+
+  /** Cancel: the replay in progress stops where it is (its progress is cancellable). */
+  protected override cancelRequest(
+    response: DebugProtocol.CancelResponse,
+    args: DebugProtocol.CancelArguments,
+  ): void {
+    if (args?.progressId && args.progressId === this.replayProgress) this.rt?.cancelTravel();
+    this.sendResponse(response);
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {

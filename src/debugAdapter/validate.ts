@@ -189,6 +189,9 @@ export const REQUEST_SPECS: Readonly<Record<string, RequestSpec>> = {
   next: spec<DebugProtocol.NextArguments>(steppingArgs),
   stepIn: spec<DebugProtocol.StepInArguments>({ ...steppingArgs, targetId: int }),
   stepOut: spec<DebugProtocol.StepOutArguments>(steppingArgs),
+  stepBack: spec<DebugProtocol.StepBackArguments>(steppingArgs),
+  reverseContinue: spec<DebugProtocol.ReverseContinueArguments>({ threadId, singleThread: bool }),
+  cancel: spec<DebugProtocol.CancelArguments>({ requestId: int, progressId: str }, false),
   pause: spec<DebugProtocol.PauseArguments>({ threadId }),
   threads: { shape: null, argsRequired: false },
   stackTrace: spec<DebugProtocol.StackTraceArguments>({

@@ -10,6 +10,7 @@ import { Machine } from './machine.ts';
 import { STEPPING_REVISION } from './card/pciConfig.ts';
 import { defaultDiskPath, perCardPath } from './hostSoftware/hostFiles.ts';
 import type { TerminalSink } from './hostSoftware/mpssd/consoleBackend.ts';
+import type { ImageJournal } from './hostSoftware/mpssd/fileBytes.ts';
 import { createTraceWriter, type TraceSink } from './sim/trace/traceSink.ts';
 
 export interface MachineOptions {
@@ -32,6 +33,8 @@ export interface MachineOptions {
   /** A trace write failed (disk full): the trace stops there. */
   onTraceError?: (err: Error) => void;
   terminal: (card: number) => TerminalSink;
+  /** The undo journal of each disk image (time travel), or none. */
+  journalFor?: (path: string) => ImageJournal | null;
   /** Where to look for the user's cache directory (default: this process's). */
   env?: Record<string, string | undefined>;
   home?: string;
@@ -98,6 +101,7 @@ export function buildMachine(o: MachineOptions): BuiltMachine {
         sizeBytes: o.diskSizeBytes,
         readonly: o.diskReadonly,
         eioSectors: o.diskEio ?? null,
+        journal: o.journalFor?.(perCardPath(base, i)) ?? null,
       }),
       pcap: (i) => (o.pcap ? perCardPath(o.pcap, i) : null),
       netDropEvery: o.netDropEvery ?? 0,

@@ -18,6 +18,7 @@ import { buildUosImage } from './cardSoftware/uosImage.ts';
 import { createBackends } from './hostSoftware/mpssd/backends.ts';
 import { BlockBackend, type DiskConfig } from './hostSoftware/mpssd/blockBackend.ts';
 import type { NetBackend } from './hostSoftware/mpssd/netBackend.ts';
+import type { HostCommand, MachineInput } from './machineInput.ts';
 import {
   debugWrite,
   gddrTarget,
@@ -70,8 +71,7 @@ export const DEFAULT_CONFIG: MachineConfig = {
 
 export type RunResult = 'idle' | 'stopped' | 'limit';
 
-export const HOST_COMMANDS = ['boot', 'reset', 'shutdown', 'suspend', 'resume'] as const;
-export type HostCommand = (typeof HOST_COMMANDS)[number];
+export { HOST_COMMANDS, type HostCommand } from './machineInput.ts';
 
 export class Machine {
   readonly cfg: MachineConfig;
@@ -172,6 +172,23 @@ export class Machine {
     return spine.stopRequested !== null ? 'stopped' : 'limit';
   }
 
+  /**
+   * Run until event number `seq` has happened — the step that made it ends there — or until
+   * the machine is idle or stopped for another reason. True when it is exactly at `seq`.
+   */
+  runTo(seq: number): boolean {
+    const spine = this.spine;
+    if (spine.seq >= seq) return spine.seq === seq;
+    spine.stopAtSeq = seq;
+    try {
+      while (this.run(1 << 20) === 'limit');
+    } finally {
+      spine.stopAtSeq = -1;
+      if (spine.stopRequested === 'seek') spine.stopRequested = null;
+    }
+    return spine.seq === seq;
+  }
+
   /** Run until pred() holds (checked after every step) or the machine goes idle. */
   runUntil(pred: () => boolean, maxSteps = 50_000_000): boolean {
     // One access per step, so pred sees the machine after every one.
@@ -189,8 +206,34 @@ export class Machine {
     }
   }
 
+  /**
+   * Told of every input from outside as it enters, with the event count at that moment (time
+   * travel records them: machineInput.ts). Null: nobody records.
+   */
+  onInput: ((seq: number, input: MachineInput) => void) | null = null;
+
+  /** Enter a recorded input again (a replay): exactly what the original call did. */
+  apply(i: MachineInput): void {
+    switch (i.kind) {
+      case 'console':
+        return this.consoleInput(i.card, i.bytes);
+      case 'host':
+        return void this.hostCommand(i.card, i.command);
+      case 'swapDisk':
+        return void this.swapDisk(i.card, i.disk);
+      case 'resizeDisk':
+        return void this.resizeDisk(i.card, i.bytes);
+      case 'debugWrite': {
+        const t = this.target(i.region, i.card, i.address);
+        if (t) this.debugWrite(t, i.data, i.side);
+        return;
+      }
+    }
+  }
+
   /** Keys typed at card N's console: an external input, recorded with its sequence number. */
   consoleInput(card: number, bytes: Uint8Array): void {
+    this.onInput?.(this.spine.seq, { kind: 'console', card, bytes: bytes.slice() });
     this.input('input', `mic${card}.console`, bytes.length, bytes[0] ?? 0, new TextDecoder().decode(bytes));
     this.mpssd[card].console.input(bytes);
   }
@@ -211,6 +254,7 @@ export class Machine {
    * −errno.
    */
   hostCommand(card: number, cmd: HostCommand): Task {
+    this.onInput?.(this.spine.seq, { kind: 'host', card, command: cmd });
     const dev = this.mics[card];
     const m = this.mpssd[card];
     let r: Routine<unknown>;
@@ -224,6 +268,7 @@ export class Machine {
 
   /** Swap card N's disk image while it runs: hot remove, close, open the new image, add. */
   swapDisk(card: number, disk: DiskConfig): Task {
+    this.onInput?.(this.spine.seq, { kind: 'swapDisk', card, disk: { ...disk } });
     const m = this.mpssd[card];
     this.input('input', m.name, 0, 0, `host: swap disk to ${disk.path}`);
     return this.sched.spawn(
@@ -238,6 +283,7 @@ export class Machine {
     const m = this.mpssd[card];
     const b = m.backend<BlockBackend>('block');
     if (!b) return null;
+    this.onInput?.(this.spine.seq, { kind: 'resizeDisk', card, bytes });
     this.input('input', m.name, 0, 0, `host: resize disk to ${bytes} bytes`);
     return this.sched.spawn(`${m.name} disk resize`, 'host.mpssd', b.resize(bytes));
   }
@@ -293,6 +339,14 @@ export class Machine {
 
   /** A write by the debugger, with register semantics, as events of initiator `debugger`. */
   debugWrite(t: MemoryTarget, data: Uint8Array, side: 'host' | 'card' = 'host'): number {
+    this.onInput?.(this.spine.seq, {
+      kind: 'debugWrite',
+      region: t.region,
+      card: t.card,
+      address: t.address,
+      data: data.slice(0, t.limit),
+      side,
+    });
     return debugWrite(this.port, t, data, side);
   }
 

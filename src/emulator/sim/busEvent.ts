@@ -83,6 +83,12 @@ export interface BusEvent {
   req: number;
   /** Bytes the event moves: its size, a MEMCPY's length, 8 for STATUS, 4 for GENERAL, a used chain's len. */
   len: number;
+  /**
+   * The machine can stop just before this event: it is the first of an access (or of a
+   * hardware action). The events of one access — a register write and the doorbell it rings —
+   * come together; a stop, a step or a seek lands between accesses.
+   */
+  opens: boolean;
 
   // ---- per kind (−1 or '' where the kind has no such field) ----
   /** Doorbell number: doorbells, and the card interrupts doorbells raise. */
@@ -199,6 +205,7 @@ export function blankEvent(): BusEvent {
     cause: 0,
     req: 0,
     len: 0,
+    opens: false,
     db: -1,
     dir: '',
     channel: -1,

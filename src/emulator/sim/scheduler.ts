@@ -258,6 +258,8 @@ export class Scheduler {
    */
   cause = 0;
   req = 0;
+  /** Nothing has happened since the machine last could stop: the next event opens an access. */
+  boundary = true;
 
   spawn(name: string, initiator: string, gen: Routine<unknown>, frames: Frame | null = null): Task {
     const t = new Task(this.nextId++, name, initiator, gen);
@@ -376,6 +378,7 @@ export class Scheduler {
     const { time, fn, task, token } = next;
     this.cause = next.cause;
     this.req = next.req;
+    this.boundary = true;
     this.release(next);
     if (time > this.now) this.now = time;
     if (fn) {
@@ -383,11 +386,13 @@ export class Scheduler {
     } else if (task && task.waitToken === token) {
       this.wake(task, false);
     }
+    this.boundary = true;
     return true;
   }
 
   private resumeTask(t: Task): void {
     this.current = t;
+    this.boundary = true;
     this.cause = t.cause;
     this.req = t.req;
     let r: IteratorResult<Yielded, unknown>;
@@ -414,6 +419,7 @@ export class Scheduler {
       } catch (err) {
         if (stack.length === 0) {
           this.current = null;
+          this.boundary = true;
           this.finish(t, err);
           return;
         }
@@ -452,11 +458,13 @@ export class Scheduler {
       ) {
         inline--;
         v = y;
+        this.boundary = true;
         continue;
       }
       break;
     }
     this.current = null;
+    this.boundary = true;
     t.cause = this.cause;
     t.req = this.req;
     if (r.done) {

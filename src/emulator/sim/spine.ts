@@ -59,6 +59,8 @@ export class Spine {
   private dirty = false;
   /** Set by an observer (a breakpoint, pause) to stop the run loop after the current step. */
   stopRequested: string | null = null;
+  /** Stop after the step that makes event number stopAtSeq (time travel's seek), −1: none. */
+  stopAtSeq = -1;
   readonly protocolErrors: ProtocolError[] = [];
   /** Initiator used for events raised outside any task (hardware timers). */
   hardwareInitiator = 'hw';
@@ -123,9 +125,12 @@ export class Spine {
     rare = false,
   ): BusEvent | null {
     const seq = ++this.seq;
+    if (seq === this.stopAtSeq) this.requestStop('seek');
     const s = this.sched;
     const cause = s.cause;
     s.cause = seq;
+    const opens = s.boundary;
+    s.boundary = false;
     if (this.observers.length === 0 && (!rare || this.rare.length === 0)) return null;
     const e = this.ev;
     const t = s.current;
@@ -142,6 +147,7 @@ export class Spine {
     e.detail = detail;
     e.cause = cause;
     e.req = s.req;
+    e.opens = opens;
     const card = this.info(space).card;
     e.card = card >= 0 ? card : this.info(e.initiator).card;
     if (this.dirty) {

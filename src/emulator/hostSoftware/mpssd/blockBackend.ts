@@ -46,7 +46,7 @@ import { E } from '../../errno.ts';
 import { call, frame, type Routine } from '../../sim/scheduler.ts';
 import { VIRTIO_ID_BLOCK, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from '../../virtio/virtioIds.ts';
 import { uninitBytes } from '../../mem/bytes.ts';
-import { FileBytes } from './fileBytes.ts';
+import { FileBytes, type ImageJournal } from './fileBytes.ts';
 import { fetchDesc, loadAvailIdx, loadAvailRing, type VringDesc } from '../../virtio/vring.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
 import type { CopyIov, DeviceDescImage, HostVdev, HostVring } from '../micHost/vop.ts';
@@ -56,6 +56,8 @@ import { BackendPoll, type VirtioBackend } from './backend.ts';
 /** The disk image a card's virtio-block device serves (mpssd's `mic_virtblk` file). */
 export interface DiskConfig {
   path: string;
+  /** Keeps what the image held before each change (time travel), or none. */
+  journal?: ImageJournal | null;
   /** Size to create the image with when the file does not exist. */
   sizeBytes: number;
   readonly: boolean;
@@ -178,6 +180,7 @@ export class BlockBackend implements VirtioBackend {
     if (this.fd < 0 || this.readOnly) return -E.EROFS; // a read-only or unopened image stays as it is
     if (!v || v.removed) return -19;
     try {
+      this.disk.journal?.beforeResize(this.fd, bytes);
       fs.ftruncateSync(this.fd, bytes);
     } catch (e) {
       this.log(`cannot resize ${this.disk.path}: ${(e as Error).message}`);
@@ -411,7 +414,7 @@ export class BlockBackend implements VirtioBackend {
     data: VringDesc[],
     dataLen: number,
   ): Routine<boolean> {
-    const file = FileBytes.of(this.fd, sector * SECTOR_SIZE, dataLen);
+    const file = FileBytes.of(this.fd, sector * SECTOR_SIZE, dataLen, this.disk.journal ?? null);
     const iov: CopyIov[] = [];
     let off = 0;
     for (const d of data) {

@@ -11,9 +11,19 @@ import * as fs from 'node:fs';
 type Fill = (dst: Uint8Array, dstOff: number, srcOff: number, n: number) => void;
 type Drain = (src: Uint8Array, srcOff: number, dstOff: number, n: number) => void;
 
+/**
+ * Told before the image changes, so what it held can be kept (time travel's undo journal,
+ * timeTravel/diskJournal.ts): a write of [pos, pos+n), or a resize to `size` bytes.
+ */
+export interface ImageJournal {
+  beforeWrite(fd: number, pos: number, n: number): void;
+  beforeResize(fd: number, size: number): void;
+}
+
 /** Shared by a FileBytes and its sub-ranges. */
 interface FileState {
   readonly fd: number;
+  readonly journal: ImageJournal | null;
   error: unknown;
   read: number;
   written: number;
@@ -33,8 +43,8 @@ export class FileBytes {
     this.drain = (src, srcOff, dstOff, n) => this.writeFrom(src, srcOff, dstOff, n);
   }
 
-  static of(fd: number, pos: number, length: number): FileBytes {
-    return new FileBytes({ fd, error: null, read: 0, written: 0 }, pos, length);
+  static of(fd: number, pos: number, length: number, journal: ImageJournal | null = null): FileBytes {
+    return new FileBytes({ fd, journal, error: null, read: 0, written: 0 }, pos, length);
   }
 
   /** The first file error any part of this range met, or null. */
@@ -76,6 +86,7 @@ export class FileBytes {
     if (this.st.error !== null) return;
     let done = 0;
     try {
+      this.st.journal?.beforeWrite(this.st.fd, this.pos + off, n);
       while (done < n) done += fs.writeSync(this.st.fd, src, srcOff + done, n - done, this.pos + off + done);
     } catch (e) {
       this.st.error = e;
