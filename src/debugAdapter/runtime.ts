@@ -37,6 +37,8 @@ export interface StopInfo {
   event: BusEvent | null;
   initiator: string;
   hitBreakpointIds?: number[];
+  /** The Call Stack badge, where the reason's own does not say it ('step back', 'goto'). */
+  badge?: string;
 }
 
 export type StepKind = 'next' | 'in' | 'out';
@@ -163,6 +165,12 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
         throw new LaunchError(`launch attribute '${e.option}': ${e.message}`);
       throw e;
     }
+    this.timeline.onFork = (seq, dropped) =>
+      this.emit(
+        'output',
+        'important',
+        `time travel: a new timeline from event ${seq}: the recorded future (${dropped.events} events, ${dropped.inputs} inputs) is dropped\n`,
+      );
     const m = this.timeline.machine;
     this.adopt(m);
     m.start();
@@ -541,8 +549,10 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     const last = this.machine.spine.last();
     const at = `event ${this.timeline.seq} of ${this.timeline.head}`;
     const info: StopInfo = hit
-      ? { ...hit, event: last ? cloneEvent(last) : hit.event, description: `${words} (${at})` }
+      ? // As a forward stop at the hit shows it: the hit event (the machine is after its access).
+        { ...hit, description: `${words} (${at})` }
       : {
+          badge: reason,
           reason: reason === 'step back' ? 'step' : 'goto',
           description: last
             ? `${words}: ${at}, after ${describeEvent(this.machine, last)}`

@@ -7,6 +7,7 @@ import type { StopInfo } from './runtime.ts';
 
 /** The badge: a few words, at most about 24 characters. */
 export function stopBadge(info: StopInfo): string {
+  if (info.badge) return info.badge;
   const e = info.event;
   switch (info.reason) {
     case 'entry':

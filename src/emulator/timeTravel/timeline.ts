@@ -136,12 +136,17 @@ export class Timeline {
     this.next = this.inputs.length;
   }
 
+  /** Told when a new input drops the recorded future (how much of it went). */
+  onFork: ((seq: number, dropped: { events: number; inputs: number }) => void) | null = null;
+
   /** The recorded future after moment `seq` is dropped: inputs, hashes, disk changes. */
   private fork(seq: number): void {
+    const dropped = { events: Math.max(0, this.head - seq), inputs: this.inputs.length - this.next };
     this.inputs.length = this.next;
     for (const k of [...this.hashes.keys()]) if (k > seq) this.hashes.delete(k);
     for (const j of this.journals.values()) j.dropFuture();
     this.head = seq;
+    this.onFork?.(seq, dropped);
   }
 
   /** What a new input now would drop: the events and inputs of the recorded future. */

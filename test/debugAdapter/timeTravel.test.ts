@@ -1,0 +1,174 @@
+// Time travel over the real protocol (docs/time-travel.md): Step Back, Reverse Continue with
+// breakpoints set after the fact, goto (mic/seek and the Debug Console), the disk image at each
+// moment, and a new input in the past starting a new timeline.
+
+import { after, afterEach, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { buildAdapter, Dap, removeAdapterCopy, resultNumber } from '../helpers/dap.ts';
+
+let adapter: string;
+let dir: string;
+let dap: Dap | null = null;
+
+before(() => {
+  adapter = buildAdapter();
+  dir = mkdtempSync(join(tmpdir(), 'mic-tt-'));
+});
+afterEach(async () => {
+  await dap?.close();
+  dap = null;
+});
+after(() => {
+  removeAdapterCopy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The event number of the stop (its top frame's `seq`). */
+async function seqOf(d: Dap, threadId: number): Promise<number> {
+  const [top] = await d.frames(threadId);
+  return resultNumber((await d.evaluate('seq', top.id)).result);
+}
+
+/** A booted session on its own disk image, a line typed, then a block write; paused at the end. */
+async function session(name: string): Promise<{ d: Dap; image: string; end: number; threadId: number }> {
+  const image = join(dir, `${name}.img`);
+  const d = (dap = Dap.stdio(adapter));
+  await d.launchBooted({ disk: image, diskSizeMiB: 1 });
+  let since = d.mark();
+  await d.type('echo one\n');
+  await d.waitConsole(/one\r\n\[root@mic0 ~\]# $/, since);
+  since = d.mark();
+  await d.type('dd if=pattern:a5a5a5a5 of=/dev/vda bs=512 count=1 seek=3\n');
+  await d.waitConsole(/copied[^]*# $/, since);
+  const stop = await d.pause();
+  return { d, image, end: await seqOf(d, stop.threadId!), threadId: stop.threadId! };
+}
+
+const sector3 = (image: string) => readFileSync(image).subarray(3 * 512, 4 * 512);
+
+test('the adapter offers Step Back and Reverse Continue', async () => {
+  const d = (dap = Dap.stdio(adapter));
+  const init = await d.dc.initializeRequest();
+  assert.equal(init.body?.supportsStepBack, true);
+  assert.equal(init.body?.supportsCancelRequest, true);
+});
+
+test('step back goes to the previous bus access; a second step back goes further', async () => {
+  const { d, end, threadId } = await session('back');
+  const one = await d.resumeUntilStop(() => d.dc.stepBackRequest({ threadId }));
+  assert.equal(one.reason, 'step');
+  const s1 = await seqOf(d, one.threadId!);
+  assert.ok(s1 < end && s1 >= end - 3, `one access back: ${s1} (from ${end})`);
+  assert.equal(one.description, 'step back', 'the badge');
+  assert.match(one.text ?? '', /^step back: event \d+ of \d+, after /);
+  const two = await d.resumeUntilStop(() => d.dc.stepBackRequest({ threadId }));
+  const s2 = await seqOf(d, two.threadId!);
+  assert.ok(s2 < s1, `${s2} < ${s1}`);
+  const where = await d.custom('mic/timeline');
+  assert.equal(where.seq, s2);
+  assert.equal(where.head, end, 'the recorded future goes on to where the session was');
+});
+
+test('reverse continue stops at the previous hit of a breakpoint set after the fact; the disk image follows', async () => {
+  const { d, image, end, threadId } = await session('reverse');
+  const written = Buffer.from(sector3(image));
+  assert.equal(written.readUInt32LE(0), 0xa5a5a5a5, 'the dd is on disk');
+  // Armed now, after the block request happened: it stops at its last chain event.
+  await d.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'vq block used' }] });
+  const hit = await d.resumeUntilStop(() => d.dc.reverseContinueRequest({ threadId }));
+  assert.equal(hit.reason, 'function breakpoint');
+  assert.match(hit.text ?? '', /^reverse continue: /);
+  const [top] = await d.frames(hit.threadId!);
+  assert.equal((await d.evaluate('queue', top.id)).result, '"block.requestq"');
+  assert.equal((await d.evaluate('kind', top.id)).result, '"vring.used"');
+  const hitSeq = await seqOf(d, hit.threadId!);
+  assert.ok(hitSeq < end);
+  // The card's write completed before its used entry: the image holds it at this moment.
+  assert.equal(sector3(image).readUInt32LE(0), 0xa5a5a5a5);
+  // Back before the write: the image is as it was then.
+  const p = d.mark();
+  await d.custom('mic/seek', { seq: 10 });
+  const early = await d.stopped(p);
+  assert.equal(early.reason, 'goto');
+  assert.ok(
+    sector3(image).every((b) => b === 0),
+    'sector 3 is zeros before the dd',
+  );
+  // And forward to the end again: the write is back.
+  const q = d.mark();
+  await d.custom('mic/seek', { seq: end });
+  await d.stopped(q);
+  assert.deepEqual(sector3(image), written);
+  assert.equal((await d.custom('mic/timeline')).seq, end);
+});
+
+test('goto from the Debug Console: an event, N back, a time; a bad one is a clear error', async () => {
+  const { d, end } = await session('goto');
+  let p = d.mark();
+  const r = await d.evaluate('goto 500');
+  assert.match(r.result, /going to event 500/);
+  const at500 = await d.stopped(p);
+  assert.ok(Math.abs((await seqOf(d, at500.threadId!)) - 500) <= 2);
+  p = d.mark();
+  await d.evaluate('goto +100');
+  const on = await d.stopped(p);
+  const s = await seqOf(d, on.threadId!);
+  assert.ok(s >= 600 && s <= 603, `${s}`);
+  p = d.mark();
+  await d.evaluate('goto time 1ms');
+  const t = await d.stopped(p);
+  const [top] = await d.frames(t.threadId!);
+  assert.ok(resultNumber((await d.evaluate('time', top.id)).result) >= 1_000_000);
+  assert.match((await d.evaluate('where')).result, /^event \d+ of \d+ · /);
+  await assert.rejects(d.evaluate(`goto ${end + 1000}`), /not on the timeline/);
+  await assert.rejects(d.evaluate('goto sideways'), /goto needs an event or a time/);
+});
+
+test('a new input in the past starts a new timeline: the recorded future is dropped', async () => {
+  const { d, image, end } = await session('fork');
+  // Before the dd (two thirds of the session is boot and `echo one`).
+  let p = d.mark();
+  await d.custom('mic/seek', { seq: Math.floor(end / 2) });
+  await d.stopped(p);
+  const back = await d.custom('mic/timeline');
+  assert.ok(
+    (back.future as { events: number; inputs: number }).inputs >= 1,
+    'the dd is in the recorded future',
+  );
+  // Typed here, while stopped in the past: a new timeline from this moment.
+  p = d.mark();
+  await d.type('echo two\n');
+  assert.match(
+    d.output(p, 'important'),
+    /a new timeline from event \d+: the recorded future \(\d+ events, \d+ inputs\) is dropped/,
+  );
+  assert.deepEqual((await d.custom('mic/timeline')).future, { events: 0, inputs: 0 });
+  await d.dc.continueRequest({ threadId: 1 });
+  await d.waitConsole(/two\r\n\[root@mic0 ~\]# $/, p);
+  // The dd of the dropped future is not on the disk.
+  assert.ok(sector3(image).every((b) => b === 0));
+  await d.close();
+  dap = null;
+  assert.ok(!existsSync(image + '.mic-journal'), 'the journal goes with the session');
+});
+
+test('continuing from a past moment replays the recorded future: the same console, the same disk', async () => {
+  const { d, image, end } = await session('future');
+  const written = Buffer.from(sector3(image));
+  const p = d.mark();
+  await d.custom('mic/seek', { seq: Math.floor(end / 2) });
+  await d.stopped(p);
+  assert.ok(sector3(image).every((b) => b === 0));
+  const q = d.mark();
+  await d.dc.continueRequest({ threadId: 1 });
+  // The recorded inputs enter again where they entered: `echo one` and the dd run again.
+  await d.waitConsole(/copied[^]*# $/, q);
+  assert.deepEqual(sector3(image), written);
+  assert.deepEqual((await d.custom('mic/timeline')).future, { events: 0, inputs: 0 });
+  assert.equal((await d.custom('mic/timeline')).head, end, 'no new events: the same timeline');
+  assert.doesNotMatch(d.output(q, 'important'), /new timeline|went another way/);
+});
