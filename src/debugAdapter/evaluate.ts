@@ -14,7 +14,14 @@ import type { VariablesProvider } from './inspection/variables.ts';
 import { compileCondition } from './breakpoints/condition.ts';
 import { eventFields, FIELD_NAMES, type Fields } from './breakpoints/eventFields.ts';
 import { peek, resolveMemoryRef } from './memoryRefs.ts';
-import { cardOfInitiator, eventAddressRef, hex, parseCard, parseValue } from './inspection/format.ts';
+import {
+  cardOfInitiator,
+  countText,
+  eventAddressRef,
+  hex,
+  parseCard,
+  parseValue,
+} from './inspection/format.ts';
 import { cardModel, cardStateLine } from './inspection/model.ts';
 import {
   findRegister,
@@ -287,9 +294,10 @@ export class Evaluator {
     if (!t)
       return `'${addr}' is not an address: use micN.bar4+OFF, micN.gddr+OFF, host+OFF, a host-physical address or a register name`;
     const data = peek(m, t, len);
-    const short = data.length < len ? ` (only ${data.length} bytes up to the end of ${t.space})` : '';
+    const short =
+      data.length < len ? ` (only ${countText(data.length, 'byte')} up to the end of ${t.space})` : '';
     return {
-      result: `${t.canonical}, ${data.length} bytes${short}\n${hexdump(t.address, data)}`,
+      result: `${t.canonical}, ${countText(data.length, 'byte')}${short}\n${hexdump(t.address, data)}`,
       variablesReference: 0,
       memoryReference: t.canonical,
     };
