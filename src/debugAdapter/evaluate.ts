@@ -354,6 +354,10 @@ export class Evaluator {
     }
     const missing = cond.names.filter((n) => !Object.hasOwn(fields, n));
     if (missing.length) {
+      // A first word that is no command, register or event field is an unknown command, stopped
+      // or running (while running there is no event, but "frobnicate" is still no field name).
+      if (context === 'repl' && text.split(/\s+/)[0] === missing[0] && !FIELD_NAMES.includes(missing[0]))
+        return unknownCommand(text);
       if (!e) {
         const why = rt.running
           ? 'the machine is running (pause it)'
@@ -362,8 +366,6 @@ export class Evaluator {
             : 'nothing has run yet';
         return `no current event for '${missing[0]}': ${why}.${context === 'repl' ? ' Type help for the commands.' : ''}`;
       }
-      if (context === 'repl' && text.split(/\s+/)[0] === missing[0] && !FIELD_NAMES.includes(missing[0]))
-        return unknownCommand(text);
       const hint = context === 'repl' ? ' Type help for the commands.' : '';
       return `unknown name '${missing[0]}': not a command, a register or a field of this ${e.kind} event (fields: ${Object.keys(fields).join(', ')}).${hint}`;
     }
