@@ -590,6 +590,7 @@ step(
     await page.locator('.repl .repl-input-wrapper').waitFor({ timeout: 10000 });
     const unknown = await debugConsole('frobnicate', /unknown command 'frobnicate'/);
     const card = await debugConsole('mic7.SICR0', /no such card: mic7/);
+    const all = await debugConsole('vdev_info mic0', /vdev_info mic0: \d+ lines? follow/);
     const vdev = await debugConsole('vdev_info mic0 console', /vdev_info mic0 console\b.*\blines? follow/);
     await shot('item9-debug-console');
     const tail = (t) => t.split('\n').slice(-6).join(' | ');
@@ -603,7 +604,14 @@ step(
     );
     const follow = /\b(\d+) lines? follow/.exec(lines.slice(head).join('\n'));
     assert.ok(follow, 'vdev_info says how many lines follow');
-    assert.ok(Number(follow[1]) < 200, `the console device alone, not every device (${follow[1]} lines)`);
+    const every = Number(/vdev_info mic0: (\d+) lines? follow/.exec(all)[1]);
+    console.log(`vdev_info mic0: ${every} lines; vdev_info mic0 console: ${follow[1]} lines`);
+    // The debugfs format is kept (one device's vrings are still hundreds of lines): the filter
+    // shows the console device alone, fewer lines than every device.
+    assert.ok(
+      Number(follow[1]) < every,
+      `the console device alone, not every device (${follow[1]} of ${every})`,
+    );
   },
   {
     independent: true,
@@ -617,8 +625,9 @@ function consoleQueues(rowTexts) {
   const start = rowTexts.findIndex((r) => /virtio-console/.test(r));
   const queues = {};
   for (let i = start + 1; start >= 0 && i < rowTexts.length && !/virtio-/.test(rowTexts[i]); i++) {
-    const q = /^\s*(\w+)\s+avail\b/.exec(rowTexts[i]);
-    const avail = /\bavail\s+(0x[0-9a-f]+|\d+)/i.exec(rowTexts[i]);
+    // innerText joins label and description without a space: "txavail 27 · used 27"
+    const q = /^\s*(\w+?)\s*avail\s/.exec(rowTexts[i]);
+    const avail = /avail\s+(0x[0-9a-f]+|\d+)/i.exec(rowTexts[i]);
     const used = /\bused\s+(0x[0-9a-f]+|\d+)/i.exec(rowTexts[i]);
     if (q && avail && used)
       queues[q[1]] = { avail: Number(avail[1]), used: Number(used[1]), row: rowTexts[i] };
