@@ -826,7 +826,7 @@ step(
     const vq = await pane('Virtqueues');
     await expandTree(
       vq,
-      /^\s*mic0|virtio-console|console|^\s*tx\b/,
+      /^\s*mic0|virtio-console|console|^\s*tx(?=avail|\s)/,
       async () => (await vq.locator('.monaco-list-row', { hasText: /avail\.idx/ }).count()) > 0,
       'avail.idx of a console queue',
     );
