@@ -14,7 +14,14 @@ import type { VariablesProvider } from './inspection/variables.ts';
 import { compileCondition } from './breakpoints/condition.ts';
 import { eventFields, FIELD_NAMES, type Fields } from './breakpoints/eventFields.ts';
 import { peek, resolveMemoryRef } from './memoryRefs.ts';
-import { cardOfInitiator, eventAddressRef, hex, parseCard, parseValue } from './inspection/format.ts';
+import {
+  cardOfInitiator,
+  countText,
+  eventAddressRef,
+  hex,
+  parseCard,
+  parseValue,
+} from './inspection/format.ts';
 import { cardModel, cardStateLine } from './inspection/model.ts';
 import { seekTarget } from './customRequests.ts';
 import {
@@ -332,9 +339,10 @@ export class Evaluator {
     if (!t)
       return `'${addr}' is not an address: use micN.bar4+OFF, micN.gddr+OFF, host+OFF, a host-physical address or a register name`;
     const data = peek(m, t, len);
-    const short = data.length < len ? ` (only ${data.length} bytes up to the end of ${t.space})` : '';
+    const short =
+      data.length < len ? ` (only ${countText(data.length, 'byte')} up to the end of ${t.space})` : '';
     return {
-      result: `${t.canonical}, ${data.length} bytes${short}\n${hexdump(t.address, data)}`,
+      result: `${t.canonical}, ${countText(data.length, 'byte')}${short}\n${hexdump(t.address, data)}`,
       variablesReference: 0,
       memoryReference: t.canonical,
     };
@@ -391,6 +399,10 @@ export class Evaluator {
     }
     const missing = cond.names.filter((n) => !Object.hasOwn(fields, n));
     if (missing.length) {
+      // A first word that is no command, register or event field is an unknown command, stopped
+      // or running (while running there is no event, but "frobnicate" is still no field name).
+      if (context === 'repl' && text.split(/\s+/)[0] === missing[0] && !FIELD_NAMES.includes(missing[0]))
+        return unknownCommand(text);
       if (!e) {
         const why = rt.running
           ? 'the machine is running (pause it)'
@@ -399,8 +411,6 @@ export class Evaluator {
             : 'nothing has run yet';
         return `no current event for '${missing[0]}': ${why}.${context === 'repl' ? ' Type help for the commands.' : ''}`;
       }
-      if (context === 'repl' && text.split(/\s+/)[0] === missing[0] && !FIELD_NAMES.includes(missing[0]))
-        return unknownCommand(text);
       const hint = context === 'repl' ? ' Type help for the commands.' : '';
       return `unknown name '${missing[0]}': not a command, a register or a field of this ${e.kind} event (fields: ${Object.keys(fields).join(', ')}).${hint}`;
     }

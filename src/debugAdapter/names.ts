@@ -5,6 +5,7 @@ import { decodeDevicePage } from '../emulator/virtio/devicePage.ts';
 import { deviceName } from '../emulator/virtio/virtioIds.ts';
 import type { BusEvent } from '../emulator/sim/busEvent.ts';
 import { nameInfo } from '../emulator/sim/spine.ts';
+import { addr, count } from '../emulator/lib/numbers.ts';
 
 /** 'host.driver' → 'host driver', 'mic0.dma3' → 'mic0 DMA channel 3' … */
 export function initiatorName(id: string): string {
@@ -48,9 +49,7 @@ export function doorbellRole(m: Machine, card: number, dir: 'h2c' | 'c2h', db: n
   return roles.join(', ');
 }
 
-function hex(n: number): string {
-  return '0x' + n.toString(16);
-}
+const hex = addr;
 
 /** One line for an event, the way the stop reason and the top stack frame show it. */
 export function describeEvent(m: Machine, e: BusEvent): string {
@@ -69,7 +68,7 @@ export function describeEvent(m: Machine, e: BusEvent): string {
     }
     case 'mem.read':
     case 'mem.write':
-      return `${e.kind === 'mem.write' ? 'write' : 'read'} ${e.size} bytes at ${e.space}+${hex(e.address)} by ${who}`;
+      return `${e.kind === 'mem.write' ? 'write' : 'read'} ${count(e.size, 'byte')} at ${e.space}+${hex(e.address)} by ${who}`;
     case 'cfg.read':
     case 'cfg.write':
       return `config ${e.kind === 'cfg.write' ? 'write' : 'read'} ${e.space}+${hex(e.address)} ${e.kind === 'cfg.write' ? '=' : '→'} ${hex(e.value)} by ${who}`;

@@ -27,9 +27,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const sessions = new MicSessions();
   const watches = new WatchList();
   const views = [
-    new CardsView(sessions, watches),
-    new VirtqueuesView(sessions, watches),
-    new DmaView(sessions, watches),
+    new CardsView(sessions, watches, context.workspaceState),
+    new VirtqueuesView(sessions, watches, context.workspaceState),
+    new DmaView(sessions, watches, context.workspaceState),
   ];
   const refresher = new ViewRefresher(sessions, views);
   const consoles = new CardConsoles(sessions);

@@ -51,7 +51,7 @@ test(
 
     const sice0 = await dap.find(regs.ref, 'SICE0');
     assert.ok(sice0);
-    assert.equal(sice0.variable.value, '0xff0f');
+    assert.equal(sice0.variable.value, '0x0000ff0f');
     assert.equal(sice0.variable.memoryReference, 'mic0.bar4+0x1900c');
     assert.equal(u32(await dap.readMemory('mic0.bar4+0x1900c', 4)), 0x0000ff0f);
     // The same bytes through readMemory's offset, and through the host-physical address of BAR4.
@@ -137,7 +137,10 @@ test('setVariable on SPAD0 writes the register: readMemory then shows the new va
   // The Debug Console writes registers the same way, and says so.
   const at = dap.mark();
   const w = await dap.evaluate('SPAD0 = 0x1234', frameId);
-  assert.equal(w.result, 'wrote 0x1234 to mic0.SPAD0 (mic0.bar4+0x1ab20, read/write); now SPAD0 = 0x1234');
+  assert.equal(
+    w.result,
+    'wrote 0x1234 to mic0.SPAD0 (mic0.bar4+0x1ab20, read/write); now SPAD0 = 0x00001234',
+  );
   assert.equal(w.memoryReference, 'mic0.bar4+0x1ab20');
   assert.ok(!('memoryEvent' in w), 'only DAP fields in the response body');
   assert.equal((await dap.waitFor('memory', () => true, at)).body.memoryReference, 'mic0.bar4+0x1ab20');

@@ -192,21 +192,39 @@ const keyboardOwner = () =>
     return `${a.tagName.toLowerCase()}.${String(a.className).split(' ')[0]}`;
   });
 const variablesText = async () => (await text(page.locator('.debug-variables'))).replace(/\n/g, ' ');
-/** Runs a Debug Console line and returns the text it added. */
-async function debugConsole(line) {
-  const before = await text(page.locator('.repl .monaco-list-rows'));
-  const input = page.locator('.repl .repl-input-wrapper textarea');
-  await input.focus();
-  await page.keyboard.type(line);
+const replText = async () => text(page.locator('.repl .monaco-list-rows'));
+const matches = (t, re) => (t.match(new RegExp(re.source, 'g')) ?? []).length;
+/**
+ * Runs a Debug Console line and returns the REPL's text once it holds one more `answer` than
+ * before. The input is a Monaco editor (in 1.139 with the EditContext API, not a textarea that
+ * takes keys): a click on its lines gives it the keyboard.
+ */
+async function debugConsole(line, answer) {
+  const before = matches(await replText(), answer);
+  const input = page.locator('.repl .repl-input-wrapper .monaco-editor');
+  await input.waitFor({ state: 'visible', timeout: 10000 });
+  await input.locator('.view-lines').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type(line, { delay: 10 });
   await page.keyboard.press('Enter');
   return waitFor(
     async () => {
-      const now = await text(page.locator('.repl .monaco-list-rows'));
-      return now !== before && now.length > 0 && now;
+      const now = await replText();
+      return matches(now, answer) > before && now;
     },
-    10000,
-    `the Debug Console's answer to ${line}`,
+    15000,
+    `the Debug Console's answer to ${line} (${answer})`,
   );
+}
+/** Gives the keyboard back to the card console: the panel's Terminal, our terminal, its input. */
+async function focusCardConsole() {
+  await runCommand('Terminal: Focus Terminal');
+  const tabEntry = page.locator('.terminal-tabs-entry', { hasText: CONSOLE }).first();
+  if (await tabEntry.isVisible().catch(() => false)) await tabEntry.click();
+  await waitFor(async () => (await terminalText()).includes(PROMPT), 15000, `the ${CONSOLE} terminal shown`);
+  await page.locator('.terminal-wrapper.active .xterm-helper-textarea').focus();
+  await waitFor(async () => (await keyboardOwner()) === 'terminal', 10000, 'the keyboard in the terminal');
 }
 async function continueIfPaused() {
   if (await debugPaused()) {
@@ -566,11 +584,14 @@ step(
   'item 9: the Debug Console answers in words (unknown command, no such card, filtered vdev_info)',
   90000,
   async () => {
-    await runCommand('View: Toggle Debug Console');
+    // The Debug Console does not open by itself (the card console keeps the panel): open it.
+    if (!(await page.locator('.repl .repl-input-wrapper').isVisible()))
+      await runCommand('View: Toggle Debug Console');
     await page.locator('.repl .repl-input-wrapper').waitFor({ timeout: 10000 });
-    const unknown = await debugConsole('frobnicate');
-    const card = await debugConsole('mic7.SICR0');
-    const vdev = await debugConsole('vdev_info mic0 console');
+    const unknown = await debugConsole('frobnicate', /unknown command 'frobnicate'/);
+    const card = await debugConsole('mic7.SICR0', /no such card: mic7/);
+    const all = await debugConsole('vdev_info mic0', /vdev_info mic0: \d+ lines? follow/);
+    const vdev = await debugConsole('vdev_info mic0 console', /vdev_info mic0 console\b.*\blines? follow/);
     await shot('item9-debug-console');
     const tail = (t) => t.split('\n').slice(-6).join(' | ');
     console.log(`frobnicate: ${tail(unknown)}\nmic7.SICR0: ${tail(card)}`);
@@ -583,24 +604,30 @@ step(
     );
     const follow = /\b(\d+) lines? follow/.exec(lines.slice(head).join('\n'));
     assert.ok(follow, 'vdev_info says how many lines follow');
-    assert.ok(Number(follow[1]) < 200, `the console device alone, not every device (${follow[1]} lines)`);
+    const every = Number(/vdev_info mic0: (\d+) lines? follow/.exec(all)[1]);
+    console.log(`vdev_info mic0: ${every} lines; vdev_info mic0 console: ${follow[1]} lines`);
+    // The debugfs format is kept (one device's vrings are still hundreds of lines): the filter
+    // shows the console device alone, fewer lines than every device.
+    assert.ok(
+      Number(follow[1]) < every,
+      `the console device alone, not every device (${follow[1]} of ${every})`,
+    );
   },
   {
     independent: true,
-    cleanup: async () => {
-      await runCommand('Terminal: Focus Terminal');
-    },
+    cleanup: focusCardConsole,
   },
 );
 
 /** The console device's queues in the Virtqueues view: { name: { avail, used } } from rows like
- *  "tx (queue 1)avail 0xa · used 0xa  0 in flight · num 128" under "virtio-console". */
+ *  "tx avail 27 · used 27" under "virtio-console". */
 function consoleQueues(rowTexts) {
   const start = rowTexts.findIndex((r) => /virtio-console/.test(r));
   const queues = {};
   for (let i = start + 1; start >= 0 && i < rowTexts.length && !/virtio-/.test(rowTexts[i]); i++) {
-    const q = /^\s*(\w+)\s*\(queue \d+\)/.exec(rowTexts[i]);
-    const avail = /\bavail\s+(0x[0-9a-f]+|\d+)/i.exec(rowTexts[i]);
+    // innerText joins label and description without a space: "txavail 27 · used 27"
+    const q = /^\s*(\w+?)\s*avail\s/.exec(rowTexts[i]);
+    const avail = /avail\s+(0x[0-9a-f]+|\d+)/i.exec(rowTexts[i]);
     const used = /\bused\s+(0x[0-9a-f]+|\d+)/i.exec(rowTexts[i]);
     if (q && avail && used)
       queues[q[1]] = { avail: Number(avail[1]), used: Number(used[1]), row: rowTexts[i] };
@@ -634,6 +661,7 @@ step('the MIC views show a virtqueue with live indices', 120000, async () => {
     'the doorbell breakpoint to be removed',
   );
   await continueIfPaused(); // the steps before may have continued already
+  await focusCardConsole(); // whatever the steps before left in the panel
   await typeInConsole('echo live');
   const after = await waitFor(
     async () => {
@@ -798,7 +826,7 @@ step(
     const vq = await pane('Virtqueues');
     await expandTree(
       vq,
-      /^\s*mic0|virtio-console|console|^\s*tx\b/,
+      /^\s*mic0|virtio-console|console|^\s*tx(?=avail|\s)/,
       async () => (await vq.locator('.monaco-list-row', { hasText: /avail\.idx/ }).count()) > 0,
       'avail.idx of a console queue',
     );

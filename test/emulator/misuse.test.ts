@@ -686,7 +686,7 @@ test('I29 DMA source not 64-byte aligned sets DCHERR and raises the SBOX error; 
     () => SPARE_GDDR + 0x20,
     (m) => bounce(m).mic,
     64,
-    { rule: 16, bit: DCHERR_ALIGN, message: /MEMCPY source 0x3000_0020 is not a multiple of 64/ },
+    { rule: 16, bit: DCHERR_ALIGN, message: /MEMCPY source 0x30000020 is not a multiple of 64/ },
   );
 });
 

@@ -3,17 +3,31 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hex, hexAddr, hexDec, offsetRef, sizeText } from '../../src/extension/model/format.ts';
+import {
+  count,
+  fieldValue,
+  hex,
+  hexAddr,
+  offsetRef,
+  regValue,
+  size,
+} from '../../src/extension/model/format.ts';
 import { dumpWindow, hexDump } from '../../src/extension/model/hexDump.ts';
 
-test('hex values, grouped MIC addresses, counters and sizes', () => {
+test('docs/naming.md numbers: addresses unpadded, registers fixed width, counts decimal', () => {
   assert.equal(hex(0x19004), '0x19004');
-  assert.equal(hexAddr(0x8010015000), '0x80_1001_5000');
-  assert.equal(hexDec(128), '0x80 (128)');
-  assert.equal(hexDec(3), '0x3');
-  assert.equal(sizeText(8 * 2 ** 30), '8 GiB');
-  assert.equal(sizeText(128 * 1024), '128 KiB');
-  assert.equal(sizeText(100), '100 bytes');
+  assert.equal(hexAddr(0x8010015000), '0x8010015000');
+  assert.equal(regValue(0x57), '0x00000057');
+  assert.equal(regValue(0xffffffff), '0xffffffff');
+  assert.equal(fieldValue(3, '1:0'), '0x3');
+  assert.equal(fieldValue(0xf, '15:8'), '0x0f');
+  assert.equal(count(1, 'byte'), '1 byte');
+  assert.equal(count(64, 'byte'), '64 bytes');
+  assert.equal(count(1, 'entry', 'entries'), '1 entry');
+  assert.equal(size(8 * 2 ** 30), '8 GiB');
+  assert.equal(size(128 * 1024), '128 KiB');
+  assert.equal(size(100), '100 bytes');
+  assert.equal(size(1), '1 byte');
 });
 
 test('memory references move by byte offsets', () => {

@@ -19,6 +19,7 @@ test('no launch.json: F5 boots one card, consoles in terminals', () => {
     request: 'launch',
     name: 'Boot one card',
     consoleTerminal: true,
+    internalConsoleOptions: 'neverOpen',
   });
 });
 

@@ -7,6 +7,7 @@ import type { BusEvent, EventKind } from '../../emulator/sim/busEvent.ts';
 import type { Machine } from '../../emulator/machine.ts';
 import { MMIO_SIZE, REGISTER_BY_NAME, registerAt } from '../../emulator/card/sboxRegisters.ts';
 import { initiatorName } from '../names.ts';
+import { count } from '../../emulator/lib/numbers.ts';
 import { peek, resolveMemoryRef, type MemoryTarget } from '../memoryRefs.ts';
 
 export type AccessType = DebugProtocol.DataBreakpointAccessType;
@@ -85,7 +86,7 @@ export function describeAccess(m: Machine | null, e: BusEvent, r: WatchedRange):
   if (e.kind === 'dma.desc') return `${what} read by ${who} (descriptor fetch: ${e.detail})`;
   const exact = e.address === r.address && e.size <= 8;
   if (exact) return `${what} ${write ? 'written with' : 'read as'} ${hex(e.value)} by ${who}`;
-  const access = `${spaceName(e.space)}+${hex(e.address)} (${e.size} bytes)`;
+  const access = `${spaceName(e.space)}+${hex(e.address)} (${count(e.size, 'byte')})`;
   let now = '';
   if (write && m && !e.space.endsWith('.bar4')) {
     const target = resolveMemoryRef(m, `${spaceName(e.space)}+${hex(r.address)}`);

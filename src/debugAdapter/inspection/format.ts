@@ -6,9 +6,11 @@ import type { Machine } from '../../emulator/machine.ts';
 import { MIC_MMIO_CARD_BASE, MMIO_SIZE } from '../../emulator/card/sboxRegisters.ts';
 import { isSmptAddress } from '../../emulator/card/smpt.ts';
 import { resolveMemoryRef } from '../memoryRefs.ts';
+import { addr } from '../../emulator/lib/numbers.ts';
 
-/** `0x1f` (unpadded, lower case: what the Registers scope and the trees show). */
-export const hex = (n: number): string => (n < 0 ? '-0x' + (-n).toString(16) : '0x' + n.toString(16));
+/** An address, offset or plain hex number: `0x1f` (docs/naming.md; src/emulator/lib/numbers.ts). */
+export const hex = addr;
+export { count as countText, fieldValue, regValue, size } from '../../emulator/lib/numbers.ts';
 
 /** A signed doorbell field: `0x3`, or `-1 (none)` for "not assigned". */
 export const dbText = (n: number): string => (n < 0 ? `${n} (none)` : hex(n));

@@ -33,7 +33,7 @@ import {
   vringAvailOffset,
   vringInfoOffset,
 } from '../../emulator/virtio/vring.ts';
-import { bar4Ref, hex, hostRef, micAddressRef } from './format.ts';
+import { bar4Ref, fieldValue, hex, hostRef, micAddressRef, regValue } from './format.ts';
 
 // ---- registers ---------------------------------------------------------------------------
 
@@ -80,7 +80,7 @@ function registerModel(card: number, v: RegisterView): RegisterModel {
   const inst = REGISTER_BY_NAME.get(v.name);
   const perChannel = inst && inst.spec.group === 'DMA' && inst.spec.count !== undefined;
   const where = v.bar4 >= SBOX_BASE ? `SBOX+${hex(v.bar4 - SBOX_BASE)}` : 'DBOX';
-  const fields = v.fields.map((f) => ({ ...f, hex: hex(f.value) }));
+  const fields = v.fields.map((f) => ({ ...f, hex: fieldValue(f.value, f.bits) }));
   const tooltip = [
     `${v.name} — BAR4+${hex(v.bar4)} (${where}), ${ACCESS_TEXT[v.access]}`,
     v.doc,
@@ -89,7 +89,7 @@ function registerModel(card: number, v: RegisterView): RegisterModel {
   return {
     ...v,
     card,
-    hex: hex(v.value),
+    hex: regValue(v.value),
     memoryReference: bar4Ref(card, v.bar4),
     evaluateName: `mic${card}.${v.name}`,
     writable: v.access !== 'ro',

@@ -18,7 +18,7 @@ import { MIC_VRING_INFO_FIELDS, VRING_AVAIL_FIELDS, VRING_USED_FIELDS } from '..
 import { initiatorName } from '../names.ts';
 import { FIELDS } from '../breakpoints/eventFields.ts';
 import { flagsText } from '../../emulator/inspect/virtqueues.ts';
-import { dbText, eventAddressRef, hex, hostRef } from './format.ts';
+import { countText, dbText, eventAddressRef, hex, hostRef } from './format.ts';
 import {
   devicePageModel,
   dmaModel,
@@ -279,7 +279,7 @@ function deviceEntryNode(
         ...at(l.guestFeatures, d.feature_len),
         type: 'accepted by the card',
       }),
-      group('config', `${d.config_len} bytes`, () =>
+      group('config', countText(d.config_len, 'byte'), () =>
         d.config.map((b, k) => leaf(`[${k}]`, hex(b), at(l.config + k, 1))),
       ),
       group(
@@ -356,11 +356,11 @@ function queueNode(q: QueueModel): VarNode {
     count('card last_used_idx', q.cardLastUsed ?? -1, {
       type: 'the card driver’s last seen used index (-1: no driver)',
     }),
-    group('in flight', `${q.inFlight.length} chain${q.inFlight.length === 1 ? '' : 's'}`, () =>
+    group('in flight', countText(q.inFlight.length, 'chain'), () =>
       q.inFlight.map((c) =>
         group(
           `[${c.slot}] head ${c.head}`,
-          `${c.descs.length} descriptor${c.descs.length === 1 ? '' : 's'}, ${c.bytes} bytes`,
+          `${countText(c.descs.length, 'descriptor')}, ${countText(c.bytes, 'byte')} (avail index ${c.availIndex})`,
           () =>
             c.descs.map((d) =>
               group(

@@ -24,8 +24,10 @@ export interface DescView {
   next: number;
 }
 export interface ChainView {
-  /** avail ring slot */
+  /** the avail ring entry that holds the head: 0 … num−1 (avail index mod num) */
   slot: number;
+  /** the free-running avail index of the chain (mod 2^16), as avail.idx and used.idx count */
+  availIndex: number;
   head: number;
   descs: DescView[];
   bytes: number;
@@ -108,8 +110,9 @@ export function virtqueueViews(m: Machine, cardIndex: number): DeviceView[] {
       const inFlight: ChainView[] = [];
       const pending = (availIdx - usedIdx) & 0xffff;
       for (let k = 0; k < Math.min(pending, num); k++) {
-        const slot = (usedIdx + k) & 0xffff;
-        const head = m.hostRam.read16(a.avail + 4 + 2 * (slot % num));
+        const availIndex = (usedIdx + k) & 0xffff;
+        const slot = availIndex % num;
+        const head = m.hostRam.read16(a.avail + 4 + 2 * slot);
         const descs: DescView[] = [];
         let i = head;
         let bytes = 0;
@@ -129,7 +132,7 @@ export function virtqueueViews(m: Machine, cardIndex: number): DeviceView[] {
           if (!(d.flags & VRING_DESC_F_NEXT)) break;
           i = d.next;
         }
-        inFlight.push({ slot, head, descs, bytes });
+        inFlight.push({ slot, availIndex, head, descs, bytes });
       }
       const qn = VIRTIO_QUEUE_NAMES[v.desc.type]?.[q] ?? String(q);
       return {

@@ -4,7 +4,7 @@
 // Built from mic/cards, mic/registers and mic/smpt answers; pure.
 
 import { MIC_DP_SIZE } from '../../emulator/virtio/devicePage.ts';
-import { hex, hexAddr, sizeText } from './format.ts';
+import { hex, hexAddr, size as sizeText } from './format.ts';
 import { info, type NodeModel } from './nodeModel.ts';
 import { groupNode, registerNode } from './registerNodes.ts';
 import type { CardModel, RegistersResponse, SmptResponse } from './requests.ts';
@@ -32,26 +32,23 @@ function cardNode(c: CardModel, d: CardDetails, only: boolean): NodeModel {
       `${id}/state`,
       'state',
       c.state,
-      `/sys/class/mic/${c.name}/state; shutdown_status ${c.shutdownStatus} (${c.shutdownStatusCode}); the emulated card OS is ${c.cardOsState}`,
-      `shutdown_status ${c.shutdownStatus} · card OS ${c.cardOsState}`,
+      `${c.state}: /sys/class/mic/${c.name}/state; shutdown_status ${c.shutdownStatus} (${c.shutdownStatusCode}); the emulated card OS is ${c.cardOsState}`,
     ),
     info(
       `${id}/stepping`,
       'stepping',
       c.stepping,
       `Silicon stepping; PCI ${pciId} (Intel Xeon Phi coprocessor, x100 family), revision ID ${hex(c.revision)}`,
-      `PCI ${pciId} rev ${hex(c.revision)}`,
     ),
     info(
       `${id}/post`,
       'POST code',
       `"${post}"`,
-      `debugfs mic_host/${c.name}/post_code`,
-      hex(c.postCode.value),
+      `debugfs mic_host/${c.name}/post_code: ${hex(c.postCode.value)}`,
     ),
-    barNode(c, 'BAR0', c.bar0, 'aperture onto the card’s GDDR (64-bit, prefetchable)'),
+    barNode(c, 'BAR0', c.bar0, 'aperture onto the card’s GDDR (mic0.gddr; 64-bit, prefetchable)'),
     {
-      ...barNode(c, 'BAR4', c.bar4, 'MMIO: DBOX + SBOX registers'),
+      ...barNode(c, 'BAR4', c.bar4, 'the register window (DBOX + SBOX registers)'),
       ...(d.registers
         ? { children: d.registers.groups.map((g) => groupNode(`${id}/bar4`, g, c.index)) }
         : {}),
@@ -79,7 +76,6 @@ function cardNode(c: CardModel, d: CardDetails, only: boolean): NodeModel {
     label: c.name,
     value: c.state,
     cardState: c.state,
-    detail: `${c.stepping} · card OS ${c.cardOsState}`,
     tooltip:
       `${c.name}: ${c.state} (shutdown_status ${c.shutdownStatus}), card OS ${c.cardOsState}\n` +
       `stepping ${c.stepping}, POST code "${post}"\n` +
@@ -98,7 +94,7 @@ function barNode(c: CardModel, name: 'BAR0' | 'BAR4', bar: CardModel['bar0'], wh
     kind: 'bar',
     label: name,
     value: hexAddr(bar.address),
-    detail: `${sizeText(bar.size)} · ${what}`,
+    detail: sizeText(bar.size),
     tooltip: `${name} of ${c.name}: host physical ${hexAddr(bar.address)}, ${sizeText(bar.size)}, ${what}\n${bar.memoryReference}`,
     icon: 'symbol-struct',
     card: c.index,
@@ -115,7 +111,6 @@ function devicePageNode(c: CardModel): NodeModel {
     kind: 'info',
     label: 'device page',
     value: hexAddr(c.devicePage.host),
-    detail: `MIC ${hexAddr(c.devicePage.mic)}`,
     tooltip:
       `The device page (bootparam + virtio device entries): host RAM ${hexAddr(c.devicePage.host)}, ` +
       `MIC address ${hexAddr(c.devicePage.mic)} (published in SPAD14/15)`,
@@ -136,7 +131,7 @@ function smptNode(c: CardModel, s: SmptResponse): NodeModel {
     id,
     kind: 'group',
     label: 'SMPT',
-    detail: `${s.entries.length} entries, ${used} in use`,
+    detail: `${used} of ${s.entries.length} in use`,
     tooltip:
       'System Memory Page Table (debugfs smpt): entry i maps MIC addresses window i (16 GiB each) onto the host base it selects; refcount is the host driver’s byte count',
     icon: 'references',
@@ -162,7 +157,7 @@ function smptNode(c: CardModel, s: SmptResponse): NodeModel {
         kind: 'smpt',
         label: `SMPT${e.index}`,
         value: hex(e.register),
-        detail: `window ${hexAddr(e.window)} → host ${hexAddr(e.hwBase)} · refcount ${e.refCount}`,
+        detail: `→ ${hexAddr(e.hwBase)}`,
         tooltip:
           `SMPT${e.index}: MIC ${hexAddr(e.window)}… → host ${hexAddr(e.hwBase)} (register ${hex(e.register)})\n` +
           `host driver's copy: base ${hexAddr(e.swBase)}, refcount ${e.refCount} bytes\n${e.registerMemoryReference}`,

@@ -2,7 +2,7 @@
 // over), tail (DTPR/DSTAT: what the engine reached), status and error → the last descriptors
 // the channel executed, decoded (MEMCPY src/dst/len, STATUS data/dst …). Built from mic/dma; pure.
 
-import { hex, hexAddr, sizeText, offsetRef } from './format.ts';
+import { count, hex, hexAddr, size as sizeText, offsetRef, regValue } from './format.ts';
 import type { NodeModel } from './nodeModel.ts';
 import { registerNode } from './registerNodes.ts';
 import type { CardDmaModel, DmaChannelModel, DmaRecentModel, RegisterModel } from './requests.ts';
@@ -17,9 +17,8 @@ export function dmaTree(cards: readonly CardDmaModel[]): NodeModel[] {
       id: c.name,
       kind: 'card',
       label: c.name,
-      value: `DCR ${c.DCR.hex}`,
-      detail: `${active} of ${c.channels.length} channels enabled`,
-      tooltip: `${c.name} DMA engine. ${c.DCR.tooltip}`,
+      value: `${active} of ${c.channels.length} enabled`,
+      tooltip: `${c.name} DMA engine: ${active} of ${c.channels.length} channels enabled (DCR ${c.DCR.hex}). ${c.DCR.tooltip}`,
       icon: 'circuit-board',
       card: c.card,
       expanded: cards.length === 1,
@@ -32,25 +31,23 @@ function channelNode(c: CardDmaModel, ch: DmaChannelModel): NodeModel {
   const id = `${c.name}/ch${ch.channel}`;
   const reg = (name: string): RegisterModel | undefined =>
     ch.registers.find((r) => r.name === `${name}${ch.channel}`);
-  const state = ch.DCHERR ? `error ${hex(ch.DCHERR)}` : ch.busy ? 'busy' : 'idle';
+  const state = ch.DCHERR ? `error ${regValue(ch.DCHERR)}` : ch.busy ? 'busy' : 'idle';
   /** A row for one of the channel's registers under a name that says what it is for. */
   const regRow = (name: string, label: string, value: number): NodeModel => {
     const r = reg(name);
     return r
-      ? { ...registerNode(id, r, label), id: `${id}/${name}`, value: hex(value) }
-      : { id: `${id}/${name}`, kind: 'info', label, value: hex(value), card: c.card };
+      ? { ...registerNode(id, r, label), id: `${id}/${name}`, value: regValue(value) }
+      : { id: `${id}/${name}`, kind: 'info', label, value: regValue(value), card: c.card };
   };
   const ringRow: NodeModel = {
     id: `${id}/ring`,
     kind: 'ring',
     label: 'ring',
     value: hexAddr(ch.ringAddress),
-    detail: ch.ringSize
-      ? `${ch.ringSize} descriptors · ${ch.ringInHostMemory ? 'host memory (through the SMPT)' : 'GDDR'}`
-      : 'not set up',
+    detail: ch.ringSize ? count(ch.ringSize, 'descriptor') : 'not set up',
     tooltip:
-      `Descriptor ring of channel ${ch.channel}: MIC address ${hexAddr(ch.ringAddress)} (DRAR_HI ${hex(ch.DRAR_HI)}, DRAR_LO ${hex(ch.DRAR_LO)}), ` +
-      `${ch.ringSize} descriptors of ${DESC_BYTES} bytes, in ${ch.ringInHostMemory ? 'host memory' : 'GDDR'}` +
+      `Descriptor ring of channel ${ch.channel}: MIC address ${hexAddr(ch.ringAddress)} (DRAR_HI ${regValue(ch.DRAR_HI)}, DRAR_LO ${regValue(ch.DRAR_LO)}), ` +
+      `${count(ch.ringSize, 'descriptor')} of ${DESC_BYTES} bytes, in ${ch.ringInHostMemory ? 'host memory (through the SMPT)' : 'GDDR'}` +
       (ch.ringMemoryReference ? `\n${ch.ringMemoryReference}` : ''),
     icon: 'file-binary',
     card: c.card,
@@ -69,7 +66,6 @@ function channelNode(c: CardDmaModel, ch: DmaChannelModel): NodeModel {
     kind: 'group',
     label: 'recent descriptors',
     value: String(ch.recent.length),
-    detail: 'oldest first',
     tooltip: 'The last descriptors this channel executed, oldest first (a failing one included)',
     icon: 'history',
     card: c.card,
@@ -79,8 +75,8 @@ function channelNode(c: CardDmaModel, ch: DmaChannelModel): NodeModel {
     id,
     kind: 'channel',
     label: `channel ${ch.channel}`,
-    value: `head ${hex(ch.head)} · tail ${hex(ch.tail)}`,
-    detail: `${ch.owner} · ${ch.enabled ? 'enabled' : 'disabled'} · ${state}`,
+    value: ch.enabled ? `head ${ch.head} · tail ${ch.tail}` : 'disabled',
+    ...(ch.enabled && state !== 'idle' ? { detail: state } : {}),
     tooltip:
       `DMA channel ${ch.channel} of ${c.name}, owned by the ${ch.owner} (DCR), ${ch.enabled ? 'enabled' : 'disabled'}\n` +
       `head ${ch.head} (last DHPR write), tail ${ch.tail} (next descriptor the engine fetches), ${state}`,
@@ -98,7 +94,7 @@ function channelNode(c: CardDmaModel, ch: DmaChannelModel): NodeModel {
         id: `${id}/registers`,
         kind: 'group',
         label: 'registers',
-        detail: `${ch.registers.length} registers`,
+        detail: count(ch.registers.length, 'register'),
         tooltip: `All registers of DMA channel ${ch.channel}`,
         icon: 'symbol-namespace',
         card: c.card,
@@ -137,7 +133,13 @@ function recentNode(
   addr('src', d.src, r.srcMemoryReference);
   addr('dst', d.dst, r.dstMemoryReference);
   if (d.len !== undefined)
-    rows.push({ id: `${id}/len`, kind: 'info', label: 'len', value: hex(d.len), detail: sizeText(d.len) });
+    rows.push({
+      id: `${id}/len`,
+      kind: 'info',
+      label: 'len',
+      value: sizeText(d.len),
+      tooltip: `${d.len} (${hex(d.len)})`,
+    });
   if (d.dataLo !== undefined)
     rows.push({
       id: `${id}/data`,
@@ -151,7 +153,7 @@ function recentNode(
     id: `${id}/raw`,
     kind: 'info',
     label: 'raw',
-    value: d.raw.map((w) => hex(w >>> 0)).join(' '),
+    value: d.raw.map((w) => regValue(w)).join(' '),
     tooltip: 'The descriptor’s four little-endian 32-bit words: qw0 low, qw0 high, qw1 low, qw1 high',
   });
   const slot = offsetRef(ch.ringMemoryReference, r.index * DESC_BYTES);

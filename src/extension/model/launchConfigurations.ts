@@ -74,7 +74,8 @@ export const CONFIGURATION_SNIPPETS: readonly Snippet[] = [
 
 /**
  * Resolve a configuration VS Code hands over: an empty one (F5 without launch.json) becomes
- * "Boot one card"; the card consoles always go to the extension's terminals (consoleTerminal).
+ * "Boot one card"; the card consoles always go to the extension's terminals (consoleTerminal),
+ * and the Debug Console does not open over them unless the configuration asks.
  */
 export function resolveConfiguration(config: Record<string, unknown>): Record<string, unknown> {
   const empty = !config.type && !config.request && !config.name;
@@ -83,6 +84,10 @@ export function resolveConfiguration(config: Record<string, unknown>): Record<st
   out.request ??= 'launch';
   out.name ??= BOOT_ONE_CARD.name;
   out.consoleTerminal = true;
+  // The card console (a terminal) is where a person types; VS Code's default
+  // (debug.internalConsoleOptions: openOnFirstSessionStart) would put the Debug Console over it
+  // and take the keyboard at the first start. A configuration that says otherwise wins.
+  out.internalConsoleOptions ??= 'neverOpen';
   return out;
 }
 

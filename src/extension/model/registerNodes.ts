@@ -2,6 +2,7 @@
 // adapter's RegisterModel (mic/registers) as a row with its bit fields as children. The tooltip
 // is the adapter's own (name, BAR4 offset, access, doc, fields).
 
+import { count as countText } from './format.ts';
 import type { NodeModel } from './nodeModel.ts';
 import type { RegisterGroupModel, RegisterModel } from './requests.ts';
 
@@ -55,7 +56,7 @@ export function groupNode(prefix: string, g: RegisterGroupModel, card: number): 
     id,
     kind: 'group',
     label: g.name,
-    detail: `${count} register${count === 1 ? '' : 's'}`,
+    detail: countText(count, 'register'),
     tooltip: GROUP_DOC[g.name] ?? g.name,
     icon: 'symbol-namespace',
     card,

@@ -5,7 +5,17 @@
 // On MIC the card is the virtio driver and the host (mpssd back-ends, vringh) is the device: the
 // ring block lives in host RAM (reached through the SMPT), the used ring was moved into GDDR.
 
-import { hex, hexAddr, hexDec } from './format.ts';
+import { count, fieldValue, hex, hexAddr } from './format.ts';
+
+/** The furthest virtio status bit the driver reached: the word a person looks for. */
+function statusWord(status: number): string {
+  if (status & 0x80) return 'FAILED';
+  if (status & 0x04) return 'DRIVER_OK';
+  if (status & 0x08) return 'FEATURES_OK';
+  if (status & 0x02) return 'DRIVER';
+  if (status & 0x01) return 'ACKNOWLEDGE';
+  return 'reset';
+}
 import type { NodeModel } from './nodeModel.ts';
 import type { CardQueuesModel, ChainModel, DeviceQueuesModel, QueueModel } from './requests.ts';
 
@@ -29,11 +39,10 @@ function deviceNode(c: CardQueuesModel, d: DeviceQueuesModel): NodeModel {
     id,
     kind: 'device',
     label: d.device,
-    value: hex(d.status),
-    detail: `${d.statusText} · c2h db ${d.c2hDb} · h2c db ${d.h2cDb}`,
+    value: statusWord(d.status),
     tooltip:
       `${d.device} (virtio type ${d.type}) on ${c.name}, device page entry at offset ${hex(d.dpOffset)}\n` +
-      `status ${hex(d.status)} ${d.statusText}\n` +
+      `status ${fieldValue(d.status, 8)} ${d.statusText}\n` +
       `doorbells: card→host (c2h_vdev_db) ${d.c2hDb}, host→card (h2c_vdev_db) ${d.h2cDb}\n` +
       `bytes: ${d.inBytes} in, ${d.outBytes} out`,
     icon: 'plug',
@@ -61,8 +70,8 @@ function queueNode(c: CardQueuesModel, q: QueueModel): NodeModel {
     id: `${id}/${key}`,
     kind: 'index',
     label,
-    value: v === null ? '—' : hexDec(v),
-    tooltip: `${label} = ${v === null ? 'no driver' : `${hex(v)} (${v})`}\n${doc}${ref ? `\n${ref}` : ''}`,
+    value: v === null ? '—' : String(v),
+    tooltip: `${label} = ${v === null ? 'no driver' : `${v} (${hex(v)})`}\n${doc}${ref ? `\n${ref}` : ''}`,
     icon: 'symbol-number',
     card: c.card,
     ...(ref ? { memory: { reference: ref, bytes, name: `${q.id} ${label}` } } : {}),
@@ -121,7 +130,7 @@ function queueNode(c: CardQueuesModel, q: QueueModel): NodeModel {
       kind: 'ring',
       label: 'ring block',
       value: hexAddr(q.ringHost),
-      detail: `MIC ${hexAddr(q.ringMic)} · ${q.num} entries`,
+      detail: count(q.num, 'entry', 'entries'),
       tooltip:
         `Descriptor table, avail ring and _mic_vring_info of ${q.id} in host RAM (${hexAddr(q.ringHost)}), ` +
         `seen by the card at ${hexAddr(q.ringMic)} through the SMPT\n${q.ringMemoryReference ?? ''}`,
@@ -136,8 +145,7 @@ function queueNode(c: CardQueuesModel, q: QueueModel): NodeModel {
       kind: 'ring',
       label: 'used ring',
       value: hexAddr(q.usedAddress),
-      detail: 'GDDR',
-      tooltip: `The used ring the card moved into its GDDR (used_address)\n${q.usedMemoryReference ?? ''}`,
+      tooltip: `The used ring the card moved into its GDDR (used_address ${hexAddr(q.usedAddress)})\n${q.usedMemoryReference ?? ''}`,
       icon: 'file-binary',
       card: c.card,
       ...(q.usedMemoryReference
@@ -149,9 +157,7 @@ function queueNode(c: CardQueuesModel, q: QueueModel): NodeModel {
       kind: 'group',
       label: 'in flight',
       value: String(q.inFlight.length),
-      detail: `chain${q.inFlight.length === 1 ? '' : 's'} made available, not yet used`,
-      tooltip:
-        'Chains between avail and used: the card driver made them available; the host has not used them yet',
+      tooltip: `${count(q.inFlight.length, 'chain')} between avail and used: the card driver made them available; the host has not used them yet`,
       icon: 'list-ordered',
       card: c.card,
       children: q.inFlight.map((ch) => chainNode(c, q, `${id}/inFlight`, ch)),
@@ -160,12 +166,11 @@ function queueNode(c: CardQueuesModel, q: QueueModel): NodeModel {
   return {
     id,
     kind: 'queue',
-    label: `${q.queueName} (queue ${q.queue})`,
-    value: `avail ${hex(q.availIdx)} · used ${hex(q.usedIdx)}`,
-    detail: `${q.inFlight.length} in flight · num ${q.num}`,
+    label: q.queueName,
+    value: `avail ${q.availIdx} · used ${q.usedIdx}`,
     tooltip:
-      `${q.id} on ${c.name}: avail.idx ${q.availIdx}, used.idx ${q.usedIdx}, ` +
-      `host last_avail_idx ${q.hostLastAvail}, ${q.inFlight.length} chains in flight, num ${q.num}`,
+      `${q.id} (queue ${q.queue}) on ${c.name}: avail.idx ${q.availIdx}, used.idx ${q.usedIdx}, ` +
+      `host last_avail_idx ${q.hostLastAvail}, ${count(q.inFlight.length, 'chain')} in flight, num ${q.num}`,
     icon: 'layers',
     card: c.card,
     breakpoint: `${c.name}: vq ${q.id}`,
@@ -179,17 +184,19 @@ function chainNode(c: CardQueuesModel, q: QueueModel, prefix: string, ch: ChainM
     id,
     kind: 'chain',
     label: `head ${ch.head}`,
-    value: `${ch.bytes} bytes`,
-    detail: `avail slot ${ch.slot} · ${ch.descs.length} descriptor${ch.descs.length === 1 ? '' : 's'}`,
-    tooltip: `Chain starting at descriptor ${ch.head} (avail ring slot ${ch.slot}) of ${q.id}: ${ch.descs.length} descriptors, ${ch.bytes} bytes`,
+    value: count(ch.bytes, 'byte'),
+    detail: `slot ${ch.slot}`,
+    tooltip:
+      `Chain starting at descriptor ${ch.head} of ${q.id}: ${count(ch.descs.length, 'descriptor')}, ${count(ch.bytes, 'byte')}\n` +
+      `avail ring slot ${ch.slot} of ${q.num} (avail index ${ch.availIndex})`,
     icon: 'link',
     card: c.card,
     children: ch.descs.map((d) => ({
       id: `${id}/${d.index}`,
       kind: 'desc',
       label: `desc ${d.index}`,
-      value: `addr ${hexAddr(d.addr)} len ${hex(d.len)}`,
-      detail: `${d.flagsText || 'no flags'}${d.flags & 1 ? ` → ${d.next}` : ''}`,
+      value: `${hexAddr(d.addr)} · ${count(d.len, 'byte')}`,
+      detail: `${d.flags & 1 ? `→ ${d.next}` : ''}`,
       tooltip:
         `vring_desc[${d.index}]: addr ${hexAddr(d.addr)} (card GDDR), len ${d.len}, flags ${hex(d.flags)} ${d.flagsText}, next ${d.next}` +
         (d.memoryReference ? `\n${d.memoryReference}` : ''),

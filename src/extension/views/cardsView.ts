@@ -8,6 +8,7 @@ import type { WatchList } from '../model/watchList.ts';
 import type { MicSession, MicSessions } from '../debug/micSessions.ts';
 import { MicTreeView } from './micTreeView.ts';
 import type { MicNode } from './micNode.ts';
+import type { KeyValueStore } from '../model/expansionMemory.ts';
 
 export const CARDS_VIEW = 'mic.cards';
 
@@ -15,8 +16,8 @@ export class CardsView extends MicTreeView {
   private readonly opened = new Set<number>();
   private readonly closed = new Set<number>();
 
-  constructor(sessions: MicSessions, watches: WatchList) {
-    super(CARDS_VIEW, sessions, watches);
+  constructor(sessions: MicSessions, watches: WatchList, store?: KeyValueStore) {
+    super(CARDS_VIEW, sessions, watches, store);
     const cardOf = (n: MicNode) => (n.model.kind === 'card' ? n.model.card : undefined);
     this.disposables.push(
       this.tree.onDidExpandElement(({ element }) => {
@@ -43,7 +44,9 @@ export class CardsView extends MicTreeView {
     );
     const details = new Map<number, CardDetails>();
     const open = cards.filter(
-      (c) => this.opened.has(c.index) || (cards.length === 1 && !this.closed.has(c.index)),
+      (c) =>
+        this.opened.has(c.index) ||
+        (!this.closed.has(c.index) && (this.expansion.get(c.name) ?? cards.length === 1)),
     );
     await Promise.all(
       open.map(async (c) => {

@@ -6,12 +6,13 @@ import { READ, type DmaResponse } from '../model/requests.ts';
 import type { WatchList } from '../model/watchList.ts';
 import type { MicSession, MicSessions } from '../debug/micSessions.ts';
 import { MicTreeView } from './micTreeView.ts';
+import type { KeyValueStore } from '../model/expansionMemory.ts';
 
 export const DMA_VIEW = 'mic.dma';
 
 export class DmaView extends MicTreeView {
-  constructor(sessions: MicSessions, watches: WatchList) {
-    super(DMA_VIEW, sessions, watches);
+  constructor(sessions: MicSessions, watches: WatchList, store?: KeyValueStore) {
+    super(DMA_VIEW, sessions, watches, store);
   }
 
   protected async load(s: MicSession): Promise<NodeModel[]> {

@@ -9,6 +9,7 @@
 
 import * as vscode from 'vscode';
 import { ChangeMarks, type Moment } from '../model/changeMarks.ts';
+import { ExpansionMemory, type KeyValueStore } from '../model/expansionMemory.ts';
 import { errorNode, type NodeModel } from '../model/nodeModel.ts';
 import { NO_MACHINE } from '../model/requests.ts';
 import type { WatchList } from '../model/watchList.ts';
@@ -31,16 +32,28 @@ export abstract class MicTreeView implements vscode.TreeDataProvider<MicNode>, v
   /** A stop happened while the view was hidden. */
   private missedStop = false;
   protected readonly disposables: vscode.Disposable[] = [];
+  /** Rows the person opened or closed, by id: kept across stops, restarts and reloads. */
+  protected readonly expansion: ExpansionMemory;
 
   constructor(
     readonly viewId: string,
     protected readonly sessions: MicSessions,
     private readonly watches: WatchList,
+    store?: KeyValueStore,
   ) {
+    this.expansion = new ExpansionMemory(`${viewId}.expanded`, store);
     this.tree = vscode.window.createTreeView(viewId, { treeDataProvider: this, showCollapseAll: true });
     this.disposables.push(
       this.tree,
       this.changed,
+      this.tree.onDidExpandElement(({ element }) => {
+        element.model.expanded = true;
+        this.expansion.set(element.model.id, true);
+      }),
+      this.tree.onDidCollapseElement(({ element }) => {
+        element.model.expanded = false;
+        this.expansion.set(element.model.id, false);
+      }),
       this.tree.onDidChangeVisibility((e) => {
         if (e.visible) void this.refresh(this.missedStop ? 'stop' : 'look');
       }),
@@ -107,6 +120,7 @@ export abstract class MicTreeView implements vscode.TreeDataProvider<MicNode>, v
         if (!text.includes(NO_MACHINE)) log().warn(`${this.viewId}: ${text}`);
         models = text.includes(NO_MACHINE) || s.ended ? [] : [errorNode('error', text)];
       }
+      this.expansion.apply(models);
       const moment: Moment = reason === 'stop' ? 'newStop' : s.running ? 'running' : 'stopped';
       this.marks.mark(models, moment);
       if (reason === 'stop') this.missedStop = false;

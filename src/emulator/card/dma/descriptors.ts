@@ -8,6 +8,8 @@
 // [lo0, hi0, lo1, hi1] so that 40-bit addresses stay plain JS numbers (no BigInt on the hot
 // path): bit b of qw0 is bit b of lo0 for b < 32 and bit b−32 of hi0 above; likewise qw1.
 
+import { addr } from '../../lib/numbers.ts';
+
 /** Ring size in descriptors: 128 Ki − 4 (mic_x100_dma.h). */
 export const MIC_DMA_DESC_RX_SIZE = 128 * 1024 - 4; // 131068
 /** Every MEMCPY address and length is a multiple of this (MIC_DMA_ALIGN_BYTES). */
@@ -267,23 +269,15 @@ export function copyDescriptor(d: DmaDescriptor): DmaDescriptor {
   return { ...d, raw: [d.raw[0], d.raw[1], d.raw[2], d.raw[3]] };
 }
 
-/** Hex with `_` every four digits, as the reference writes MIC addresses: 0x80_0000_1000. */
-export function hexAddr(n: number): string {
-  const s = Math.floor(n).toString(16);
-  let out = '';
-  for (let i = s.length; i > 0; i -= 4) out = s.slice(Math.max(0, i - 4), i) + (out ? '_' + out : '');
-  return '0x' + out;
-}
+/** An address as docs/naming.md writes it (`0x8000001000`: no grouping); see lib/numbers.ts. */
+export const hexAddr = addr;
 
 function hex64(hi: number, lo: number): string {
   if (hi === 0) return hexAddr(lo);
-  const s = hi.toString(16) + lo.toString(16).padStart(8, '0');
-  let out = '';
-  for (let i = s.length; i > 0; i -= 4) out = s.slice(Math.max(0, i - 4), i) + (out ? '_' + out : '');
-  return '0x' + out;
+  return '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
 }
 
-/** One line for traces, the ring view and the 'dma.desc' event: `MEMCPY src=0x80_0000_1000 dst=0x4000 len=4096`. */
+/** One line for traces, the ring view and the 'dma.desc' event: `MEMCPY src=0x8000001000 dst=0x4000 len=4096`. */
 export function describeDescriptor(d: DmaDescriptor): string {
   switch (d.type) {
     case 'nop':
