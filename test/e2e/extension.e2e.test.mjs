@@ -750,10 +750,18 @@ step(
       10000,
       'SPAD0 in the Cards view to show the edit',
     );
-    // Go to another address.
+    // Keyboard: the cursor moved on past the edited byte; Ctrl+G goes to another address.
+    assert.equal(await view.locator('.byte.cursor').count(), 1, 'one cursor');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Control+g');
     const go = view.locator('input.goto');
-    await go.fill('mic0.gddr+0x1000');
-    await go.press('Enter');
+    await waitFor(
+      async () => go.evaluate((e) => e === document.activeElement),
+      5000,
+      'Ctrl+G to focus Go to',
+    );
+    await page.keyboard.type('mic0.gddr+0x1000');
+    await page.keyboard.press('Enter');
     await waitFor(
       async () => /mic0\.gddr\+0x0*1000/.test(await view.locator('.addr').first().innerText()),
       10000,
