@@ -709,7 +709,11 @@ step(
     const scratch = row(/^\s*Scratchpads/);
     await scratch.waitFor({ timeout: 15000 });
     await expand(scratch);
-    const spad0 = row(/^\s*SPAD0\b/);
+    // By its label: the row's text runs label and value together ("SPAD00x0"), so no \b after SPAD0.
+    const spad0 = cards
+      .locator('.monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: /^SPAD0$/ }) })
+      .first();
     await spad0.waitFor({ timeout: 15000 });
     const before = (await spad0.innerText()).replace(/\s+/g, ' ');
     console.log(`SPAD0 row: ${before}`);
@@ -756,7 +760,7 @@ step(
     await page.keyboard.press('Control+g');
     const go = view.locator('input.goto');
     await waitFor(
-      async () => go.evaluate((e) => e === document.activeElement),
+      async () => go.evaluate((e) => e === e.ownerDocument.activeElement),
       5000,
       'Ctrl+G to focus Go to',
     );

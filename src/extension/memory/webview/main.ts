@@ -219,13 +219,22 @@ function gotoPage(delta: number): void {
   post({ type: 'goto', space: p.space, offset: start + (cursor % ROW_BYTES) });
 }
 
+/**
+ * A key the view handles is not passed on: VS Code's webview host forwards every keydown that
+ * reaches the window to the workbench's keybindings (Ctrl+G would open "Go to Line").
+ */
+function handled(e: Event): void {
+  e.preventDefault();
+  e.stopPropagation();
+}
+
 grid.addEventListener('keydown', (e) => {
   const p = page;
   if (!p) return;
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'g') return; // the document's handler
   if (e.key === 'PageDown' || e.key === 'PageUp') {
     gotoPage(e.key === 'PageDown' ? 1 : -1);
-    e.preventDefault();
+    handled(e);
     return;
   }
   const moved = moveCursor(cursor, e.key, bytes.length);
@@ -234,12 +243,12 @@ grid.addEventListener('keydown', (e) => {
     cursor = moved;
     render();
     showCursor();
-    e.preventDefault();
+    handled(e);
     return;
   }
   if (e.key === 'Enter') {
     commit();
-    e.preventDefault();
+    handled(e);
     return;
   }
   if (e.key === 'Escape') {
@@ -247,11 +256,11 @@ grid.addEventListener('keydown', (e) => {
     nibble = undefined;
     status.classList.remove('error');
     render();
-    e.preventDefault();
+    handled(e);
     return;
   }
   if (/^[0-9a-f]$/i.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey) {
-    e.preventDefault();
+    handled(e);
     if (ended) return setStatus('The debug session has ended: nothing can be written.', true);
     const reg = registerAt(p.registers, p.start + cursor);
     if (reg && !reg.writable) return setStatus(`${reg.name} is read-only (${reg.access}).`, true);
@@ -279,7 +288,7 @@ grid.addEventListener('mousedown', (e) => {
 
 document.addEventListener('keydown', (e) => {
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'g') {
-    e.preventDefault();
+    handled(e);
     goto.focus();
     goto.select();
   }
@@ -299,10 +308,10 @@ goto.addEventListener('keydown', (e) => {
       post({ type: 'goto', space: r.space, offset: r.offset });
       grid.focus();
     }
-    e.preventDefault();
+    handled(e);
   } else if (e.key === 'Escape') {
     grid.focus();
-    e.preventDefault();
+    handled(e);
   }
 });
 
