@@ -40,6 +40,7 @@ export class MemoryPanel implements vscode.Disposable {
   private readonly registerFiles = new Map<string, RegisterSpan[]>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private reading = false;
+  private again: { atStop: boolean; status?: string } | undefined;
   private readonly disposables: vscode.Disposable[];
 
   constructor(
@@ -164,10 +165,15 @@ export class MemoryPanel implements vscode.Disposable {
   private async read(atStop: boolean, status?: string): Promise<void> {
     const s = this.session;
     if (!this.panel || !s) return;
-    if (this.reading && !atStop) return;
+    if (this.reading) {
+      // One read at a time; a go-to, a write or a stop during a live read is read right after it.
+      this.again = { atStop: atStop || (this.again?.atStop ?? false), status: status ?? this.again?.status };
+      return;
+    }
     this.reading = true;
     try {
-      const ref = formatAddress(this.at);
+      const at = this.at;
+      const ref = formatAddress(at);
       let msg: ToView;
       try {
         const r = await s.request<{ address: string; data?: string; unreadableBytes?: number }>(
@@ -178,10 +184,15 @@ export class MemoryPanel implements vscode.Disposable {
             count: PAGE_BYTES,
           },
         );
+        // Gone elsewhere (go-to, Show in Memory) while this was read: the read after this one shows it.
+        if (this.at !== at) {
+          this.again ??= { atStop };
+          return;
+        }
         // A host-physical address comes back as what it is (mic0.bar4+0x19000): show it so.
-        const canon = addressOf(r.address ?? '') ?? this.at;
-        if (canon.space !== this.at.space && this.at.space === null) {
-          const delta = canon.offset - this.at.offset;
+        const canon = addressOf(r.address ?? '') ?? at;
+        if (canon.space !== at.space && at.space === null) {
+          const delta = canon.offset - at.offset;
           if (this.target) this.target = { ...this.target, offset: this.target.offset + delta };
           if (this.cursor !== undefined) this.cursor += delta;
         }
@@ -209,7 +220,10 @@ export class MemoryPanel implements vscode.Disposable {
       this.post(msg);
     } finally {
       this.reading = false;
-      this.schedule();
+      const again = this.again;
+      this.again = undefined;
+      if (again) void this.read(again.atStop, again.status);
+      else this.schedule();
     }
   }
 
