@@ -22,3 +22,17 @@ await esbuild.build({
   external: ['vscode'],
   logLevel: 'warning',
 });
+
+// The memory view's webview script and its stylesheet (dist/memoryView.js, dist/memoryView.css):
+// for the browser, self-contained — the workbench may be offline and the page's CSP loads nothing
+// from elsewhere.
+await esbuild.build({
+  entryPoints: [{ in: 'src/extension/memory/webview/main.ts', out: 'memoryView' }],
+  outdir: 'dist',
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  sourcemap: true,
+  logLevel: 'warning',
+});

@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const consoles = new CardConsoles(sessions);
   const breakpoints = new RowBreakpoints(watches, () => views.forEach((v) => v.rerender()));
   const stops = new StopView(sessions);
-  const memory = new MemoryView(sessions);
+  const memory = new MemoryView(sessions, context.extensionUri);
   context.subscriptions.push(
     log(),
     sessions,

@@ -737,7 +737,11 @@ step(
     const scratch = row(/^\s*Scratchpads/);
     await scratch.waitFor({ timeout: 15000 });
     await expand(scratch);
-    const spad0 = row(/^\s*SPAD0\b/);
+    // By its label: the row's text runs label and value together ("SPAD00x0"), so no \b after SPAD0.
+    const spad0 = cards
+      .locator('.monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: /^SPAD0$/ }) })
+      .first();
     await spad0.waitFor({ timeout: 15000 });
     const before = (await spad0.innerText()).replace(/\s+/g, ' ');
     console.log(`SPAD0 row: ${before}`);
@@ -778,10 +782,18 @@ step(
       10000,
       'SPAD0 in the Cards view to show the edit',
     );
-    // Go to another address.
+    // Keyboard: the cursor moved on past the edited byte; Ctrl+G goes to another address.
+    assert.equal(await view.locator('.byte.cursor').count(), 1, 'one cursor');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Control+g');
     const go = view.locator('input.goto');
-    await go.fill('mic0.gddr+0x1000');
-    await go.press('Enter');
+    await waitFor(
+      async () => go.evaluate((e) => e === e.ownerDocument.activeElement),
+      5000,
+      'Ctrl+G to focus Go to',
+    );
+    await page.keyboard.type('mic0.gddr+0x1000');
+    await page.keyboard.press('Enter');
     await waitFor(
       async () => /mic0\.gddr\+0x0*1000/.test(await view.locator('.addr').first().innerText()),
       10000,

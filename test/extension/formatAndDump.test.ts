@@ -1,5 +1,5 @@
-// Numbers as the trees write them, memory-reference arithmetic, and the hex dump "Show in Memory"
-// falls back to without the Hex Editor.
+// Numbers as the trees write them and memory-reference arithmetic. (The text hex dump "Show in
+// Memory" fell back to is gone: the MIC memory view replaced it, tested in memoryModel.test.ts.)
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,6 @@ import {
   regValue,
   size,
 } from '../../src/extension/model/format.ts';
-import { dumpWindow, hexDump } from '../../src/extension/model/hexDump.ts';
 
 test('docs/naming.md numbers: addresses unpadded, registers fixed width, counts decimal', () => {
   assert.equal(hex(0x19004), '0x19004');
@@ -35,24 +34,4 @@ test('memory references move by byte offsets', () => {
   assert.equal(offsetRef('mic0.bar4+0x0', 4), 'mic0.bar4+0x4');
   assert.equal(offsetRef(undefined, 4), undefined);
   assert.equal(offsetRef('SICR0', 4), undefined);
-});
-
-test('the dump window is line-aligned and covers the bytes', () => {
-  assert.deepEqual(dumpWindow('mic0.bar4+0x19004', 4), {
-    reference: 'mic0.bar4+0x19000',
-    count: 256,
-    lead: 4,
-  });
-  assert.equal(dumpWindow('host+0x0', 100000).count, 4096);
-});
-
-test('hex dump lines: address, 16 bytes in two halves, ASCII; unreadable bytes as ??', () => {
-  const data = new Uint8Array([...'MIC!'].map((c) => c.charCodeAt(0)).concat(Array(14).fill(0)));
-  const lines = hexDump('mic0.gddr+0x1000', data, 2).split('\n');
-  assert.equal(lines.length, 2);
-  assert.equal(
-    lines[0],
-    'mic0.gddr+0x1000  4d 49 43 21 00 00 00 00  00 00 00 00 00 00 00 00  |MIC!............|',
-  );
-  assert.ok(lines[1].startsWith('mic0.gddr+0x1010  00 00 ?? ??'), lines[1]);
 });

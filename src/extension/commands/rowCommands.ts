@@ -1,9 +1,9 @@
 // What the context menu of a tree row does: Break on Write / Break on Access (and Remove Data
-// Breakpoint), Show in Memory, Copy Value; and Refresh Views in the view titles.
+// Breakpoint), Show in Memory (MIC memory view; Hex Editor when installed), Copy Value; and Refresh Views in the view titles.
 
 import * as vscode from 'vscode';
 import type { RowBreakpoints } from '../breakpoints/rowBreakpoints.ts';
-import type { MemoryView } from '../memory/memoryView.ts';
+import type { MemoryView, VariableContext } from '../memory/memoryView.ts';
 import type { MicNode } from '../views/micNode.ts';
 import type { ViewRefresher } from '../views/viewRefresher.ts';
 
@@ -30,10 +30,18 @@ export function registerRowCommands(
     vscode.commands.registerCommand('mic.removeDataBreakpoint', (row?: MicNode) =>
       breakpoints.remove(pick(row)?.model),
     ),
-    vscode.commands.registerCommand('mic.showInMemory', (row?: MicNode) => {
-      const r = pick(row);
+    // From a MIC row or from the Variables view (its argument carries `variable`).
+    vscode.commands.registerCommand('mic.showInMemory', (arg?: MicNode | object) => {
+      if (arg && 'variable' in arg) return memory.show(arg as VariableContext);
+      const r = pick(arg as MicNode | undefined);
       if (r) return memory.show(r.model);
     }),
+    vscode.commands.registerCommand('mic.showInHexEditor', (arg?: MicNode | object) => {
+      if (arg && 'variable' in arg) return memory.showInHexEditor(arg as VariableContext);
+      const r = pick(arg as MicNode | undefined);
+      if (r) return memory.showInHexEditor(r.model);
+    }),
+    vscode.commands.registerCommand('mic.openMemoryView', () => memory.open()),
     vscode.commands.registerCommand('mic.copyValue', async (arg?: MicNode) => {
       const row = pick(arg);
       if (!row) return;

@@ -1,115 +1,136 @@
-// "Show in Memory": the row's bytes in a memory view.
+// "Show in Memory": a memory reference's bytes in the MIC memory view (memoryPanel.ts, a webview
+// that works offline: hex + ASCII, register names, change marks, live refresh, edits through
+// writeMemory). From the MIC views' rows, from the Variables view (any variable with a
+// memoryReference) and from the palette (MIC: Open Memory View…, which asks for an address).
 //
-// VS Code has no command an extension can call to open its memory view at an address (the
-// Variables view's "View Binary Data" is internal and needs a variable). What that action opens
-// is the `vscode-debug-memory://<sessionId>/<memoryReference>/<name>.bin` resource (backed by
-// the session's readMemory/writeMemory) in the Hex Editor extension (`hexEditor.hexedit`).
-// So: with the Hex Editor installed, the extension opens exactly that resource with it — the
-// same editable, live memory view "View Binary Data" gives. Without it (the resource is binary;
-// the text editor will not show it), the extension opens a read-only hex dump of the bytes
-// (`mic-memory:` documents, read with the adapter's readMemory, refreshed at every stop) and
-// offers once to install the Hex Editor.
+// VS Code's own memory view ("View Binary Data") needs the Hex Editor extension, which an offline
+// workbench cannot install. When the Hex Editor IS installed, it is offered too: "Show in Hex
+// Editor" (menus, when the context key mic.hexEditorInstalled is set) and a button in the view.
+// It opens the `vscode-debug-memory://<sessionId>/<memoryReference>/<name>.bin` resource VS Code
+// backs with the session's readMemory/writeMemory — exactly what "View Binary Data" opens.
 
 import * as vscode from 'vscode';
-import { dumpWindow, hexDump } from '../model/hexDump.ts';
 import type { NodeModel } from '../model/nodeModel.ts';
-import { errorText, type MicSessions } from '../debug/micSessions.ts';
+import type { MicSession, MicSessions } from '../debug/micSessions.ts';
+import { MemoryPanel, type MemoryTarget } from './memoryPanel.ts';
+import { formatAddress, parseAddress, variableBytes } from './memoryModel.ts';
 
 const HEX_EDITOR_EXTENSION = 'ms-vscode.hexeditor';
 const HEX_EDITOR = 'hexEditor.hexedit';
 const DEBUG_MEMORY_SCHEME = 'vscode-debug-memory';
-const DUMP_SCHEME = 'mic-memory';
+const HEX_EDITOR_CONTEXT = 'mic.hexEditorInstalled';
 
-export class MemoryView implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly changedE = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.changedE.event;
-  private readonly open = new Set<string>();
-  private offeredHexEditor = false;
+/** What the Variables view's context menu passes to a `debug/variables/context` command. */
+export interface VariableContext {
+  sessionId?: string;
+  variable?: { name?: string; value?: string; memoryReference?: string };
+}
+
+export class MemoryView implements vscode.Disposable {
+  private readonly panel: MemoryPanel;
   private readonly disposables: vscode.Disposable[];
 
-  constructor(private readonly sessions: MicSessions) {
-    this.disposables = [
-      vscode.workspace.registerTextDocumentContentProvider(DUMP_SCHEME, this),
-      vscode.workspace.onDidCloseTextDocument((d) => this.open.delete(d.uri.toString())),
-      sessions.onDidStop(() => {
-        for (const u of this.open) this.changedE.fire(vscode.Uri.parse(u));
-      }),
-      this.changedE,
-    ];
+  constructor(
+    private readonly sessions: MicSessions,
+    extensionUri: vscode.Uri,
+  ) {
+    this.panel = new MemoryPanel(sessions, extensionUri, hexEditorInstalled, (s, t) =>
+      openInHexEditor(s, t, 'page'),
+    );
+    const setContext = () =>
+      void vscode.commands.executeCommand('setContext', HEX_EDITOR_CONTEXT, hexEditorInstalled());
+    setContext();
+    this.disposables = [this.panel, vscode.extensions.onDidChange(setContext)];
   }
 
-  async show(row: NodeModel | undefined): Promise<void> {
-    const mem = row?.memory;
-    if (!mem) return;
-    const s = this.sessions.current();
-    if (!s?.launched) {
+  /** Show in Memory from a MIC tree row or a Variables view row. */
+  async show(arg: NodeModel | VariableContext | undefined): Promise<void> {
+    const found = this.targetOf(arg);
+    if (!found) return;
+    await this.panel.show(found.s, found.t);
+  }
+
+  /** Show in Hex Editor (offered only when it is installed). */
+  async showInHexEditor(arg: NodeModel | VariableContext | undefined): Promise<void> {
+    const found = this.targetOf(arg);
+    if (found) await openInHexEditor(found.s, found.t, found.name);
+  }
+
+  /** MIC: Open Memory View…: asks for an address, validated as you type. */
+  async open(): Promise<void> {
+    const s = this.launched();
+    if (!s) return;
+    const text = await vscode.window.showInputBox({
+      title: 'MIC: Open Memory View',
+      prompt: 'An address: mic0.bar4+0x9004 (a register), mic0.gddr+0x1000, host+0x0, or a host-physical 0x…',
+      value: 'mic0.bar4+0x0',
+      validateInput: (v) => {
+        const r = parseAddress(v);
+        return 'error' in r ? r.error : undefined;
+      },
+    });
+    if (text === undefined) return;
+    const r = parseAddress(text);
+    if ('error' in r) return;
+    await this.panel.show(s, { reference: formatAddress(r), bytes: 1 });
+  }
+
+  private targetOf(
+    arg: NodeModel | VariableContext | undefined,
+  ): { s: MicSession; t: MemoryTarget; name: string } | undefined {
+    const s = this.launched(arg && 'sessionId' in arg ? arg.sessionId : undefined);
+    if (!s || !arg) return undefined;
+    if ('variable' in arg) {
+      const v = arg.variable;
+      if (!v?.memoryReference) {
+        void vscode.window.showInformationMessage(`${v?.name ?? 'This variable'} has no memory reference.`);
+        return undefined;
+      }
+      return {
+        s,
+        t: { reference: v.memoryReference, bytes: variableBytes(v.value) },
+        name: v.name ?? 'memory',
+      };
+    }
+    const mem = (arg as NodeModel).memory;
+    if (!mem) return undefined;
+    return { s, t: { reference: mem.reference, bytes: mem.bytes }, name: mem.name };
+  }
+
+  private launched(id?: string): MicSession | undefined {
+    const s = (id ? this.sessions.all().find((x) => x.id === id) : undefined) ?? this.sessions.current();
+    if (!s?.launched || s.ended) {
       void vscode.window.showWarningMessage(
         'Start a MIC debug session first: memory is read from its machine.',
       );
-      return;
+      return undefined;
     }
-    if (vscode.extensions.getExtension(HEX_EDITOR_EXTENSION)) {
-      const uri = vscode.Uri.from({
-        scheme: DEBUG_MEMORY_SCHEME,
-        authority: s.id,
-        path: `/${encodeURIComponent(mem.reference)}/${encodeURIComponent(mem.name)}.bin`,
-      });
-      await vscode.commands.executeCommand('vscode.openWith', uri, HEX_EDITOR, {
-        viewColumn: vscode.ViewColumn.Active,
-        preview: false,
-      });
-      return;
-    }
-    const uri = vscode.Uri.from({
-      scheme: DUMP_SCHEME,
-      path: `/${mem.reference} ${mem.name.replace(/\//g, '∕')} memory`,
-      query: new URLSearchParams({ session: s.id, ref: mem.reference, bytes: String(mem.bytes) }).toString(),
-    });
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Active, preview: false });
-    this.offerHexEditor();
-  }
-
-  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
-    this.open.add(uri.toString());
-    const q = new URLSearchParams(uri.query);
-    const ref = q.get('ref') ?? '';
-    const bytes = Number(q.get('bytes') ?? '4') || 4;
-    const s = this.sessions.all().find((x) => x.id === q.get('session')) ?? this.sessions.current();
-    const head = `${ref}: ${bytes} byte${bytes === 1 ? '' : 's'} — read-only view, read again at every stop.`;
-    if (!s) return `${head}\n\nThe debug session has ended.`;
-    const w = dumpWindow(ref, bytes);
-    try {
-      const r = await s.request<{ address: string; data?: string; unreadableBytes?: number }>('readMemory', {
-        memoryReference: w.reference,
-        offset: 0,
-        count: w.count,
-      });
-      const data = new Uint8Array(Buffer.from(r.data ?? '', 'base64'));
-      const state = s.running ? 'running' : 'stopped';
-      const at = r.address || w.reference;
-      return `${head}\nThe machine was ${state} when this was read.\n\n${hexDump(at, data, r.unreadableBytes ?? 0)}\n`;
-    } catch (e) {
-      return `${head}\n\nreadMemory failed: ${errorText(e)}`;
-    }
-  }
-
-  private offerHexEditor(): void {
-    if (this.offeredHexEditor) return;
-    this.offeredHexEditor = true;
-    const install = 'Install Hex Editor';
-    void vscode.window
-      .showInformationMessage(
-        'This is a read-only hex dump. With the Hex Editor extension, "Show in Memory" opens VS Code’s memory view (live and editable).',
-        install,
-      )
-      .then((pick) => {
-        if (pick === install)
-          void vscode.commands.executeCommand('workbench.extensions.installExtension', HEX_EDITOR_EXTENSION);
-      });
+    return s;
   }
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }
+}
+
+function hexEditorInstalled(): boolean {
+  return vscode.extensions.getExtension(HEX_EDITOR_EXTENSION) !== undefined;
+}
+
+async function openInHexEditor(s: MicSession, t: MemoryTarget, name: string): Promise<void> {
+  if (!hexEditorInstalled()) {
+    void vscode.window.showInformationMessage(
+      'The Hex Editor extension (ms-vscode.hexeditor) is not installed.',
+    );
+    return;
+  }
+  const uri = vscode.Uri.from({
+    scheme: DEBUG_MEMORY_SCHEME,
+    authority: s.id,
+    path: `/${encodeURIComponent(t.reference)}/${encodeURIComponent(name)}.bin`,
+  });
+  await vscode.commands.executeCommand('vscode.openWith', uri, HEX_EDITOR, {
+    viewColumn: vscode.ViewColumn.Active,
+    preview: false,
+  });
 }
