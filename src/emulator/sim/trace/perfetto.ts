@@ -9,7 +9,7 @@
 //   `hw` go to their card); thread = initiator; names by ph M metadata.
 // - every bus event: a zero-length complete slice (ph X, dur 0) on its initiator's thread, with
 //   its fields as args. Zero-length slices rather than instants (ph i) because flows bind to slices.
-// - software handlers: a slice (ph B/E) per run of an initiator's events under one outermost
+// - software handlers: a complete slice (ph X, written when it ends) per run of an initiator's events under one outermost
 //   frame (one invocation of `mic_interrupt`, `mpssd.virtio_block`, `virtcons_intr` …).
 // - virtio requests: an async slice (ph b/e, id = the request) from the card's avail to the
 //   host's used, named by the queue, so every queue gets its own track in the card's process.
@@ -37,6 +37,8 @@ interface Track {
   tid: number;
   /** The outermost frame of the handler slice open on this thread, null for none. */
   root: Frame | null;
+  /** Virtual time of the open handler's first event. */
+  start: number;
   /** Virtual time of the thread's last event (where its open handler slice ends). */
   last: number;
 }
@@ -124,7 +126,7 @@ export class PerfettoExporter {
     let t = this.tracks.get(key);
     if (t === undefined) {
       const { pid } = this.pidOf(e);
-      t = { pid, tid: this.nextTid++, root: null, last: e.time };
+      t = { pid, tid: this.nextTid++, root: null, start: e.time, last: e.time };
       this.tracks.set(key, t);
       const name = e.initiator === 'hw' ? 'hw (doorbells, interrupts)' : e.initiator;
       this.out(`{"name":"thread_name","ph":"M","pid":${pid},"tid":${t.tid},"args":{"name":${q(name)}}},\n`);
@@ -144,15 +146,14 @@ export class PerfettoExporter {
     let root = e.frames;
     while (root && root.parent) root = root.parent;
     if (root !== t.root) {
-      if (t.root) text += `{"ph":"E","pid":${t.pid},"tid":${t.tid},"ts":${usText(t.last)}},\n`;
-      if (root)
-        text += `{"ph":"B","pid":${t.pid},"tid":${t.tid},"ts":${ts},"cat":"handler","name":${q(root.fn)},"args":{"frame":${JSON.stringify(frameText(root))}}},\n`;
+      if (t.root) text += handlerSlice(t);
       t.root = root;
+      t.start = e.time;
     }
     t.last = e.time;
 
     // The event itself.
-    text += `{"ph":"X","pid":${t.pid},"tid":${t.tid},"ts":${ts},"dur":0,"cat":${q(e.kind)},"name":${q(eventName(e))},"args":${eventArgs(e)}},\n`;
+    text += `{"ph":"X","pid":${t.pid},"tid":${t.tid},"ts":${ts},"dur":0,"cat":"bus","name":${q(eventName(e))},"args":${eventArgs(e)}},\n`;
 
     // A flow arrives here from another thread.
     const c = e.cause;
@@ -160,13 +161,13 @@ export class PerfettoExporter {
       const from = this.flowSources.get(c);
       if (from !== undefined && from !== t.tid) {
         this.flowSources.delete(c);
-        text += `{"ph":"f","bp":"e","id":${c},"pid":${t.pid},"tid":${t.tid},"ts":${ts},"cat":${q(e.kind)},"name":"cause"},\n`;
+        text += `{"ph":"f","bp":"e","id":${c},"pid":${t.pid},"tid":${t.tid},"ts":${ts},"cat":"bus","name":"cause"},\n`;
         this.stats.flows++;
       }
     }
     // A flow may leave from here.
     if (isFlowSource(e)) {
-      text += `{"ph":"s","id":${e.seq},"pid":${t.pid},"tid":${t.tid},"ts":${ts},"cat":${q(e.kind)},"name":"cause"},\n`;
+      text += `{"ph":"s","id":${e.seq},"pid":${t.pid},"tid":${t.tid},"ts":${ts},"cat":"bus","name":"cause"},\n`;
       this.flowSources.set(e.seq, t.tid);
       if (this.flowSources.size > MAX_OPEN_FLOWS) {
         const oldest = this.flowSources.keys().next().value as number;
@@ -226,12 +227,20 @@ export class PerfettoExporter {
     if (this.finished) return;
     this.finished = true;
     let text = '';
-    for (const t of this.tracks.values())
-      if (t.root) text += `{"ph":"E","pid":${t.pid},"tid":${t.tid},"ts":${usText(t.last)}},\n`;
+    for (const t of this.tracks.values()) if (t.root) text += handlerSlice(t);
     // The last element has no comma after it: one metadata record closes the array.
     text += `{"name":"mic-emu","ph":"M","pid":0,"tid":0,"args":{"events":${this.stats.events},"flows":${this.stats.flows},"requests":${this.stats.requests}}}\n]\n`;
     this.out(text);
   }
+}
+
+/**
+ * The handler slice that ends on thread t: complete (ph X), written when it ends, so that B/E
+ * pairs of different threads never interleave (DevTools' reader keeps one stack for all threads).
+ */
+function handlerSlice(t: Track): string {
+  const root = t.root!;
+  return `{"ph":"X","pid":${t.pid},"tid":${t.tid},"ts":${usText(t.start)},"dur":${usText(t.last - t.start)},"cat":"handler","name":${q(root.fn)},"args":{"frame":${JSON.stringify(frameText(root))}}},\n`;
 }
 
 /** Does the event's effect land on another initiator (a flow starts here)? */
