@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import { bootedMachine, typeLine } from '../helpers/machine.ts';
 import type { BusEvent } from '../../src/emulator/sim/busEvent.ts';
-import { cloneEvent } from '../../src/emulator/sim/busEvent.ts';
+import { blankEvent, cloneEvent } from '../../src/emulator/sim/busEvent.ts';
 import { PerfettoExporter, PERFETTO_MAGIC, usText } from '../../src/emulator/sim/trace/perfetto.ts';
 import { PerfettoFile } from '../../src/emulator/sim/trace/perfettoFile.ts';
 import { openOutputFile, checkFile } from '../../src/emulator/hostSoftware/filePolicy.ts';
@@ -225,9 +225,10 @@ test('the exporter keeps no session: open state stays bounded over many requests
   // Feed a synthetic stream of 200 000 events: requests that complete, flows that close.
   const chunks: number[] = [];
   const x = new PerfettoExporter((s) => void chunks.push(s.length));
-  const e = { ...blank() };
+  const e = blankEvent();
   let seq = 0;
-  const emit = (patch: Partial<BusEvent>) => x.event(Object.assign(e, blank(), { seq: ++seq }, patch));
+  const emit = (patch: Partial<BusEvent>) =>
+    x.event(Object.assign(e, blankEvent(), { seq: ++seq, space: 'host', size: 4 }, patch));
   for (let i = 0; i < 25_000; i++) {
     const time = i * 1000;
     const req = i + 1;
@@ -282,40 +283,3 @@ test('the exporter keeps no session: open state stays bounded over many requests
   assert.equal(inner.openRequests.size, 0);
   assert.ok(inner.flowSources.size <= 4096);
 });
-
-function blank(): BusEvent {
-  return {
-    seq: 0,
-    time: 0,
-    initiator: '',
-    kind: 'log',
-    space: 'host',
-    address: 0,
-    size: 4,
-    value: 0,
-    frames: null,
-    detail: '',
-    card: -1,
-    cause: 0,
-    req: 0,
-    len: 0,
-    db: -1,
-    dir: '',
-    channel: -1,
-    descType: '',
-    src: -1,
-    dst: -1,
-    data: -1,
-    device: '',
-    queue: '',
-    head: -1,
-    vector: -1,
-    side: '',
-    state: '',
-    milestone: '',
-    rule: -1,
-    register: '',
-    text: '',
-    level: -1,
-  };
-}

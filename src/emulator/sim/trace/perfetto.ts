@@ -25,6 +25,7 @@
 
 import { frameText, type BusEvent, type Frame } from '../busEvent.ts';
 import type { Observer } from '../spine.ts';
+import { hex } from './traceRecorder.ts';
 
 /** The first characters of every export (the file policy recognises its own files by them). */
 export const PERFETTO_MAGIC = '[{"name":"mic-emu"';
@@ -49,12 +50,23 @@ interface OpenRequest {
   key: string;
 }
 
-/** Virtual ns → µs with three decimals, as text. */
+/** ".001" … ".999" with trailing zeros dropped, per remainder of ns (index 0: ""). */
+const FRACTION: string[] = [''];
+for (let r = 1; r < 1000; r++) FRACTION.push(('.' + String(r).padStart(3, '0')).replace(/0+$/, ''));
+
+// Consecutive events mostly share their time: the last one's text is kept at hand.
+let lastNs = -1;
+let lastText = '0';
+
+/** Virtual ns → µs with three decimals (trailing zeros dropped), as text. */
 export function usText(ns: number): string {
+  if (ns === lastNs) return lastText;
   const n = Math.round(ns);
   const us = Math.floor(n / 1000);
-  const r = n - us * 1000;
-  return r === 0 ? String(us) : `${us}.${r < 10 ? '00' : r < 100 ? '0' : ''}${r}`.replace(/0+$/, '');
+  const text = String(us) + FRACTION[n - us * 1000];
+  lastNs = ns;
+  lastText = text;
+  return text;
 }
 
 const quoted = new Map<string, string>();
@@ -287,20 +299,20 @@ function eventName(e: BusEvent): string {
   }
 }
 
-function hex(n: number): string {
-  return n >= 0 ? `"0x${n.toString(16)}"` : 'null';
+function hexq(n: number): string {
+  return n >= 0 ? `"0x${hex(n)}"` : 'null';
 }
 
 /** The event's fields as an args object: the common ones, then the kind's own. */
 function eventArgs(e: BusEvent): string {
   let s =
-    `{"seq":${e.seq},"cause":${e.cause},"req":${e.req},"space":${q(e.space)},"address":${hex(e.address)},` +
-    `"size":${e.size},"value":${hex(e.value >>> 0)},"len":${e.len}`;
+    `{"seq":${e.seq},"cause":${e.cause},"req":${e.req},"space":${q(e.space)},"address":${hexq(e.address)},` +
+    `"size":${e.size},"value":${hexq(e.value >>> 0)},"len":${e.len}`;
   if (e.card >= 0) s += `,"card":${e.card}`;
   if (e.db >= 0) s += `,"db":${e.db}`;
   if (e.dir) s += `,"dir":${q(e.dir)}`;
   if (e.channel >= 0) s += `,"channel":${e.channel}`;
-  if (e.descType) s += `,"descType":${q(e.descType)},"src":${hex(e.src)},"dst":${hex(e.dst)}`;
+  if (e.descType) s += `,"descType":${q(e.descType)},"src":${hexq(e.src)},"dst":${hexq(e.dst)}`;
   if (e.queue) s += `,"device":${q(e.device)},"queue":${q(e.queue)},"head":${e.head}`;
   if (e.vector >= 0) s += `,"vector":${e.vector}`;
   if (e.side) s += `,"side":${q(e.side)}`;
