@@ -17,6 +17,7 @@ import { bpOverhead, traceOverhead } from './metrics/observers.ts';
 import { boot, eventsPerSecond, eventsPerSecondAdapter } from './metrics/machineRate.ts';
 import { dapMetrics } from './metrics/dap.ts';
 import { bundles, memory, memoryChild } from './metrics/footprint.ts';
+import { perfettoExport } from './metrics/perfettoExport.ts';
 import { profiled, saveProfile, topFrames, type TopFrame } from './lib/profile.ts';
 
 export { memoryChild };
@@ -54,6 +55,7 @@ const KNOWN = [
   'events',
   'bp-overhead',
   'trace-overhead',
+  'perfetto-export',
   'boot',
   'dap',
   'dap-stop',
@@ -144,6 +146,7 @@ export async function main(argv: string[]): Promise<void> {
     await run('events/s (adapter)', () => eventsPerSecondAdapter(blk));
   if (want('bp-overhead')) await run('bp-overhead', () => bpOverhead(blk));
   if (want('trace-overhead')) await run('trace-overhead', () => traceOverhead(blk));
+  if (want('perfetto-export')) await run('perfetto-export', () => perfettoExport());
   if (want('boot')) await run('boot', () => boot({ reps: o.reps, warmup: o.warmup }));
   if (want('dap') || want('dap-stop') || want('dap-readMemory') || want('dap-virtqueue'))
     await run('dap', () => dapMetrics({ root, reps: o.reps, warmup: o.warmup }));

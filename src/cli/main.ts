@@ -11,6 +11,8 @@ import { ProgressReporter } from './progress.ts';
 import { runInteractive } from './interactive.ts';
 import { runPiped } from './piped.ts';
 import type { Runner } from './runner.ts';
+import { openOutputFile } from '../emulator/hostSoftware/filePolicy.ts';
+import { PerfettoFile } from '../emulator/sim/trace/perfettoFile.ts';
 
 function main(): void {
   let opts: CliOptions;
@@ -53,6 +55,7 @@ function main(): void {
     if (opts.pcap) files.push({ label: label('--pcap', i), path: perCardPath(opts.pcap, i), role: 'pcap' });
   }
   if (opts.trace) files.push({ label: '--trace', path: opts.trace, role: 'trace' });
+  if (opts.perfetto) files.push({ label: '--perfetto', path: opts.perfetto, role: 'perfetto' });
   const bad = checkFiles(files, {
     workspace: process.cwd(),
     overwrite: opts.overwrite,
@@ -98,6 +101,22 @@ function main(): void {
   const { machine, trace } = built;
   runner.machine = machine;
   if (trace) machine.spine.observe(trace.observer);
+  // --perfetto: every event from start to exit; a failed write ends the run like --trace's.
+  let perfetto: PerfettoFile | null = null;
+  if (opts.perfetto) {
+    try {
+      perfetto = new PerfettoFile(openOutputFile(opts.perfetto), (e) => {
+        process.stderr.write(`mic-emu: --perfetto: ${e.message}\n`);
+        setImmediate(() => runner.finish(2));
+      });
+    } catch (e) {
+      process.stderr.write(`mic-emu: --perfetto: ${(e as Error).message}\n`);
+      machine.dispose();
+      trace?.close();
+      process.exit(2);
+    }
+    machine.spine.observe(perfetto.observer);
+  }
   const progress = new ProgressReporter(machine, process.stderr);
   machine.start();
 
@@ -110,7 +129,8 @@ function main(): void {
     progress.flush();
     machine.dispose();
     trace?.close();
-    process.exit(trace?.error ? 2 : code);
+    perfetto?.close();
+    process.exit(trace?.error || perfetto?.error ? 2 : code);
   };
 
   if (process.stdin.isTTY === true) runInteractive(runner);

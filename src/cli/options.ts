@@ -4,6 +4,8 @@ export interface CliOptions {
   cards: number;
   memoryBytes: number;
   trace: string | null;
+  /** --perfetto FILE: the session as Chrome Trace Event JSON (ui.perfetto.dev, chrome://tracing). */
+  perfetto: string | null;
   console: number;
   stepping: string;
   /** Disk image of mic0 (micN: PATH-micN.ext); null = the default image in the cache dir. */
@@ -40,6 +42,8 @@ Options:
   --console micN     whose console this terminal shows (default mic0)
   --stepping S       card stepping: A0, B0, B1 or C0 (default C0)
   --trace FILE       write every bus event as a JSON line to FILE
+  --perfetto FILE    write the session, start to exit, as Chrome Trace Event JSON for
+                     ui.perfetto.dev or chrome://tracing (docs/timeline.md)
   --disk PATH        virtio-block image of mic0 (created sparse if missing; micN uses
                      PATH-micN.ext). Default: mic0-disk.img in ~/.cache/mic-emu, reused
   --disk-size SIZE   size of a newly created image, e.g. 64M (default 64M)
@@ -47,8 +51,8 @@ Options:
   --disk-eio A-B     fault injection: sectors A..B answer EIO
   --pcap FILE        write every virtio-net frame, both directions, to FILE (micN: FILE-micN.ext)
   --net-drop-every N fault injection: the network drops every Nth frame
-  --overwrite        let --pcap/--trace replace an existing file that is not a capture or
-                     trace the emulator wrote (refused by default)
+  --overwrite        let --pcap/--trace/--perfetto replace an existing file that is not a
+                     capture, trace or export the emulator wrote (refused by default)
   -h, --help         show this help
   --version          show the version
 `;
@@ -65,6 +69,7 @@ export function parseArgs(argv: string[]): CliOptions {
     cards: 1,
     memoryBytes: 8 * 2 ** 30,
     trace: null,
+    perfetto: null,
     console: 0,
     stepping: 'C0',
     disk: null,
@@ -117,6 +122,9 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--trace':
         o.trace = need();
+        break;
+      case '--perfetto':
+        o.perfetto = need();
         break;
       case '--console': {
         const v = need();

@@ -21,7 +21,7 @@
 import * as fs from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 
-export type FileRole = 'disk' | 'pcap' | 'trace';
+export type FileRole = 'disk' | 'pcap' | 'trace' | 'perfetto';
 
 export interface FilePolicyOptions {
   /** The folder relative paths resolve against, and that links must stay inside. */
@@ -120,7 +120,7 @@ function readable(path: string, mode: number): boolean {
 }
 
 /** Is the existing file at `path` a pcap or trace of ours (or empty)? */
-function looksOurs(path: string, role: 'pcap' | 'trace', size: number): boolean {
+function looksOurs(path: string, role: 'pcap' | 'trace' | 'perfetto', size: number): boolean {
   if (size === 0) return true;
   let fd = -1;
   try {
@@ -128,7 +128,9 @@ function looksOurs(path: string, role: 'pcap' | 'trace', size: number): boolean 
     const b = Buffer.alloc(16);
     const n = fs.readSync(fd, b, 0, 16, 0);
     if (role === 'pcap') return n >= 4 && PCAP_MAGICS.includes(b.subarray(0, 4).toString('hex'));
-    return b.subarray(0, n).toString('latin1').startsWith('{"seq":');
+    const head = b.subarray(0, n).toString('latin1');
+    // A Perfetto export begins with its PERFETTO_MAGIC (sim/trace/perfetto.ts; 16 bytes of it).
+    return role === 'perfetto' ? head === '[{"name":"mic-em' : head.startsWith('{"seq":');
   } catch {
     return false;
   } finally {
@@ -158,7 +160,7 @@ export function checkFile(path: string, role: FileRole, opts: FilePolicyOptions)
   if (!st) return null;
   if (!readable(path, fs.constants.W_OK)) return 'is not writable';
   if (!opts.overwrite && !looksOurs(path, role, st.size))
-    return `exists and is not a ${role === 'pcap' ? 'pcap capture' : 'trace'} written by the emulator; set overwrite: true (--overwrite) to replace it`;
+    return `exists and is not a ${role === 'pcap' ? 'pcap capture' : role === 'perfetto' ? 'Perfetto export' : 'trace'} written by the emulator; set overwrite: true (--overwrite) to replace it`;
   return null;
 }
 

@@ -97,7 +97,7 @@ function hex32(n: number): string {
 }
 
 /** n.toString(16) for a non-negative integer, by 32-bit halves when it is past 2^32. */
-function hex(n: number): string {
+export function hex(n: number): string {
   if (n >>> 0 === n) return hex32(n);
   if (n < 0x8000_0000 || n > Number.MAX_SAFE_INTEGER || !Number.isInteger(n)) return n.toString(16);
   const hi = Math.floor(n / 0x1_0000_0000);
