@@ -98,6 +98,7 @@ export class PerfettoExporter {
   private nextTid = 1;
   /** Flow sources by seq: the thread they are on. */
   private readonly flowSources = new Map<number, number>();
+  private readonly flowInitiators = new Map<number, string>();
   private readonly openRequests = new Map<number, OpenRequest>();
   /** Chains made available and not yet used, per `pid queue`. */
   private readonly occupancy = new Map<string, number>();
@@ -171,8 +172,10 @@ export class PerfettoExporter {
     const c = e.cause;
     if (c !== 0) {
       const from = this.flowSources.get(c);
-      if (from !== undefined && from !== t.tid) {
+      // Another initiator's work (program order within one initiator is no arrow).
+      if (from !== undefined && from !== t.tid && this.flowInitiators.get(c) !== e.initiator) {
         this.flowSources.delete(c);
+        this.flowInitiators.delete(c);
         text += `{"ph":"f","bp":"e","id":${c},"pid":${t.pid},"tid":${t.tid},"ts":${ts},"cat":"bus","name":"cause"},\n`;
         this.stats.flows++;
       }
@@ -181,9 +184,11 @@ export class PerfettoExporter {
     if (isFlowSource(e)) {
       text += `{"ph":"s","id":${e.seq},"pid":${t.pid},"tid":${t.tid},"ts":${ts},"cat":"bus","name":"cause"},\n`;
       this.flowSources.set(e.seq, t.tid);
+      this.flowInitiators.set(e.seq, e.initiator);
       if (this.flowSources.size > MAX_OPEN_FLOWS) {
         const oldest = this.flowSources.keys().next().value as number;
         this.flowSources.delete(oldest);
+        this.flowInitiators.delete(oldest);
       }
     }
 
