@@ -158,6 +158,8 @@ export async function runDapFuzz(o: {
   try {
     while (st.cases < o.cases && Date.now() - t0 < o.timeLimitMs) {
       const sent: number[] = [];
+      /** seq → what was sent (for the failure lines) */
+      const what = new Map<number, string>();
       const n = Math.min(batch, o.cases - st.cases);
       for (let i = 0; i < n; i++) {
         const kind = rng.int(20);
@@ -170,10 +172,15 @@ export async function runDapFuzz(o: {
           };
           if (write) args.data = rng.pick(['AAECAw==', '', '////', 'AA']);
           else args.count = rng.pick([0, 1, 4, 16, 4096, 65536, rng.chance(0.02) ? 2 ** 31 : 7]);
-          sent.push(d.send(write ? 'writeMemory' : 'readMemory', args));
+          const seq = d.send(write ? 'writeMemory' : 'readMemory', args);
+          sent.push(seq);
+          what.set(seq, `${write ? 'writeMemory' : 'readMemory'} ${JSON.stringify(args)}`);
         } else {
           const [cmd, base] = rng.pick(TEMPLATES);
-          sent.push(d.send(cmd, rng.chance(0.85) ? mutate(rng, base) : base));
+          const args = rng.chance(0.85) ? mutate(rng, base) : base;
+          const seq = d.send(cmd, args);
+          sent.push(seq);
+          what.set(seq, `${cmd} ${String(JSON.stringify(args)).slice(0, 200)}`);
         }
       }
       st.cases += n;
@@ -204,7 +211,7 @@ export async function runDapFuzz(o: {
         const rs = d.responses(seq);
         if (rs.length !== 1) {
           bad++;
-          st.failures.push(`case seq ${seq}: ${rs.length} responses`);
+          st.failures.push(`case seq ${seq}: ${rs.length} responses to ${what.get(seq)}`);
         } else if (!rs[0].success && leaksInternals(String(rs[0].message))) {
           bad++;
           st.leaks++;
