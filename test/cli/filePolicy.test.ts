@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
+// MIC_TEST_DIST: another build's dist folder, used as is (see buildAdapter in ../helpers/dap.ts).
+const DIST = process.env.MIC_TEST_DIST;
+const CLI = join(DIST ?? join(ROOT, 'dist'), 'cli.js');
 let tmp: string;
 
 function cli(args: string[], input = '', cwd = ROOT) {
@@ -20,7 +22,9 @@ function cli(args: string[], input = '', cwd = ROOT) {
 }
 
 before(() => {
-  const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  const b = DIST
+    ? { status: 0, stdout: '', stderr: '' }
+    : spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(b.status, 0, `build failed:\n${b.stdout}${b.stderr}`);
   tmp = mkdtempSync(join(tmpdir(), 'mic-cli-files-'));
 });

@@ -6,6 +6,7 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -393,6 +394,39 @@ test(
       await launchError({ disk: join(ws, 'd.img'), pcap: '/proc/mic.pcap' }),
       /launch attribute 'pcap': \/proc\/mic.pcap/,
     );
+  },
+);
+
+// Root writes any file whatever its mode, so the "not writable" branch needs a file the kernel
+// refuses to root: an immutable one (`chattr +i`, EPERM from access(W_OK) even with
+// CAP_DAC_OVERRIDE). Skipped where chattr cannot set it (no CAP_LINUX_IMMUTABLE, or a file system
+// without the flag), and as a plain user a mode-0444 file does the same.
+test(
+  '8. a disk the adapter cannot write is refused unless diskReadonly; read-only it launches',
+  T,
+  async (t) => {
+    const ws = folder('ws8w');
+    const img = join(ws, 'locked.img');
+    writeFileSync(img, Buffer.alloc(1 << 20));
+    let locked = false;
+    if (process.getuid?.() === 0) {
+      locked = spawnSync('chattr', ['+i', img]).status === 0;
+    } else {
+      chmodSync(img, 0o444);
+      locked = true;
+    }
+    if (!locked) return t.skip('chattr +i is not available here');
+    try {
+      assert.match(
+        await launchError({ disk: img }),
+        new RegExp(`launch attribute 'disk': ${img} is not writable; use it read-only \\(diskReadonly: true`),
+      );
+      const dap = (d = RawDap.stdio(adapter));
+      const r = await dap.launch({ autoBoot: false, disk: img, diskReadonly: true });
+      assert.equal(r.success, true, r.message);
+    } finally {
+      if (process.getuid?.() === 0) spawnSync('chattr', ['-i', img]);
+    }
   },
 );
 

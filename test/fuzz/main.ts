@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     const t2 = Date.now();
     console.log(`seed ${seed}`);
     console.log(
-      `DAP: ${dap.cases} cases, ${dap.clean} clean, ${dap.crashes} crashes, ${dap.hangs} hangs, ${dap.leaks} leaks (${((t1 - t0) / 1000).toFixed(1)} s)`,
+      `DAP: ${dap.cases} cases, ${dap.clean} clean, ${dap.crashes} crashes, ${dap.hangs} hangs, ${dap.leaks} leaks, ${dap.late} answered after the probe (${((t1 - t0) / 1000).toFixed(1)} s)`,
     );
     console.log(
       `guest chaos: ${g.events} events in ${g.rounds} rounds, ${g.ddCompleted} dd completed, ${g.protocolStops} protocol stops continued, ${g.recoveries} recoveries, ${g.crashes} crashes, ${g.hangs} hangs, ${g.lostWrites} lost writes (${((t2 - t1) / 1000).toFixed(1)} s)`,

@@ -26,6 +26,9 @@ let snapshot: { dir: string; file: string } | null = null;
  * byte copy of the file this build produced, checked with `node --check`.
  */
 export function buildAdapter(): string {
+  // MIC_TEST_DIST=<a dist folder>: run the adapter tests against another build, as is (e.g. a
+  // clean clone of an older commit, to show a test failed before its fix: docs/reliability.md).
+  if (process.env.MIC_TEST_DIST) return join(process.env.MIC_TEST_DIST, 'debugAdapter.js');
   if (snapshot) return snapshot.file;
   for (let attempt = 1; ; attempt++) {
     const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
