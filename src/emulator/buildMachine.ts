@@ -105,6 +105,7 @@ export function buildMachine(o: MachineOptions): BuiltMachine {
       }),
       pcap: (i) => (o.pcap ? perCardPath(o.pcap, i) : null),
       netDropEvery: o.netDropEvery ?? 0,
+      journalFor: o.journalFor,
     });
     // A disk image or pcap that could not be opened after all: nothing starts (filePolicy.ts).
     const bad = machine.fileErrors()[0];

@@ -19,6 +19,7 @@ import { createBackends } from './hostSoftware/mpssd/backends.ts';
 import { BlockBackend, type DiskConfig } from './hostSoftware/mpssd/blockBackend.ts';
 import type { NetBackend } from './hostSoftware/mpssd/netBackend.ts';
 import type { HostCommand, MachineInput } from './machineInput.ts';
+import type { ImageJournal } from './hostSoftware/mpssd/fileBytes.ts';
 import {
   debugWrite,
   gddrTarget,
@@ -35,6 +36,8 @@ export type { DiskConfig };
 export const MAX_CARDS = 8;
 
 export interface MachineConfig {
+  /** The undo journal of a disk image swapped in later (time travel), or none. */
+  journalFor?: (path: string) => ImageJournal | null;
   cards: number;
   /** Bytes of GDDR per card (default 8 GiB). */
   cardMemoryBytes: number;
@@ -168,6 +171,7 @@ export class Machine {
     for (let n = 0; n < maxSteps; n++) {
       if (spine.stopRequested !== null) return 'stopped';
       if (!s.step(untilTime)) return 'idle';
+      spine.quiet++;
     }
     return spine.stopRequested !== null ? 'stopped' : 'limit';
   }
@@ -199,6 +203,7 @@ export class Machine {
         if (pred()) return true;
         if (this.spine.stopRequested !== null) return pred();
         if (!this.sched.step()) return pred();
+        this.spine.quiet++;
       }
       return pred();
     } finally {
@@ -211,6 +216,13 @@ export class Machine {
    * travel records them: machineInput.ts). Null: nobody records.
    */
   onInput: ((seq: number, input: MachineInput) => void) | null = null;
+
+  /** One scheduler step (a replay's way to the quiet steps an input came after); false if idle. */
+  stepOnce(): boolean {
+    if (!this.sched.step()) return false;
+    this.spine.quiet++;
+    return true;
+  }
 
   /** Enter a recorded input again (a replay): exactly what the original call did. */
   apply(i: MachineInput): void {
@@ -268,7 +280,9 @@ export class Machine {
 
   /** Swap card N's disk image while it runs: hot remove, close, open the new image, add. */
   swapDisk(card: number, disk: DiskConfig): Task {
-    this.onInput?.(this.spine.seq, { kind: 'swapDisk', card, disk: { ...disk } });
+    this.onInput?.(this.spine.seq, { kind: 'swapDisk', card, disk: { ...disk, journal: null } });
+    // The swapped-in image follows the timeline too.
+    if (!disk.journal && this.cfg.journalFor) disk = { ...disk, journal: this.cfg.journalFor(disk.path) };
     const m = this.mpssd[card];
     this.input('input', m.name, 0, 0, `host: swap disk to ${disk.path}`);
     return this.sched.spawn(

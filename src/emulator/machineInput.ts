@@ -23,9 +23,13 @@ export type MachineInput =
       side: 'host' | 'card';
     };
 
-/** An input and the machine's event count when it entered (its own `input` event comes next). */
+/**
+ * An input and where the machine was when it entered: after event `seq` and `quiet` scheduler
+ * steps that made no event (its own `input` event comes next).
+ */
 export interface TimedInput {
   seq: number;
+  quiet: number;
   input: MachineInput;
 }
 

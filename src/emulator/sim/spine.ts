@@ -61,6 +61,12 @@ export class Spine {
   stopRequested: string | null = null;
   /** Stop after the step that makes event number stopAtSeq (time travel's seek), −1: none. */
   stopAtSeq = -1;
+  /**
+   * Scheduler steps completed since the last event (timers and wake-ups that access nothing).
+   * With seq it says exactly where the machine is: an input that entered after three quiet
+   * steps enters after three quiet steps when replayed.
+   */
+  quiet = 0;
   readonly protocolErrors: ProtocolError[] = [];
   /** Initiator used for events raised outside any task (hardware timers). */
   hardwareInitiator = 'hw';
@@ -125,6 +131,7 @@ export class Spine {
     rare = false,
   ): BusEvent | null {
     const seq = ++this.seq;
+    this.quiet = 0;
     if (seq === this.stopAtSeq) this.requestStop('seek');
     const s = this.sched;
     const cause = s.cause;

@@ -132,7 +132,7 @@ export class Timeline {
     // A new input: if the recorded future goes on past here, this is a new timeline.
     if (seq < this.head || this.next < this.inputs.length) this.fork(seq);
     this.check(seq);
-    this.inputs.push({ seq, input });
+    this.inputs.push({ seq, quiet: this.machine.spine.quiet, input });
     this.next = this.inputs.length;
   }
 
@@ -159,10 +159,19 @@ export class Timeline {
     return this.next < this.inputs.length ? this.inputs[this.next].seq : -1;
   }
 
-  /** Enter the recorded inputs due at this moment (the machine stopped at their event number). */
+  /**
+   * Enter the recorded inputs due at this moment (the machine stopped at their event number):
+   * first the quiet steps each came after, then the input.
+   */
   enterDueInputs(): void {
     const m = this.machine;
     while (this.next < this.inputs.length && this.inputs[this.next].seq === m.spine.seq) {
+      const due = this.inputs[this.next];
+      while (m.spine.quiet < due.quiet && m.spine.seq === due.seq && m.stepOnce());
+      if (m.spine.seq !== due.seq || m.spine.quiet !== due.quiet) {
+        this.divergence ??= `the replay went another way: the input at event ${due.seq} came after ${due.quiet} quiet steps, the replay is at event ${m.spine.seq} after ${m.spine.quiet}`;
+        return;
+      }
       this.check(m.spine.seq);
       this.replaying = true;
       try {
