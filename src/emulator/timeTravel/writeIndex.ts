@@ -21,19 +21,11 @@
 
 import type { BusEvent, EventKind } from '../sim/busEvent.ts';
 
-/** One write as the index answers it. */
-export interface IndexedWrite {
-  seq: number;
-  /** Virtual ns. */
-  time: number;
-  initiator: string;
-  kind: EventKind;
-  space: string;
-  address: number;
-  size: number;
-  /** The event's value (the first 4 bytes of a bulk write). */
-  value: number;
-}
+/** One write as the index answers it (value: the first 4 bytes of a bulk write; time: virtual ns). */
+export type IndexedWrite = Pick<
+  BusEvent,
+  'seq' | 'time' | 'initiator' | 'kind' | 'space' | 'address' | 'size' | 'value'
+>;
 
 /** The event kinds the index keeps. */
 export const WRITE_KINDS: readonly EventKind[] = ['mem.write', 'mmio.write', 'cfg.write'];
@@ -235,26 +227,33 @@ export class WriteIndex {
   /** Put record r into the buckets its bytes [address, address + size) touch. */
   private file(k: KeyBuckets, r: number, address: number, size: number): void {
     const end = address + Math.max(size, 1);
-    const p0 = Math.floor(address / (1 << PAGE_SHIFT));
-    const p1 = Math.floor((end - 1) / (1 << PAGE_SHIFT));
-    if (p1 - p0 <= 1) {
-      for (let p = p0; p <= p1; p++)
-        this.push(bucketOf(this, k.pages, p), r, lineMask(address, end, p, PAGE_SHIFT));
-      return;
-    }
-    const g0 = Math.floor(address / (1 << REGION_SHIFT));
-    const g1 = Math.floor((end - 1) / (1 << REGION_SHIFT));
-    if (g1 - g0 <= 1) {
-      for (let g = g0; g <= g1; g++)
-        this.push(bucketOf(this, k.regions, g), r, lineMask(address, end, g, REGION_SHIFT));
-      return;
-    }
+    if (this.fileIn(k.pages, PAGE_SHIFT, r, address, end)) return;
+    if (this.fileIn(k.regions, REGION_SHIFT, r, address, end)) return;
     if (k.whole < 0) k.whole = this.newBucket();
     this.push(k.whole, r, -1);
   }
 
+  /** File record r in the one or two units of `level` it touches; false if it touches more. */
+  private fileIn(
+    level: Map<number, number>,
+    shift: number,
+    r: number,
+    address: number,
+    end: number,
+  ): boolean {
+    const u0 = Math.floor(address / 2 ** shift);
+    const u1 = Math.floor((end - 1) / 2 ** shift);
+    if (u1 - u0 > 1) return false;
+    for (let u = u0; u <= u1; u++) {
+      let b = level.get(u);
+      if (b === undefined) level.set(u, (b = this.newBucket()));
+      this.push(b, r, lineMask(address, end, u, shift));
+    }
+    return true;
+  }
+
   /** A new, empty bucket's id. */
-  newBucket(): number {
+  private newBucket(): number {
     const b = this.buckets;
     if (b === this.bucketHead.length) {
       this.bucketHead = grow(this.bucketHead, new Int32Array(b * 2));
@@ -507,13 +506,6 @@ export class WriteIndex {
 function grow<T extends Uint32Array | Int32Array | Uint8Array | Float64Array>(old: T, to: T): T {
   to.set(old as never);
   return to;
-}
-
-/** The bucket of unit u in `level`, made when new. */
-function bucketOf(ix: WriteIndex, level: Map<number, number>, u: number): number {
-  let b = level.get(u);
-  if (b === undefined) level.set(u, (b = ix.newBucket()));
-  return b;
 }
 
 /** The lines (32 a unit) of unit u that bytes [address, end) touch, as a bit mask. */
