@@ -42,14 +42,19 @@ async function usedIdxRef(d: Dap): Promise<string> {
   return q.usedIdxMemoryReference as string;
 }
 
-test('mic/lastWrite on used.idx after block reads: the back-end’s writes, newest first; after a seek back, only the earlier ones', async () => {
+/** A booted session on its own image after `count` block reads, paused; and used.idx's reference. */
+async function afterReads(name: string, count: number): Promise<{ d: Dap; ref: string }> {
   const d = (dap = Dap.stdio(adapter));
-  await d.launchBooted({ disk: join(dir, 'reads.img'), diskSizeMiB: 1 });
+  await d.launchBooted({ disk: join(dir, `${name}.img`), diskSizeMiB: 1 });
   const since = d.mark();
-  await d.type('dd if=/dev/vda of=/dev/null bs=512 count=4\n');
-  await d.waitConsole(/4\+0 records in[^]*# $/, since);
+  await d.type(`dd if=/dev/vda of=/dev/null bs=512 count=${count}\n`);
+  await d.waitConsole(new RegExp(`${count}\\+0 records in[^]*# $`), since);
   await d.pause();
-  const ref = await usedIdxRef(d);
+  return { d, ref: await usedIdxRef(d) };
+}
+
+test('mic/lastWrite on used.idx after block reads: the back-end’s writes, newest first; after a seek back, only the earlier ones', async () => {
+  const { d, ref } = await afterReads('reads', 4);
   const now = await d.custom('mic/timeline');
   const all = await d.custom('mic/lastWrite', { address: ref, length: 2 });
   assert.equal(all.target, ref);
@@ -97,13 +102,7 @@ test('mic/lastWrite on used.idx after block reads: the back-end’s writes, newe
 });
 
 test('the Debug Console: lastwrite and history, and errors in words', async () => {
-  const d = (dap = Dap.stdio(adapter));
-  await d.launchBooted({ disk: join(dir, 'console.img'), diskSizeMiB: 1 });
-  const since = d.mark();
-  await d.type('dd if=/dev/vda of=/dev/null bs=512 count=2\n');
-  await d.waitConsole(/2\+0 records in[^]*# $/, since);
-  await d.pause();
-  const ref = await usedIdxRef(d);
+  const { d, ref } = await afterReads('console', 2);
   const last = (await d.evaluate(`lastwrite ${ref} 2`)).result as string;
   assert.match(last, /^mic0\.gddr\+0x[0-9a-f]+ \(2 bytes\): last written at event [\d,]+ \([\d.]+ ms, /);
   assert.match(last, /write 2 bytes at mic0\.gddr\+0x[0-9a-f]+ by mic0 block back-end = 0x/);
