@@ -32,12 +32,10 @@ after(() => {
 async function usedIdxRef(d: Dap): Promise<string> {
   const vq = await d.custom('mic/virtqueues', { card: 0 });
   const queues = (vq.cards[0].devices as Body[]).flatMap((dev) => dev.queues as Body[]);
-  const q = queues.find(
-    (x) => /block/.test(String(x.name ?? x.queue ?? '')) || /requestq/.test(JSON.stringify(x)),
-  );
+  const q = queues.find((x) => String(x.id).startsWith('block.'));
   assert.ok(
     q?.usedIdxMemoryReference,
-    `a block queue with a used ring: ${JSON.stringify(queues.map((x) => x.name))}`,
+    `a block queue with a used ring: ${JSON.stringify(queues.map((x) => x.id))}`,
   );
   return q.usedIdxMemoryReference as string;
 }
