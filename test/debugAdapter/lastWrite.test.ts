@@ -110,10 +110,10 @@ test('the Debug Console: lastwrite and history, and errors in words', async () =
   assert.ok(hist.length >= 3);
   assert.match(
     hist[1],
-    /^ +[\d,]+ +[\d.]+ ms  mic0 block back-end  mic0\.gddr\+0x[0-9a-f]+ = 0x[0-9a-f]+  \(goto \d+\)$/,
+    /^ +[\d,]+ +[\d.]+ ms {2}mic0 block back-end {2}mic0\.gddr\+0x[0-9a-f]+ = 0x[0-9a-f]+ {2}\(goto \d+\)$/,
   );
-  for (const line of hist.slice(1)) assert.match(line, /^ +[\d,]+ +[\d.]+ ms  mic0 \S.* \(goto \d+\)$/);
-  // A register name: SDBIC0 is rung by the card OS.
+  for (const line of hist.slice(1)) assert.match(line, /^ +[\d,]+ +[\d.]+ ms {2}mic0 \S.* \(goto \d+\)$/);
+  // A register name: SDBIC0 of the selected card.
   const reg = (await d.evaluate('history SDBIC0')).result as string;
   assert.match(reg, /^mic0\.bar4\+0x1cc90 \(4 bytes\): /);
   assert.match((await d.evaluate('help')).result, /lastwrite ADDR \[LEN\][^]*history ADDR \[LEN\]/);
