@@ -7,6 +7,7 @@ import { HOST_COMMANDS, type HostCommand } from '../emulator/machine.ts';
 import { DEBUGFS_FILES, micDmaReg, readDebugfs } from '../emulator/inspect/debugfs.ts';
 import type { DebugRuntime } from './runtime.ts';
 import { parseCard } from './inspection/format.ts';
+import { lastWriteRequest } from './lastWrite.ts';
 import {
   cardsModel,
   devicePageModel,
@@ -173,6 +174,10 @@ export const CUSTOM_REQUESTS: Readonly<Record<string, { doc: string; run: Handle
       else void rt.goto(target.seq);
       return { ...rt.position(), target };
     },
+  },
+  'mic/lastWrite': {
+    doc: '{address, length?, limit?, before?}: who last wrote these bytes — the writes before the current moment (or event `before`), newest first, from the write index (no replay)',
+    run: (rt, a, s) => lastWriteRequest(rt, a, s.vars?.selectedCard() ?? 0),
   },
   'mic/consoleInput': {
     doc: '{card, data (base64) | text}: bytes typed at the card console',

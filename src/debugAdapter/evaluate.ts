@@ -24,6 +24,7 @@ import {
 } from './inspection/format.ts';
 import { cardModel, cardStateLine } from './inspection/model.ts';
 import { seekTarget } from './customRequests.ts';
+import { lastWriteCommand } from './lastWrite.ts';
 import {
   findRegister,
   writeRegister,
@@ -65,6 +66,14 @@ export const COMMANDS: readonly { usage: string; doc: string }[] = [
   {
     usage: 'goto SEQ | goto -N | goto +N | goto time T',
     doc: 'time travel: to the moment after event SEQ, N events back or on, or the first event at virtual time T (1.5ms, 200us, ns)',
+  },
+  {
+    usage: 'lastwrite ADDR [LEN]',
+    doc: 'who last wrote LEN bytes (default 4) at ADDR (micN.bar4+OFF, micN.gddr+OFF, micN.config+OFF, host+OFF, a host-physical address or a register name) before this moment, with goto SEQ to go there',
+  },
+  {
+    usage: 'history ADDR [LEN]',
+    doc: 'the last 20 writes to LEN bytes at ADDR before this moment, newest first: event, virtual time, initiator, value, goto SEQ',
   },
   { usage: 'where', doc: 'where the session is on its timeline: event N of M, virtual time, inputs' },
   { usage: '[micN.]REG[.FIELD]', doc: 'a register (SICR0, mic1.SPAD14, DHPR0, SICR0.DBR) with its fields' },
@@ -163,7 +172,7 @@ export class Evaluator {
 
   private isCommandWord(text: string): boolean {
     const w = text.split(/\s+/)[0];
-    return DEBUGFS_COMMANDS.includes(w) || w === 'help' || w === 'x';
+    return DEBUGFS_COMMANDS.includes(w) || w === 'help' || w === 'x' || w === 'lastwrite' || w === 'history';
   }
 
   private compiles(text: string): boolean {
@@ -188,6 +197,16 @@ export class Evaluator {
     if (word === 'x') return this.examine(rt, text.slice(1).trim(), card);
     if (word === 'goto') return this.goto(rt, rest);
     if (word === 'where' && rest.length === 0) return plain(whereText(rt));
+    if (word === 'lastwrite' || word === 'history') {
+      const args = text
+        .slice(word.length)
+        .replace(/\s*\+\s*/g, '+')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean);
+      const r = lastWriteCommand(rt, word, args, card);
+      return typeof r === 'string' ? r : plain(r.text);
+    }
     // `type` alone, or `type == "memcpy"`, is the event field; `type ls -l` types a line.
     if (word === 'type' && rest.length > 0 && !this.compiles(text))
       return this.type(rt, text.slice(4).trim(), card);

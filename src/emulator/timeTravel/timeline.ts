@@ -13,6 +13,7 @@ import type { BusEvent } from '../sim/busEvent.ts';
 import type { ImageJournal } from '../hostSoftware/mpssd/fileBytes.ts';
 import { RunningHash } from './eventHash.ts';
 import { DiskJournal } from './diskJournal.ts';
+import { WriteIndex } from './writeIndex.ts';
 
 /** Hash checkpoints are kept every this many events (and at every input). */
 export const CHECKPOINT = 1 << 16;
@@ -53,6 +54,8 @@ export class Timeline {
   private opens = new Uint8Array(1 << 16);
   /** The furthest event this timeline has reached (its recorded future ends there). */
   head = 0;
+  /** Every write of this timeline, for "who last wrote this?" (writeIndex.ts). */
+  readonly writes = new WriteIndex();
   /** The machine that runs now. */
   machine: Machine;
   /** The first replay that went another way, in words (null: none so far). */
@@ -97,6 +100,8 @@ export class Timeline {
     this.hash.add(e);
     const seq = e.seq;
     if (seq > this.head) this.head = seq;
+    const k = e.kind;
+    if (k === 'mem.write' || k === 'mmio.write' || k === 'cfg.write') this.writes.add(e);
     if (e.opens) {
       const byte = seq >>> 3;
       if (byte >= this.opens.length) {
@@ -145,6 +150,7 @@ export class Timeline {
     this.inputs.length = this.next;
     for (const k of [...this.hashes.keys()]) if (k > seq) this.hashes.delete(k);
     for (const j of this.journals.values()) j.dropFuture();
+    this.writes.truncate(seq);
     this.head = seq;
     this.onFork?.(seq, dropped);
   }
