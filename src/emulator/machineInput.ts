@@ -27,6 +27,11 @@ export type MachineInput =
 export interface TimedInput {
   seq: number;
   input: MachineInput;
+  /**
+   * The virtual time (ns) when it entered: an idle machine may have run steps without bus
+   * events after event `seq` (timers), and a replay must run those too before the input.
+   */
+  time?: number;
 }
 
 /** In words, for lists and warnings: `keys "ls\r" on mic0`, `host command boot on mic1` … */

@@ -8,7 +8,7 @@
 // as nothing new happens; the first new input starts a new timeline (the old future is dropped).
 
 import type { Machine } from '../machine.ts';
-import type { MachineInput, TimedInput } from '../machineInput.ts';
+import { inputWords, type MachineInput, type TimedInput } from '../machineInput.ts';
 import type { BusEvent } from '../sim/busEvent.ts';
 import type { ImageJournal } from '../hostSoftware/mpssd/fileBytes.ts';
 import { RunningHash } from './eventHash.ts';
@@ -32,6 +32,21 @@ export interface TimelineOptions {
    * every event from its own observer (one observer less on the bus: the debug adapter does).
    */
   observeSelf?: boolean;
+  /**
+   * A timeline recorded before (a recording file: recordingFile.ts): its inputs, hash
+   * checkpoints and head. The machine starts at power-on; seek(head) replays it, checked.
+   */
+  recorded?: RecordedTimeline;
+}
+
+/** What a timeline is, apart from its machine: what a recording file keeps. */
+export interface RecordedTimeline {
+  inputs: TimedInput[];
+  /** [event number, running hash after it], ascending. */
+  checkpoints: [number, number][];
+  head: number;
+  /** The running hash after event `head`. */
+  headHash: number;
 }
 
 /** Where a replay is: events done of events to do. */
@@ -53,6 +68,8 @@ export class Timeline {
   private opens = new Uint8Array(1 << 16);
   /** The furthest event this timeline has reached (its recorded future ends there). */
   head = 0;
+  /** The running hash after event `head` (a replay that reaches the head is checked against it). */
+  headHash = new RunningHash().value;
   /** The machine that runs now. */
   machine: Machine;
   /** The first replay that went another way, in words (null: none so far). */
@@ -65,7 +82,20 @@ export class Timeline {
   private next = 0;
 
   constructor(private readonly opts: TimelineOptions) {
+    const r = opts.recorded;
+    if (r) {
+      this.inputs.push(...r.inputs);
+      for (const [seq, hash] of r.checkpoints) this.hashes.set(seq, hash);
+      this.head = r.head;
+      this.headHash = r.headHash;
+    }
     this.machine = this.fresh();
+  }
+
+  /** This timeline as a recording keeps it (the inputs are shared, not copied). */
+  recorded(): RecordedTimeline {
+    const checkpoints = [...this.hashes].filter(([seq]) => seq <= this.head).sort((a, b) => a[0] - b[0]);
+    return { inputs: this.inputs, checkpoints, head: this.head, headHash: this.headHash };
   }
 
   /** A new machine, not started: the owner attaches its observers, then calls start(). */
@@ -96,7 +126,10 @@ export class Timeline {
   observe(e: BusEvent): void {
     this.hash.add(e);
     const seq = e.seq;
-    if (seq > this.head) this.head = seq;
+    if (seq > this.head) {
+      this.head = seq;
+      this.headHash = this.hash.value;
+    }
     if (e.opens) {
       const byte = seq >>> 3;
       if (byte >= this.opens.length) {
@@ -132,7 +165,7 @@ export class Timeline {
     // A new input: if the recorded future goes on past here, this is a new timeline.
     if (seq < this.head || this.next < this.inputs.length) this.fork(seq);
     this.check(seq);
-    this.inputs.push({ seq, input });
+    this.inputs.push({ seq, input, time: this.machine.sched.now });
     this.next = this.inputs.length;
   }
 
@@ -144,8 +177,12 @@ export class Timeline {
     const dropped = { events: Math.max(0, this.head - seq), inputs: this.inputs.length - this.next };
     this.inputs.length = this.next;
     for (const k of [...this.hashes.keys()]) if (k > seq) this.hashes.delete(k);
-    for (const j of this.journals.values()) j.dropFuture();
+    for (const j of this.journals.values()) {
+      j.dropFuture();
+      j.reads.dropFrom(seq);
+    }
     this.head = seq;
+    this.headHash = this.hash.value;
     this.onFork?.(seq, dropped);
   }
 
@@ -163,6 +200,7 @@ export class Timeline {
   enterDueInputs(): void {
     const m = this.machine;
     while (this.next < this.inputs.length && this.inputs[this.next].seq === m.spine.seq) {
+      this.catchUp(this.inputs[this.next]);
       this.check(m.spine.seq);
       this.replaying = true;
       try {
@@ -171,6 +209,21 @@ export class Timeline {
         this.replaying = false;
       }
       this.next++;
+    }
+  }
+
+  /**
+   * Before a recorded input enters: the steps without bus events that ran after its event
+   * number in the recording (an idle machine's timers) run now too, up to its virtual time.
+   */
+  private catchUp(t: TimedInput): void {
+    const m = this.machine;
+    if (t.time === undefined) return;
+    while (m.sched.now < t.time && m.sched.step()) {
+      if (m.spine.seq !== t.seq) {
+        this.divergence ??= `the replay went another way: before ${inputWords(t.input)} (after event ${t.seq}, at ${t.time} ns) it made event ${m.spine.seq}`;
+        return;
+      }
     }
   }
 
@@ -233,6 +286,8 @@ export class Timeline {
           `the replay went another way: the machine went idle at event ${m.spine.seq}, the recording goes on to ${this.head}`,
         );
       }
+      if (m.spine.seq === this.head && this.hash.value !== this.headHash && this.divergence === null)
+        this.divergence = `the replay went another way: at event ${this.head} (the end of the recording) its hash is 0x${this.hash.value.toString(16)}, the recording's 0x${this.headHash.toString(16)}`;
       if (this.divergence) throw new ReplayDivergence(this.divergence);
       for (const j of this.journals.values()) if (j.divergence) throw new ReplayDivergence(j.divergence);
       if (m.spine.seq >= target) break;
