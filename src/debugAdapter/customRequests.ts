@@ -174,6 +174,10 @@ export const CUSTOM_REQUESTS: Readonly<Record<string, { doc: string; run: Handle
       return { ...rt.position(), target };
     },
   },
+  'mic/saveRecording': {
+    doc: '{path, overwrite?}: write the session as a recording file (configuration, inputs, the disk bytes it read; docs/time-travel.md) → {path, bytes, head, inputs, disks}',
+    run: (rt, a) => rt.saveRecording(a),
+  },
   'mic/consoleInput': {
     doc: '{card, data (base64) | text}: bytes typed at the card console',
     run: (rt, a, s) => {
