@@ -18,6 +18,7 @@ import { boot, eventsPerSecond, eventsPerSecondAdapter } from './metrics/machine
 import { dapMetrics } from './metrics/dap.ts';
 import { bundles, memory, memoryChild } from './metrics/footprint.ts';
 import { perfettoExport } from './metrics/perfettoExport.ts';
+import { recordingSize } from './metrics/recordingSize.ts';
 import { profiled, saveProfile, topFrames, type TopFrame } from './lib/profile.ts';
 
 export { memoryChild };
@@ -56,6 +57,7 @@ const KNOWN = [
   'bp-overhead',
   'trace-overhead',
   'perfetto-export',
+  'recording-size',
   'boot',
   'dap',
   'dap-stop',
@@ -147,6 +149,7 @@ export async function main(argv: string[]): Promise<void> {
   if (want('bp-overhead')) await run('bp-overhead', () => bpOverhead(blk));
   if (want('trace-overhead')) await run('trace-overhead', () => traceOverhead(blk));
   if (want('perfetto-export')) await run('perfetto-export', () => perfettoExport());
+  if (want('recording-size')) await run('recording-size', () => recordingSize());
   if (want('boot')) await run('boot', () => boot({ reps: o.reps, warmup: o.warmup }));
   if (want('dap') || want('dap-stop') || want('dap-readMemory') || want('dap-virtqueue'))
     await run('dap', () => dapMetrics({ root, reps: o.reps, warmup: o.warmup }));

@@ -4,15 +4,18 @@
 // the starting bytes of every 4 KiB chunk the session read before writing it. docs/time-travel.md
 // ("Recordings") describes the format field by field.
 //
-// Two lines of UTF-8 text:
-//   1. the header, JSON: {"format":"mic-emu-recording","version":1,"bytes":N,"sha256":"…"}
-//      — `format` tells a recording from any other file, `version` the layout of line 2,
-//      `bytes` and `sha256` are the length and hash of everything after the first newline
-//      (damage, including a cut, is caught before anything is parsed);
-//   2. the body, JSON (RecordingBody below).
-// JSON because the part people look at (configuration, inputs) is then readable and diffable
-// with any tool, and the size target holds easily: inputs are a few dozen bytes each, the hash
-// checkpoints one per 65,536 events, and the only bulk — disk bytes — is deflated, then base64.
+// The file: a header line of JSON text, then the body, packed.
+//   1. {"format":"mic-emu-recording","version":1,"cards":1,"events":N,"inputs":K,"writer":"…",
+//      "bytes":B,"sha256":"…"}\n — `format` tells a recording from any other file, `version`
+//      the layout of the body; cards/events/inputs/writer are for people (`head -1 FILE`);
+//      `bytes` and `sha256` are the length and hash of everything after the newline, so damage,
+//      a cut included, is caught before anything is unpacked;
+//   2. the body: JSON (Body below), deflate-raw packed.
+// JSON, because the fields are then self-describing and any tool reads them once unpacked; packed,
+// because a scripted session types an input every few hundred events and their text would
+// otherwise pass the size target (1 MB per 10 M events) several times over. Inputs count their
+// seq and time from the previous input, which packs far better. The disk bytes are packed apart
+// (deflate-raw, then base64) inside the JSON.
 
 import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -162,6 +165,25 @@ function decodeInput(j: unknown, where: string, cards: number): TimedInput {
     : { seq: seq as number, input, time: o.time as number };
 }
 
+/**
+ * In the file, an input's seq and time count from the previous input's (the first's from 0):
+ * small, repetitive numbers that pack far better than absolute ones. sign −1 makes them
+ * relative, +1 absolute again.
+ */
+function relative(list: InputJson[], sign: 1 | -1): InputJson[] {
+  let seq = 0;
+  let time = 0;
+  return list.map((j) => {
+    const out = { ...j, seq: sign > 0 ? seq + j.seq : j.seq - seq };
+    seq = sign > 0 ? out.seq : j.seq;
+    if (typeof j.time === 'number') {
+      out.time = sign > 0 ? time + j.time : j.time - time;
+      time = sign > 0 ? out.time : j.time;
+    }
+    return out;
+  });
+}
+
 function isCount(v: unknown): boolean {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
@@ -209,8 +231,6 @@ export function writeStartingImage(d: RecordedDisk, path: string): void {
 // ---- the file ------------------------------------------------------------------------------
 
 interface Body {
-  /** What wrote it (informational). */
-  writer: string;
   machine: RecordedMachine;
   head: number;
   headHash: number;
@@ -220,33 +240,31 @@ interface Body {
   disks: RecordedDisk[];
 }
 
-/** The file's text. Throws RecordingError when the session cannot be recorded (a disk swap). */
-export function encodeRecording(r: Recording, writer = 'mic-emu 0.1.0'): string {
+/** The file's bytes. Throws RecordingError when the session cannot be recorded (a disk swap). */
+export function encodeRecording(r: Recording, writer = 'mic-emu 0.1.0'): Buffer {
   const body: Body = {
-    writer,
     machine: r.machine,
     head: r.timeline.head,
     headHash: r.timeline.headHash,
     checkpoints: r.timeline.checkpoints,
-    inputs: r.timeline.inputs.map(encodeInput),
+    inputs: relative(r.timeline.inputs.map(encodeInput), -1),
     disks: r.disks,
   };
-  const text = JSON.stringify(body) + '\n';
-  const bytes = Buffer.byteLength(text);
-  const sha256 = createHash('sha256').update(text).digest('hex');
-  return `${RECORDING_MAGIC},"version":${RECORDING_VERSION},"bytes":${bytes},"sha256":"${sha256}"}\n${text}`;
+  const packed = deflateRawSync(JSON.stringify(body), { level: 9 });
+  const sha256 = createHash('sha256').update(packed).digest('hex');
+  // The header says what the file holds in words a person can read without unpacking it.
+  const summary = `"cards":${r.machine.cards},"events":${r.timeline.head},"inputs":${body.inputs.length}`;
+  const header = `${RECORDING_MAGIC},"version":${RECORDING_VERSION},${summary},"writer":${JSON.stringify(writer)},"bytes":${packed.length},"sha256":"${sha256}"}\n`;
+  return Buffer.concat([Buffer.from(header), packed]);
 }
 
 /** Write a recording to `path` (an fd opened by the file policy, or a path). */
 export function writeRecording(fdOrPath: number | string, r: Recording): number {
-  const text = encodeRecording(r);
+  const b = encodeRecording(r);
   if (typeof fdOrPath === 'number') {
-    const b = Buffer.from(text);
     for (let done = 0; done < b.length;) done += fs.writeSync(fdOrPath, b, done, b.length - done);
-    return b.length;
-  }
-  fs.writeFileSync(fdOrPath, text);
-  return Buffer.byteLength(text);
+  } else fs.writeFileSync(fdOrPath, b);
+  return b.length;
 }
 
 /** Read and check a recording; RecordingError names the file and what is wrong with it. */
@@ -300,9 +318,9 @@ export function decodeRecording(raw: Buffer, path: string): Recording {
   if (sum !== h.sha256) fail(`is damaged: its SHA-256 is ${sum}, the header says ${String(h.sha256)}`);
   let b: Body;
   try {
-    b = JSON.parse(rest.toString('utf8')) as Body;
+    b = JSON.parse(inflateRawSync(rest).toString('utf8')) as Body;
   } catch (e) {
-    return fail(`is damaged: its body is not JSON (${(e as Error).message})`);
+    return fail(`is damaged: its body does not unpack to JSON (${(e as Error).message})`);
   }
   try {
     return checkBody(b);
@@ -339,7 +357,8 @@ function checkBody(b: Body): Recording {
       'a checkpoint is not [seq, hash]',
     );
   need(Array.isArray(b.inputs), 'inputs is not a list');
-  const inputs = b.inputs.map((j, i) => decodeInput(j, `input ${i}`, m.cards));
+  for (const j of b.inputs) need(!!j && typeof j === 'object' && isCount(j.seq), 'an input has no seq');
+  const inputs = relative(b.inputs, 1).map((j, i) => decodeInput(j, `input ${i}`, m.cards));
   for (let i = 1; i < inputs.length; i++)
     need(inputs[i].seq >= inputs[i - 1].seq, `input ${i} comes before input ${i - 1}`);
   need(inputs.length === 0 || inputs[inputs.length - 1].seq <= b.head, 'an input lies past the head');

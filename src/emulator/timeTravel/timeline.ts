@@ -94,7 +94,11 @@ export class Timeline {
 
   /** This timeline as a recording keeps it (the inputs are shared, not copied). */
   recorded(): RecordedTimeline {
-    const checkpoints = [...this.hashes].filter(([seq]) => seq <= this.head).sort((a, b) => a[0] - b[0]);
+    // The regular checkpoints only (not those at every input): a session typed by a script has
+    // an input every few hundred events, and 4 random bytes each would dominate the file.
+    const checkpoints = [...this.hashes]
+      .filter(([seq]) => seq <= this.head && (seq & (CHECKPOINT - 1)) === 0)
+      .sort((a, b) => a[0] - b[0]);
     return { inputs: this.inputs, checkpoints, head: this.head, headHash: this.headHash };
   }
 
