@@ -19,6 +19,7 @@ import { dapMetrics } from './metrics/dap.ts';
 import { bundles, memory, memoryChild } from './metrics/footprint.ts';
 import { perfettoExport } from './metrics/perfettoExport.ts';
 import { whoLastWrote } from './metrics/whoLastWrote.ts';
+import { recordingSize } from './metrics/recordingSize.ts';
 import { profiled, saveProfile, topFrames, type TopFrame } from './lib/profile.ts';
 
 export { memoryChild };
@@ -59,6 +60,7 @@ const KNOWN = [
   'perfetto-export',
   'who-last-wrote',
   'write-index memory',
+  'recording-size',
   'boot',
   'dap',
   'dap-stop',
@@ -152,6 +154,7 @@ export async function main(argv: string[]): Promise<void> {
   if (want('perfetto-export')) await run('perfetto-export', () => perfettoExport());
   if (want('who-last-wrote') || want('write-index memory'))
     await run('who-last-wrote', () => whoLastWrote({ reps: o.reps, warmup: o.warmup }));
+  if (want('recording-size')) await run('recording-size', () => recordingSize());
   if (want('boot')) await run('boot', () => boot({ reps: o.reps, warmup: o.warmup }));
   if (want('dap') || want('dap-stop') || want('dap-readMemory') || want('dap-virtqueue'))
     await run('dap', () => dapMetrics({ root, reps: o.reps, warmup: o.warmup }));

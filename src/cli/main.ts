@@ -13,6 +13,8 @@ import { runPiped } from './piped.ts';
 import type { Runner } from './runner.ts';
 import { openOutputFile } from '../emulator/hostSoftware/filePolicy.ts';
 import { PerfettoFile } from '../emulator/sim/trace/perfettoFile.ts';
+import type { Timeline } from '../emulator/timeTravel/timeline.ts';
+import { recordedBuild, runReplay, saveRecording } from './recording.ts';
 
 function main(): void {
   let opts: CliOptions;
@@ -37,6 +39,13 @@ function main(): void {
   // On a pipe, "\r\n" from the card tty becomes "\n" so the text diffs cleanly.
   const cook = (b: Uint8Array): Uint8Array | string =>
     out.isTTY ? b : Buffer.from(b).toString('latin1').replace(/\r\n/g, '\n').replace(/\r/g, '');
+  if (opts.replay) {
+    void runReplay(opts.replay, opts.console, (b) => void out.write(cook(b) as never)).then((r) => {
+      if (r.message) process.stderr.write(`mic-emu: ${r.message}\n`);
+      process.exitCode = r.code;
+    });
+    return;
+  }
   const runner: Runner = {
     machine: null as unknown as Machine,
     opts,
@@ -56,6 +65,7 @@ function main(): void {
   }
   if (opts.trace) files.push({ label: '--trace', path: opts.trace, role: 'trace' });
   if (opts.perfetto) files.push({ label: '--perfetto', path: opts.perfetto, role: 'perfetto' });
+  if (opts.record) files.push({ label: '--record', path: opts.record, role: 'recording' });
   const bad = checkFiles(files, {
     workspace: process.cwd(),
     overwrite: opts.overwrite,
@@ -66,8 +76,17 @@ function main(): void {
     process.exit(2);
   }
   let built: BuiltMachine;
+  // --record: the session runs on a Timeline, which keeps its inputs and what it read of the disks.
+  let timeline: Timeline | null = null;
   try {
-    built = buildMachine({
+    const build = opts.record
+      ? (o: Parameters<typeof buildMachine>[0]) => {
+          const r = recordedBuild(o);
+          timeline = r.timeline;
+          return r.built;
+        }
+      : buildMachine;
+    built = build({
       cards: opts.cards,
       memoryBytes: opts.memoryBytes,
       stepping: opts.stepping,
@@ -127,7 +146,13 @@ function main(): void {
     if (finished) return;
     finished = true;
     progress.flush();
-    machine.dispose();
+    const tl = timeline as Timeline | null;
+    if (tl && opts.record) {
+      const bad = saveRecording(tl, opts, opts.record);
+      if (bad) process.stderr.write(`mic-emu: ${bad}\n`);
+      if (bad && code === 0) code = 2;
+      tl.dispose();
+    } else machine.dispose();
     trace?.close();
     perfetto?.close();
     process.exit(trace?.error || perfetto?.error ? 2 : code);

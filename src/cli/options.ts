@@ -18,6 +18,10 @@ export interface CliOptions {
   netDropEvery: number;
   /** --overwrite: --pcap/--trace may replace a file the emulator did not write. */
   overwrite: boolean;
+  /** --record FILE: the session's recording, written at exit (docs/time-travel.md, "Recordings"). */
+  record: string | null;
+  /** --replay FILE: run a recording to its end, its console output as it was, then exit. */
+  replay: string | null;
   help: boolean;
   version: boolean;
 }
@@ -51,7 +55,12 @@ Options:
   --disk-eio A-B     fault injection: sectors A..B answer EIO
   --pcap FILE        write every virtio-net frame, both directions, to FILE (micN: FILE-micN.ext)
   --net-drop-every N fault injection: the network drops every Nth frame
-  --overwrite        let --pcap/--trace/--perfetto replace an existing file that is not a
+  --record FILE      record the session (configuration, inputs, the disk bytes it read) and
+                     write the recording to FILE at exit (docs/time-travel.md, "Recordings")
+  --replay FILE      replay a recording to its end on fresh disk images, the console output
+                     as it was, then exit (1 if the replay went another way); the machine
+                     comes from the recording, so machine and disk options are refused
+  --overwrite        let --pcap/--trace/--perfetto/--record replace an existing file that is not a
                      capture, trace or export the emulator wrote (refused by default)
   -h, --help         show this help
   --version          show the version
@@ -79,9 +88,13 @@ export function parseArgs(argv: string[]): CliOptions {
     pcap: null,
     netDropEvery: 0,
     overwrite: false,
+    record: null,
+    replay: null,
     help: false,
     version: false,
   };
+  /** The machine options given (refused with --replay: the recording has the machine). */
+  const machineOpts: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value: string | undefined;
@@ -96,7 +109,15 @@ export function parseArgs(argv: string[]): CliOptions {
       if (v === undefined) throw new UsageError(`${arg} needs a value`);
       return v;
     };
+    if (/^--(cards|memory|stepping|disk|disk-size|disk-readonly|disk-eio|net-drop-every|record)$/.test(arg))
+      machineOpts.push(arg);
     switch (arg) {
+      case '--record':
+        o.record = need();
+        break;
+      case '--replay':
+        o.replay = need();
+        break;
       case '-h':
       case '--help':
         o.help = true;
@@ -179,7 +200,11 @@ export function parseArgs(argv: string[]): CliOptions {
         throw new UsageError(`unknown option '${argv[i]}' (see --help)`);
     }
   }
-  if (o.console >= o.cards)
+  if (o.replay !== null && machineOpts.length > 0)
+    throw new UsageError(
+      `--replay: the recording has the machine and its disks; leave out ${[...new Set(machineOpts)].join(', ')}`,
+    );
+  if (o.replay === null && o.console >= o.cards)
     throw new UsageError(`--console: mic${o.console} does not exist with --cards ${o.cards}`);
   return o;
 }

@@ -179,6 +179,10 @@ export const CUSTOM_REQUESTS: Readonly<Record<string, { doc: string; run: Handle
     doc: '{address, length?, limit?, before?}: who last wrote these bytes — the writes before the current moment (or event `before`), newest first, from the write index (no replay)',
     run: (rt, a, s) => lastWriteRequest(rt, a, s.vars?.selectedCard() ?? 0),
   },
+  'mic/saveRecording': {
+    doc: '{path, overwrite?}: write the session as a recording file (configuration, inputs, the disk bytes it read; docs/time-travel.md) → {path, bytes, head, inputs, disks}',
+    run: (rt, a) => rt.saveRecording(a),
+  },
   'mic/consoleInput': {
     doc: '{card, data (base64) | text}: bytes typed at the card console',
     run: (rt, a, s) => {

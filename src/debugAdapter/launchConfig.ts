@@ -24,6 +24,8 @@ export interface LaunchConfig {
   cwd: string | null;
   /** Replace an existing pcap/trace file that the emulator did not write. */
   overwrite: boolean;
+  /** A recording to replay (its machine and disks replace cards, disk…): docs/time-travel.md. */
+  replay: string | null;
 }
 
 export const LAUNCH_DEFAULTS: LaunchConfig = {
@@ -39,6 +41,7 @@ export const LAUNCH_DEFAULTS: LaunchConfig = {
   stepping: 'C0',
   cwd: null,
   overwrite: false,
+  replay: null,
 };
 
 /** JSON-schema-like description, used for validation and for package.json. */
@@ -104,6 +107,12 @@ export const LAUNCH_ATTRIBUTES = {
     default: false,
     description:
       'Let pcap and trace replace an existing file that is not a capture or trace the emulator wrote (refused by default).',
+  },
+  replay: {
+    type: ['string', 'null'],
+    default: null,
+    description:
+      'A recording to open (MIC: Save Recording…, or the CLI\'s --record): the session replays it to its end on fresh disk images and stops there, with time travel over the whole recording. The machine (cards, memory, stepping, disk sizes) comes from the recording; cards, cardMemoryMiB, stepping, autoBoot and the disk attributes are not used. See docs/time-travel.md, "Recordings".',
   },
 } as const;
 
@@ -184,6 +193,7 @@ export function resolveLaunchFiles(
     disk: abs(cfg.disk),
     pcap: abs(cfg.pcap),
     trace: abs(cfg.trace),
+    replay: abs(cfg.replay),
   };
   const files: NamedFile[] = [];
   const diskBase = out.disk ?? defaultDiskPath(env, home);
@@ -198,8 +208,9 @@ export function resolveLaunchFiles(
   }
   const label = (attr: string, card: number) =>
     card === 0 ? `launch attribute '${attr}'` : `launch attribute '${attr}' (mic${card}'s file)`;
+  // A replay brings its own disk images (made fresh from the recording).
   for (let i = 0; i < out.cards; i++) {
-    files.push({ label: label('disk', i), path: perCardPath(diskBase, i), role: 'disk' });
+    if (!out.replay) files.push({ label: label('disk', i), path: perCardPath(diskBase, i), role: 'disk' });
     if (out.pcap) files.push({ label: label('pcap', i), path: perCardPath(out.pcap, i), role: 'pcap' });
   }
   if (out.trace) files.push({ label: `launch attribute 'trace'`, path: out.trace, role: 'trace' });

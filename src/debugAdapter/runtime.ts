@@ -13,6 +13,8 @@ import { ThreadRegistry } from './threads.ts';
 import { describeEvent } from './names.ts';
 import { BootProgress } from './bootProgress.ts';
 import { Timeline } from '../emulator/timeTravel/timeline.ts';
+import { removeReplayDir } from '../emulator/timeTravel/recordingSession.ts';
+import { openReplay, saveSessionRecording, type OpenReplay } from './recording.ts';
 
 /** Console text kept per card during a replay, to show the console as it was at the moment. */
 const REPLAY_CONSOLE_KEEP = 64 * 1024;
@@ -112,6 +114,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   private lastHit: StopInfo | null = null;
   /** The seek in progress asked to stop (the client cancelled its progress). */
   private cancelSeek = false;
+  /** The launch's `replay` recording, open (its disk images in their own folder). */
+  private openedReplay: OpenReplay | null = null;
 
   constructor(readonly config: LaunchConfig) {
     super();
@@ -132,8 +136,11 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   start(): void {
     const c = this.config;
     // The trace file outlives restarts and replays (the next machine's lines follow): opened once.
+    // `replay`: the recording's machine on fresh images, its timeline to go through (recording.ts).
+    const replay = c.replay ? (this.openedReplay = openReplay(c.replay)) : null;
     try {
       this.timeline = new Timeline({
+        recorded: replay?.recording.timeline,
         build: (journalFor) => {
           const built = buildMachine({
             cards: c.cards,
@@ -143,6 +150,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
             disk: c.disk,
             diskSizeBytes: c.diskSizeMiB * 2 ** 20,
             diskReadonly: c.diskReadonly,
+            ...replay?.options,
             pcap: c.pcap,
             trace: this.trace ? null : c.trace,
             // A full disk must not stop the debuggee: the trace ends there, said once in the console.
@@ -174,7 +182,24 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     const m = this.timeline.machine;
     this.adopt(m);
     m.start();
-    if (c.autoBoot) for (let i = 0; i < c.cards; i++) this.progress.begin(i);
+    if (c.autoBoot && !replay) for (let i = 0; i < c.cards; i++) this.progress.begin(i);
+  }
+
+  /** After start: a replay goes to the recording's end (and stops there); else run, or stop on entry. */
+  begin(): void {
+    if (this.openedReplay) void this.goto(this.timeline.head);
+    else if (this.config.stopOnEntry) this.stopOnEntry();
+    else this.resume();
+  }
+
+  /** mic/saveRecording {path, overwrite?}: the response body or an error text (recording.ts). */
+  saveRecording(args: Record<string, unknown>): unknown {
+    return saveSessionRecording(this.timeline, this.config, this.openedReplay, args);
+  }
+
+  private closeReplay(): void {
+    if (this.openedReplay) removeReplayDir(this.openedReplay.dir);
+    this.openedReplay = null;
   }
 
   /** Make `m` the machine of this session: observers, breakpoints, threads, the host log. */
@@ -575,6 +600,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     // The disk images keep the moment the session ends in; their journals go.
     if (this.timeline) this.timeline.dispose();
     else this.machine?.dispose();
+    this.closeReplay();
     this.trace?.close();
     this.trace = null;
     this.removeAllListeners();
@@ -585,6 +611,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.progress.cancelAll('restarted');
     // A new session on the images as they are now: the old timeline ends here.
     this.timeline?.dispose();
+    this.closeReplay();
     this.traceHead = 0;
     this.pending = null;
     this.stepCond = null;

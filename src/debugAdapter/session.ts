@@ -162,8 +162,7 @@ export class MicDebugSession extends GuardedSession {
       this.rt = rt;
       this.launchState = 'launched';
       this.sendResponse(response);
-      if (cfg.stopOnEntry) rt.stopOnEntry();
-      else rt.resume();
+      rt.begin();
     } finally {
       this.launching = null;
       built();
@@ -452,8 +451,7 @@ export class MicDebugSession extends GuardedSession {
     }
     this.sendResponse(response);
     this.sendEvent(new ContinuedEvent(1, true));
-    if (rt.config.stopOnEntry) rt.stopOnEntry();
-    else rt.resume();
+    rt.begin();
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {

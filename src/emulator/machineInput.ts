@@ -31,6 +31,8 @@ export interface TimedInput {
   seq: number;
   quiet: number;
   input: MachineInput;
+  /** The virtual time (ns) when it entered (for people and lists; `quiet` places it exactly). */
+  time?: number;
 }
 
 /** In words, for lists and warnings: `keys "ls\r" on mic0`, `host command boot on mic1` … */

@@ -20,6 +20,7 @@ import { StopView } from './debug/stopView.ts';
 import { registerCardCommands, registerCardContext } from './commands/cardCommands.ts';
 import { registerRowCommands } from './commands/rowCommands.ts';
 import { registerExportTrace } from './commands/exportTrace.ts';
+import { registerSaveRecording } from './commands/saveRecording.ts';
 import { registerStatusBar } from './statusBar.ts';
 import { log } from './log.ts';
 
@@ -55,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerCardContext(sessions),
     registerRowCommands(breakpoints, memory, refresher, () => views.map((v) => v.selectedRow).find((r) => r)),
     registerExportTrace(sessions),
+    registerSaveRecording(sessions),
     registerStatusBar(sessions),
   );
 }

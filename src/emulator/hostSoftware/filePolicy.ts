@@ -21,7 +21,7 @@
 import * as fs from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 
-export type FileRole = 'disk' | 'pcap' | 'trace' | 'perfetto';
+export type FileRole = 'disk' | 'pcap' | 'trace' | 'perfetto' | 'recording';
 
 export interface FilePolicyOptions {
   /** The folder relative paths resolve against, and that links must stay inside. */
@@ -33,6 +33,12 @@ export interface FilePolicyOptions {
 }
 
 const SECTOR = 512;
+const OUTPUT_KIND = {
+  pcap: 'pcap capture',
+  trace: 'trace',
+  perfetto: 'Perfetto export',
+  recording: 'recording',
+} as const;
 const PCAP_MAGICS = ['d4c3b2a1', 'a1b2c3d4', '4d3cb2a1', 'a1b23c4d'];
 
 /** `~/x`, `${workspaceFolder}/x`, relative paths → absolute, as the adapter and CLI take them. */
@@ -120,7 +126,7 @@ function readable(path: string, mode: number): boolean {
 }
 
 /** Is the existing file at `path` a pcap or trace of ours (or empty)? */
-function looksOurs(path: string, role: 'pcap' | 'trace' | 'perfetto', size: number): boolean {
+function looksOurs(path: string, role: Exclude<FileRole, 'disk'>, size: number): boolean {
   if (size === 0) return true;
   let fd = -1;
   try {
@@ -130,6 +136,8 @@ function looksOurs(path: string, role: 'pcap' | 'trace' | 'perfetto', size: numb
     if (role === 'pcap') return n >= 4 && PCAP_MAGICS.includes(b.subarray(0, 4).toString('hex'));
     const head = b.subarray(0, n).toString('latin1');
     // A Perfetto export begins with its PERFETTO_MAGIC (sim/trace/perfetto.ts; 16 bytes of it).
+    // A recording begins with its header (timeTravel/recordingFile.ts: RECORDING_MAGIC).
+    if (role === 'recording') return head === '{"format":"mic-e';
     return role === 'perfetto' ? head === '[{"name":"mic-em' : head.startsWith('{"seq":');
   } catch {
     return false;
@@ -160,7 +168,7 @@ export function checkFile(path: string, role: FileRole, opts: FilePolicyOptions)
   if (!st) return null;
   if (!readable(path, fs.constants.W_OK)) return 'is not writable';
   if (!opts.overwrite && !looksOurs(path, role, st.size))
-    return `exists and is not a ${role === 'pcap' ? 'pcap capture' : role === 'perfetto' ? 'Perfetto export' : 'trace'} written by the emulator; set overwrite: true (--overwrite) to replace it`;
+    return `exists and is not a ${OUTPUT_KIND[role]} written by the emulator; set overwrite: true (--overwrite) to replace it`;
   return null;
 }
 

@@ -12,8 +12,9 @@
 
 import * as fs from 'node:fs';
 import type { ImageJournal } from '../hostSoftware/mpssd/fileBytes.ts';
+import { ImageReads } from './imageReads.ts';
 
-interface Change {
+export interface Change {
   /** The event count when the change was made (the moment it belongs to). */
   readonly seq: number;
   readonly kind: 'write' | 'resize';
@@ -46,6 +47,8 @@ export class DiskJournal implements ImageJournal {
   private cursor = 0;
   /** Set when a replay made a change other than the recorded one. */
   divergence: string | null = null;
+  /** What the session read of the image's starting content (for recordings: recordingFile.ts). */
+  readonly reads = new ImageReads();
 
   /**
    * @param image the disk image this journal keeps
@@ -90,12 +93,37 @@ export class DiskJournal implements ImageJournal {
     return this.size;
   }
 
+  beforeRead(fd: number, pos: number, n: number): void {
+    if (this.reads.startSize < 0) this.reads.startSize = fs.fstatSync(fd).size;
+    this.reads.read(pos, n);
+  }
+
   beforeWrite(fd: number, pos: number, n: number): void {
+    if (this.reads.startSize < 0) this.reads.startSize = fs.fstatSync(fd).size;
     this.change('write', fd, pos, n);
+    this.reads.write(pos, n, this.seqOf());
   }
 
   beforeResize(fd: number, size: number): void {
-    this.change('resize', fd, size, fs.fstatSync(fd).size);
+    const old = fs.fstatSync(fd).size;
+    if (this.reads.startSize < 0) this.reads.startSize = old;
+    this.change('resize', fd, size, old);
+  }
+
+  /** The changes in the image now, oldest first (what undoing them in memory needs: startingContent.ts). */
+  appliedChanges(): readonly Change[] {
+    return this.changes.slice(0, this.cursor);
+  }
+
+  /** Bytes of before-images kept in the journal file, from `at`, into dst (what the file has). */
+  readSaved(at: number, dst: Uint8Array): number {
+    let done = 0;
+    while (done < dst.length) {
+      const got = fs.readSync(this.fd, dst, done, dst.length - done, at + done);
+      if (got <= 0) break;
+      done += got;
+    }
+    return done;
   }
 
   private change(kind: 'write' | 'resize', fd: number, pos: number, len: number): void {

@@ -33,6 +33,21 @@ export interface TimelineOptions {
    * every event from its own observer (one observer less on the bus: the debug adapter does).
    */
   observeSelf?: boolean;
+  /**
+   * A timeline recorded before (a recording file: recordingFile.ts): its inputs, hash
+   * checkpoints and head. The machine starts at power-on; seek(head) replays it, checked.
+   */
+  recorded?: RecordedTimeline;
+}
+
+/** What a timeline is, apart from its machine: what a recording file keeps. */
+export interface RecordedTimeline {
+  inputs: TimedInput[];
+  /** [event number, running hash after it], ascending. */
+  checkpoints: [number, number][];
+  head: number;
+  /** The running hash after event `head`. */
+  headHash: number;
 }
 
 /** Where a replay is: events done of events to do. */
@@ -56,6 +71,8 @@ export class Timeline {
   head = 0;
   /** Every write of this timeline, for "who last wrote this?" (writeIndex.ts). */
   readonly writes = new WriteIndex();
+  /** The running hash after event `head` (a replay that reaches the head is checked against it). */
+  headHash = new RunningHash().value;
   /** The machine that runs now. */
   machine: Machine;
   /** The first replay that went another way, in words (null: none so far). */
@@ -68,7 +85,24 @@ export class Timeline {
   private next = 0;
 
   constructor(private readonly opts: TimelineOptions) {
+    const r = opts.recorded;
+    if (r) {
+      this.inputs.push(...r.inputs);
+      for (const [seq, hash] of r.checkpoints) this.hashes.set(seq, hash);
+      this.head = r.head;
+      this.headHash = r.headHash;
+    }
     this.machine = this.fresh();
+  }
+
+  /** This timeline as a recording keeps it (the inputs are shared, not copied). */
+  recorded(): RecordedTimeline {
+    // The regular checkpoints only (not those at every input): a session typed by a script has
+    // an input every few hundred events, and 4 random bytes each would dominate the file.
+    const checkpoints = [...this.hashes]
+      .filter(([seq]) => seq <= this.head && (seq & (CHECKPOINT - 1)) === 0)
+      .sort((a, b) => a[0] - b[0]);
+    return { inputs: this.inputs, checkpoints, head: this.head, headHash: this.headHash };
   }
 
   /** A new machine, not started: the owner attaches its observers, then calls start(). */
@@ -99,7 +133,10 @@ export class Timeline {
   observe(e: BusEvent): void {
     this.hash.add(e);
     const seq = e.seq;
-    if (seq > this.head) this.head = seq;
+    if (seq > this.head) {
+      this.head = seq;
+      this.headHash = this.hash.value;
+    }
     const k = e.kind;
     if (k === 'mem.write' || k === 'mmio.write' || k === 'cfg.write') this.writes.add(e);
     if (e.opens) {
@@ -137,7 +174,7 @@ export class Timeline {
     // A new input: if the recorded future goes on past here, this is a new timeline.
     if (seq < this.head || this.next < this.inputs.length) this.fork(seq);
     this.check(seq);
-    this.inputs.push({ seq, quiet: this.machine.spine.quiet, input });
+    this.inputs.push({ seq, quiet: this.machine.spine.quiet, input, time: this.machine.sched.now });
     this.next = this.inputs.length;
   }
 
@@ -149,9 +186,13 @@ export class Timeline {
     const dropped = { events: Math.max(0, this.head - seq), inputs: this.inputs.length - this.next };
     this.inputs.length = this.next;
     for (const k of [...this.hashes.keys()]) if (k > seq) this.hashes.delete(k);
-    for (const j of this.journals.values()) j.dropFuture();
+    for (const j of this.journals.values()) {
+      j.dropFuture();
+      j.reads.dropFrom(seq);
+    }
     this.writes.truncate(seq);
     this.head = seq;
+    this.headHash = this.hash.value;
     this.onFork?.(seq, dropped);
   }
 
@@ -248,6 +289,8 @@ export class Timeline {
           `the replay went another way: the machine went idle at event ${m.spine.seq}, the recording goes on to ${this.head}`,
         );
       }
+      if (m.spine.seq === this.head && this.hash.value !== this.headHash && this.divergence === null)
+        this.divergence = `the replay went another way: at event ${this.head} (the end of the recording) its hash is 0x${this.hash.value.toString(16)}, the recording's 0x${this.headHash.toString(16)}`;
       if (this.divergence) throw new ReplayDivergence(this.divergence);
       for (const j of this.journals.values()) if (j.divergence) throw new ReplayDivergence(j.divergence);
       if (m.spine.seq >= target) break;

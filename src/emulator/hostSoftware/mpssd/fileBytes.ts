@@ -13,11 +13,13 @@ type Drain = (src: Uint8Array, srcOff: number, dstOff: number, n: number) => voi
 
 /**
  * Told before the image changes, so what it held can be kept (time travel's undo journal,
- * timeTravel/diskJournal.ts): a write of [pos, pos+n), or a resize to `size` bytes.
+ * timeTravel/diskJournal.ts): a write of [pos, pos+n), or a resize to `size` bytes. Told of
+ * reads too (optional): a recording keeps the starting bytes of what was read before written.
  */
 export interface ImageJournal {
   beforeWrite(fd: number, pos: number, n: number): void;
   beforeResize(fd: number, size: number): void;
+  beforeRead?(fd: number, pos: number, n: number): void;
 }
 
 /** Shared by a FileBytes and its sub-ranges. */
@@ -68,6 +70,7 @@ export class FileBytes {
     let done = 0;
     if (this.st.error === null) {
       try {
+        this.st.journal?.beforeRead?.(this.st.fd, this.pos + off, n);
         while (done < n) {
           const got = fs.readSync(this.st.fd, dst, dstOff + done, n - done, this.pos + off + done);
           if (got <= 0) break;
