@@ -3,18 +3,9 @@
 // +N or a time), when typing in the past needs a question first (the fork of the timeline), and
 // the rows of "Who last wrote this?" (mic/lastWrite).
 
-/** mic/timeline's answer: where the session is on its timeline (docs/custom-requests.md). */
-export interface TimelinePosition {
-  /** The moment: after event `seq`. */
-  seq: number;
-  /** The furthest event reached (the end of the recorded future). */
-  head: number;
-  /** Virtual time now, ns. */
-  time: number;
-  inputs: number;
-  /** What a new input now would drop. */
-  future: { events: number; inputs: number };
-}
+// mic/timeline's answer: the adapter's own type (a type-only import: nothing of it is bundled).
+import type { TimelinePosition } from '../../debugAdapter/runtime.ts';
+export type { TimelinePosition } from '../../debugAdapter/runtime.ts';
 
 export const TIME_TRAVEL = {
   timeline: 'mic/timeline',
