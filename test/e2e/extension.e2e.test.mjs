@@ -809,6 +809,27 @@ step(
   },
 );
 
+/** Opens the Virtqueues view down to a console queue's `which` row (avail.idx, used.idx), right-clicks it
+ *  and runs the context-menu entry `entry`; returns the row's text. */
+async function consoleQueueRowCommand(which, entry) {
+  await runCommand('View: Show MIC');
+  const vq = await pane('Virtqueues');
+  await expandTree(
+    vq,
+    /^\s*mic0|virtio-console|console|^\s*tx(?=avail|\s)/,
+    async () => (await vq.locator('.monaco-list-row', { hasText: which }).count()) > 0,
+    `${which.source} of a console queue`,
+  );
+  const row = vq.locator('.monaco-list-row', { hasText: which }).first();
+  const rowText = (await row.innerText()).replace(/\s+/g, ' ');
+  await row.click({ button: 'right' });
+  const item = page.locator('.context-view .action-label', { hasText: entry }).first();
+  await item.waitFor({ state: 'visible', timeout: 10000 });
+  await sleep(700);
+  await item.click();
+  return rowText;
+}
+
 step(
   'item 7: data breakpoints from the MIC tree and from MIC: Add Data Breakpoint are in the Breakpoints view',
   120000,
@@ -834,20 +855,7 @@ step(
     const bps = page.locator('.debug-breakpoints');
     await waitFor(async () => /SPAD1/.test(await text(bps)), 10000, 'SPAD1 in the Breakpoints view');
     // From the tree: Break on Write on the console tx queue's avail.idx; typing makes the card echo.
-    await runCommand('View: Show MIC');
-    const vq = await pane('Virtqueues');
-    await expandTree(
-      vq,
-      /^\s*mic0|virtio-console|console|^\s*tx(?=avail|\s)/,
-      async () => (await vq.locator('.monaco-list-row', { hasText: /avail\.idx/ }).count()) > 0,
-      'avail.idx of a console queue',
-    );
-    const idx = vq.locator('.monaco-list-row', { hasText: /avail\.idx/ }).first();
-    await idx.click({ button: 'right' });
-    const item = page.locator('.context-view .action-label', { hasText: 'Break on Write' }).first();
-    await item.waitFor({ state: 'visible', timeout: 10000 });
-    await sleep(700);
-    await item.click();
+    await consoleQueueRowCommand(/avail\.idx/, 'Break on Write');
     await runCommand('View: Show Run and Debug');
     await waitFor(async () => /avail\.idx|write/i.test(await text(bps)), 10000, "the tree's breakpoint");
     const listed = (await text(bps)).replace(/\s+/g, ' ');
@@ -1015,25 +1023,14 @@ step(
   async () => {
     await continueIfPaused();
     await pauseIfRunning();
-    await runCommand('View: Show MIC');
-    const vq = await pane('Virtqueues');
-    await expandTree(
-      vq,
-      /^\s*mic0|virtio-console|console|^\s*tx(?=avail|\s)/,
-      async () => (await vq.locator('.monaco-list-row', { hasText: /used\.idx/ }).count()) > 0,
-      'used.idx of a console queue',
-    );
-    const idx = vq.locator('.monaco-list-row', { hasText: /used\.idx/ }).first();
-    console.log(`row: ${(await idx.innerText()).replace(/\s+/g, ' ')}`);
-    await idx.click({ button: 'right' });
-    const item = page.locator('.context-view .action-label', { hasText: 'Who Last Wrote This?' }).first();
-    await item.waitFor({ state: 'visible', timeout: 10000 });
-    await sleep(700);
-    await item.click();
+    const row = await consoleQueueRowCommand(/used\.idx/, 'Who Last Wrote This?');
+    console.log(`row: ${row}`);
     const rows = await waitFor(
       async () => {
+        // Our QuickPick, not the rows the palette left in the page.
+        const title = await text(page.locator('.quick-input-widget:visible .quick-input-title'));
         const r = await quickPickRows().allInnerTexts();
-        if (r.length > 0) return r.map((x) => x.replace(/\s+/g, ' '));
+        if (/who last wrote/i.test(title) && r.length > 0) return r.map((x) => x.replace(/\s+/g, ' '));
         const said = await messagesText();
         if (/who last wrote/i.test(said)) throw new Error(`the adapter answered: ${said.trim()}`);
         return false;
