@@ -23,6 +23,10 @@ import { registerExportTrace } from './commands/exportTrace.ts';
 import { registerSaveRecording } from './commands/saveRecording.ts';
 import { registerStatusBar } from './statusBar.ts';
 import { log } from './log.ts';
+import { TimelineWatch } from './timeTravel/timelineWatch.ts';
+import { ForkGuard } from './timeTravel/forkGuard.ts';
+import { registerTimelineStatus } from './timeTravel/timelineStatus.ts';
+import { registerTimeTravelCommands } from './timeTravel/timeTravelCommands.ts';
 
 export function activate(context: vscode.ExtensionContext): void {
   const sessions = new MicSessions();
@@ -33,10 +37,13 @@ export function activate(context: vscode.ExtensionContext): void {
     new DmaView(sessions, watches, context.workspaceState),
   ];
   const refresher = new ViewRefresher(sessions, views);
-  const consoles = new CardConsoles(sessions);
+  const timeline = new TimelineWatch(sessions);
+  const forkGuard = new ForkGuard(timeline);
+  const consoles = new CardConsoles(sessions, (s) => forkGuard.allows(s));
   const breakpoints = new RowBreakpoints(watches, () => views.forEach((v) => v.rerender()));
   const stops = new StopView(sessions);
   const memory = new MemoryView(sessions, context.extensionUri);
+  const selectedRow = () => views.map((v) => v.selectedRow).find((r) => r);
   context.subscriptions.push(
     log(),
     sessions,
@@ -54,10 +61,14 @@ export function activate(context: vscode.ExtensionContext): void {
     memory,
     registerCardCommands(sessions, consoles),
     registerCardContext(sessions),
-    registerRowCommands(breakpoints, memory, refresher, () => views.map((v) => v.selectedRow).find((r) => r)),
+    registerRowCommands(breakpoints, memory, refresher, selectedRow),
     registerExportTrace(sessions),
     registerSaveRecording(sessions),
     registerStatusBar(sessions),
+    timeline,
+    forkGuard,
+    registerTimelineStatus(sessions, timeline),
+    registerTimeTravelCommands(sessions, timeline, selectedRow),
   );
 }
 

@@ -809,6 +809,27 @@ step(
   },
 );
 
+/** Opens the Virtqueues view down to a console queue's `which` row (avail.idx, used.idx), right-clicks it
+ *  and runs the context-menu entry `entry`; returns the row's text. */
+async function consoleQueueRowCommand(which, entry) {
+  await runCommand('View: Show MIC');
+  const vq = await pane('Virtqueues');
+  await expandTree(
+    vq,
+    /^\s*mic0|virtio-console|console|^\s*tx(?=avail|\s)/,
+    async () => (await vq.locator('.monaco-list-row', { hasText: which }).count()) > 0,
+    `${which.source} of a console queue`,
+  );
+  const row = vq.locator('.monaco-list-row', { hasText: which }).first();
+  const rowText = (await row.innerText()).replace(/\s+/g, ' ');
+  await row.click({ button: 'right' });
+  const item = page.locator('.context-view .action-label', { hasText: entry }).first();
+  await item.waitFor({ state: 'visible', timeout: 10000 });
+  await sleep(700);
+  await item.click();
+  return rowText;
+}
+
 step(
   'item 7: data breakpoints from the MIC tree and from MIC: Add Data Breakpoint are in the Breakpoints view',
   120000,
@@ -834,20 +855,7 @@ step(
     const bps = page.locator('.debug-breakpoints');
     await waitFor(async () => /SPAD1/.test(await text(bps)), 10000, 'SPAD1 in the Breakpoints view');
     // From the tree: Break on Write on the console tx queue's avail.idx; typing makes the card echo.
-    await runCommand('View: Show MIC');
-    const vq = await pane('Virtqueues');
-    await expandTree(
-      vq,
-      /^\s*mic0|virtio-console|console|^\s*tx(?=avail|\s)/,
-      async () => (await vq.locator('.monaco-list-row', { hasText: /avail\.idx/ }).count()) > 0,
-      'avail.idx of a console queue',
-    );
-    const idx = vq.locator('.monaco-list-row', { hasText: /avail\.idx/ }).first();
-    await idx.click({ button: 'right' });
-    const item = page.locator('.context-view .action-label', { hasText: 'Break on Write' }).first();
-    await item.waitFor({ state: 'visible', timeout: 10000 });
-    await sleep(700);
-    await item.click();
+    await consoleQueueRowCommand(/avail\.idx/, 'Break on Write');
     await runCommand('View: Show Run and Debug');
     await waitFor(async () => /avail\.idx|write/i.test(await text(bps)), 10000, "the tree's breakpoint");
     const listed = (await text(bps)).replace(/\s+/g, ' ');
@@ -862,6 +870,204 @@ step(
       await continueIfPaused();
     },
   },
+);
+
+// ---- time travel (issue 16): the toolbar's Reverse Continue and Step Back, the status bar's
+// position, "Who last wrote this?" on a virtqueue index. Each step pauses if it needs a stop.
+
+/** The status bar's time-travel position: { seq, head, past } from "event 1,234 of 56,789 · past". */
+async function statusPosition() {
+  const t = await text(page.locator('.part.statusbar'));
+  const m = /event ([\d,]+) of ([\d,]+)( · past)?/.exec(t);
+  return m && { seq: Number(m[1].replace(/,/g, '')), head: Number(m[2].replace(/,/g, '')), past: !!m[3] };
+}
+async function pauseIfRunning() {
+  if (!(await debugPaused())) {
+    await runCommand('Debug: Pause');
+    await waitFor(debugPaused, 20000, 'the debugger to pause');
+  }
+}
+/** A button of the debug toolbar by its codicon (`debug-reverse-continue`, `debug-step-back`). */
+async function toolbarButton(icon) {
+  const b = page.locator(`.debug-toolbar .action-label.codicon-${icon}`).first();
+  await b.waitFor({ state: 'visible', timeout: 10000 });
+  return b;
+}
+const timeTravelCleanup = async () => {
+  await page.keyboard.press('Escape');
+  await closeNotifications();
+  await removeAllBreakpoints();
+  await continueIfPaused();
+};
+
+step(
+  'issue 16: Reverse Continue in the toolbar lands on the previous doorbell',
+  180000,
+  async () => {
+    await removeAllBreakpoints();
+    await continueIfPaused();
+    // A command typed at the card: the host rings doorbells for its keys, the card for its echo.
+    await focusCardConsole();
+    await typeInConsole('echo back-in-time');
+    await waitFor(
+      async () => /\nback-in-time\b/.test(await terminalText()),
+      20000,
+      'the echo of the command',
+    );
+    await pauseIfRunning();
+    const here = await waitFor(statusPosition, 20000, 'the position ("event N of M") in the status bar');
+    console.log(`paused at ${JSON.stringify(here)}`);
+    // The breakpoint is armed after the fact: reverse continue finds its previous hit.
+    await runCommand('View: Show Run and Debug');
+    await runCommand('Add Function Breakpoint');
+    const input = page.locator('.debug-breakpoints input[aria-label="Type function breakpoint."]');
+    await input.waitFor({ state: 'visible', timeout: 10000 });
+    await input.fill('doorbell');
+    await input.press('Enter');
+    await page.locator('.debug-breakpoints .monaco-list-row', { hasText: 'doorbell' }).first().waitFor();
+    await (await toolbarButton('debug-reverse-continue')).click();
+    const back = await waitFor(
+      async () => {
+        const p = await statusPosition();
+        return p && p.seq < here.seq && p;
+      },
+      60000,
+      `the status bar to go back from event ${here.seq}`,
+    );
+    const stack = await waitFor(
+      async () => {
+        const t = await callStackText();
+        return /doorbell/i.test(t) && t;
+      },
+      30000,
+      'the doorbell in the Call Stack',
+    );
+    const vars = await waitFor(
+      async () => {
+        const v = await variablesText();
+        return /kind\s*=\s*doorbell/.test(v) && v;
+      },
+      15000,
+      'kind = doorbell in the Variables view',
+    );
+    const seqVar = /\bseq\s*=\s*(\d+)/.exec(vars);
+    console.log(
+      `reverse continue: ${JSON.stringify(back)}; call stack: ${stack.replace(/\s+/g, ' ').slice(0, 200)}; ` +
+        `variables: ${vars.slice(0, 300)}`,
+    );
+    console.log(
+      `console after the seek:\n${(await terminalText()).trimEnd().split('\n').slice(-6).join('\n')}`,
+    );
+    await shot('issue16-reverse-continue-doorbell');
+    assert.ok(back.past, 'the status bar says "past"');
+    if (seqVar)
+      assert.ok(Number(seqVar[1]) < here.seq, `the doorbell's seq ${seqVar[1]} is before ${here.seq}`);
+  },
+  { independent: true, cleanup: timeTravelCleanup },
+);
+
+step(
+  "issue 16: Step Back moves the status bar's event number back",
+  120000,
+  async () => {
+    await removeAllBreakpoints();
+    await pauseIfRunning();
+    const before = await waitFor(statusPosition, 20000, 'the position in the status bar');
+    if (before.seq === 0) throw new Error('at event 0: nothing to step back to');
+    await (await toolbarButton('debug-step-back')).click();
+    const after = await waitFor(
+      async () => {
+        const p = await statusPosition();
+        return p && p.seq < before.seq && p;
+      },
+      30000,
+      `the status bar's event number to go back from ${before.seq}`,
+    );
+    console.log(`step back: ${JSON.stringify(before)} -> ${JSON.stringify(after)}`);
+    await shot('issue16-step-back-status-bar');
+    assert.ok(after.past, 'the status bar says "past"');
+    assert.equal(after.head, before.head, 'stepping back keeps the recording');
+  },
+  { independent: true, cleanup: timeTravelCleanup },
+);
+
+step(
+  '(issue 16: MIC: Go to Event… refuses a bad event as you type)',
+  60000,
+  async () => {
+    await pauseIfRunning();
+    await runCommand('MIC: Go to Event…', { keepOpen: true });
+    const box = page.locator('.quick-input-widget input');
+    await box.fill('soon');
+    const msg = page.locator('.quick-input-widget .quick-input-message');
+    await waitFor(async () => /not an event or a time/.test(await text(msg)), 5000, 'a validation message');
+    await shot('issue16-goto-event-validation');
+    await box.fill('0');
+    await box.press('Enter');
+    const p = await waitFor(
+      async () => {
+        const q = await statusPosition();
+        return q && q.seq === 0 && q;
+      },
+      60000,
+      'the status bar at event 0',
+    );
+    console.log(`goto 0: ${JSON.stringify(p)}`);
+  },
+  { independent: true, cleanup: timeTravelCleanup },
+);
+
+step(
+  '"Who last wrote this?" on a virtqueue\'s used.idx lists the back-end\'s writes',
+  120000,
+  async () => {
+    await continueIfPaused();
+    await pauseIfRunning();
+    const row = await consoleQueueRowCommand(/used\.idx/, 'Who Last Wrote This?');
+    console.log(`row: ${row}`);
+    const rows = await waitFor(
+      async () => {
+        // Our QuickPick, not the rows the palette left in the page.
+        const title = await text(page.locator('.quick-input-widget:visible .quick-input-title'));
+        const r = await quickPickRows().allInnerTexts();
+        if (/who last wrote/i.test(title) && r.length > 0) return r.map((x) => x.replace(/\s+/g, ' '));
+        const said = await messagesText();
+        if (/who last wrote/i.test(said)) throw new Error(`the adapter answered: ${said.trim()}`);
+        return false;
+      },
+      20000,
+      'the writes in a QuickPick',
+    );
+    const title = await text(page.locator('.quick-input-widget .quick-input-title'));
+    console.log(`${title}\n  ${rows.join('\n  ')}`);
+    await shot('issue16-who-last-wrote-used-idx');
+    assert.ok(
+      rows.every((r) => /^event [\d,]+/.test(r)),
+      'each row names its event',
+    );
+    const seqs = rows.map((r) => Number(/^event ([\d,]+)/.exec(r)[1].replace(/,/g, '')));
+    assert.deepEqual(
+      [...seqs].sort((a, b) => b - a),
+      seqs,
+      'newest first',
+    );
+    assert.ok(
+      rows.some((r) => /host|mpssd|back-end|backend/i.test(r)),
+      "the back-end's writes",
+    );
+    // Picking one goes there.
+    await quickPickRows().first().click();
+    const p = await waitFor(
+      async () => {
+        const q = await statusPosition();
+        return q && q.seq === seqs[0] && q;
+      },
+      60000,
+      `the status bar at event ${seqs[0]}`,
+    );
+    console.log(`picked: ${JSON.stringify(p)}`);
+  },
+  { independent: true, cleanup: timeTravelCleanup },
 );
 
 step('(breakpoints removed, running)', 30000, async () => {

@@ -29,10 +29,15 @@ export class CardConsole implements vscode.Pseudoterminal {
   /** Columns × rows of the terminal, as VS Code last told (the card's tty has no size request yet). */
   dimensions: vscode.TerminalDimensions | undefined;
 
+  /** Keys wait here, in order, while `allows` decides (the fork question of time travel). */
+  private sending: Promise<void> = Promise.resolve();
+
   constructor(
     private session: MicSession,
     readonly card: number,
     private readonly onClosedByUser: (c: CardConsole) => void,
+    /** May keys go to the session now (false: they are dropped)? */
+    private readonly allows: (s: MicSession) => boolean | Promise<boolean> = () => true,
   ) {
     this.terminal = vscode.window.createTerminal({
       name: consoleName(card),
@@ -73,9 +78,41 @@ export class CardConsole implements vscode.Pseudoterminal {
       this.toldClosed = true;
       return;
     }
-    this.session.request(ACT.consoleInput, { card: this.card, text: keys }).then(undefined, (e: unknown) => {
-      this.note(`keys not delivered: ${errorText(e)}`);
+    const session = this.session;
+    const send = () =>
+      void session
+        .request(ACT.consoleInput, { card: this.card, text: keys })
+        .then(undefined, (e: unknown) => {
+          this.note(`keys not delivered: ${errorText(e)}`);
+        });
+    const ok = this.allows(session);
+    if (ok === true) {
+      // Not in the past (or agreed): at once, unless earlier keys still wait for the answer.
+      this.sending = this.sending.then(send);
+      return;
+    }
+    this.sending = this.sending.then(async () => {
+      if (await ok) send();
+      else if (this.refusal !== ok) {
+        this.refusal = ok;
+        this.note('keys not sent: the session stays on its recorded timeline (you chose Cancel)');
+      }
     });
+  }
+
+  /** The answer last said no to (the keys typed while its question was open go with it, said once). */
+  private refusal: boolean | Promise<boolean> | undefined;
+
+  /**
+   * After a seek: the console as it was at that moment (a mic/consoleReplay event's base64 data,
+   * its last 64 KiB). The terminal is cleared (scrollback too) and shows that text.
+   */
+  replay(base64: string): void {
+    this.text = new ConsoleText();
+    const now = this.text.decodeBase64(base64);
+    this.write(
+      `\x1b[H\x1b[2J\x1b[3J${DIM}[time travel: the console as it was at this moment]${PLAIN}\r\n${now}`,
+    );
   }
 
   /** Bytes from the card (a mic/console event's base64 data). */

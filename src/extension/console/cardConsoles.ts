@@ -12,11 +12,18 @@ export class CardConsoles implements vscode.Disposable {
   private readonly closedByUser = new Set<string>();
   private readonly disposables: vscode.Disposable[];
 
-  constructor(private readonly sessions: MicSessions) {
+  constructor(
+    private readonly sessions: MicSessions,
+    /** May keys typed in a console go to its session now (time travel's fork question)? */
+    private readonly allows?: (s: MicSession) => boolean | Promise<boolean>,
+  ) {
     this.disposables = [
       sessions.onDidStart((s) => this.openAll(s)),
       sessions.onDidConsole(({ s, card, data }) => {
         if (!this.closedByUser.has(key(s, card))) this.ensure(s, card).output(data);
+      }),
+      sessions.onDidReplayConsole(({ s, card, data }) => {
+        if (!this.closedByUser.has(key(s, card))) this.ensure(s, card).replay(data);
       }),
       sessions.onDidChangeCardState(({ s, card, state }) => {
         const c = this.consoles.get(key(s, card));
@@ -60,7 +67,7 @@ export class CardConsoles implements vscode.Disposable {
         return old;
       }
     }
-    c = new CardConsole(s, card, (closed) => this.closedByPerson(closed));
+    c = new CardConsole(s, card, (closed) => this.closedByPerson(closed), this.allows);
     this.consoles.set(k, c);
     return c;
   }

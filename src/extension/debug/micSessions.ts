@@ -61,6 +61,7 @@ export class MicSessions implements vscode.Disposable {
   private readonly stopped = new vscode.EventEmitter<MicSession>();
   private readonly runningE = new vscode.EventEmitter<MicSession>();
   private readonly consoleE = new vscode.EventEmitter<ConsoleOutput>();
+  private readonly consoleReplayE = new vscode.EventEmitter<ConsoleOutput>();
   private readonly stateE = new vscode.EventEmitter<CardStateChange>();
   private readonly cardsE = new vscode.EventEmitter<MicSession>();
   private readonly endedE = new vscode.EventEmitter<MicSession>();
@@ -72,6 +73,8 @@ export class MicSessions implements vscode.Disposable {
   /** The session started or stopped running. */
   readonly onDidChangeRunning = this.runningE.event;
   readonly onDidConsole = this.consoleE.event;
+  /** After a seek: a card console's text as it was at that moment (mic/consoleReplay). */
+  readonly onDidReplayConsole = this.consoleReplayE.event;
   readonly onDidChangeCardState = this.stateE.event;
   /** Any card state of the session changed (events or a fresh mic/cards). */
   readonly onDidChangeCards = this.cardsE.event;
@@ -116,6 +119,7 @@ export class MicSessions implements vscode.Disposable {
       this.stopped,
       this.runningE,
       this.consoleE,
+      this.consoleReplayE,
       this.stateE,
       this.cardsE,
       this.endedE,
@@ -216,6 +220,11 @@ export class MicSessions implements vscode.Disposable {
           case 'mic/console': {
             const b = e.body as ConsoleEventBody;
             this.consoleE.fire({ s, card: b.card, data: b.data });
+            break;
+          }
+          case 'mic/consoleReplay': {
+            const b = e.body as ConsoleEventBody;
+            this.consoleReplayE.fire({ s, card: b.card, data: b.data });
             break;
           }
           case 'mic/state': {
