@@ -7,6 +7,7 @@ import { HOST_COMMANDS, type HostCommand } from '../emulator/machine.ts';
 import { DEBUGFS_FILES, micDmaReg, readDebugfs } from '../emulator/inspect/debugfs.ts';
 import type { DebugRuntime } from './runtime.ts';
 import { parseCard } from './inspection/format.ts';
+import { TIMELINE_REQUESTS } from './timeline/timelineRequests.ts';
 import {
   cardsModel,
   devicePageModel,
@@ -174,6 +175,7 @@ export const CUSTOM_REQUESTS: Readonly<Record<string, { doc: string; run: Handle
       return { ...rt.position(), target };
     },
   },
+  ...TIMELINE_REQUESTS,
   'mic/consoleInput': {
     doc: '{card, data (base64) | text}: bytes typed at the card console',
     run: (rt, a, s) => {

@@ -13,6 +13,7 @@ import type { BusEvent } from '../sim/busEvent.ts';
 import type { ImageJournal } from '../hostSoftware/mpssd/fileBytes.ts';
 import { RunningHash } from './eventHash.ts';
 import { DiskJournal } from './diskJournal.ts';
+import { EventStore } from './eventStore.ts';
 
 /** Hash checkpoints are kept every this many events (and at every input). */
 export const CHECKPOINT = 1 << 16;
@@ -32,6 +33,8 @@ export interface TimelineOptions {
    * every event from its own observer (one observer less on the bus: the debug adapter does).
    */
   observeSelf?: boolean;
+  /** Keep the session's events in an EventStore (the MIC Timeline's data) with this cap. */
+  events?: { cap?: number };
 }
 
 /** Where a replay is: events done of events to do. */
@@ -55,6 +58,8 @@ export class Timeline {
   head = 0;
   /** The machine that runs now. */
   machine: Machine;
+  /** The session's events (new ones only: a replay does not add them again), if asked for. */
+  readonly events: EventStore | null;
   /** The first replay that went another way, in words (null: none so far). */
   divergence: string | null = null;
   private hash = new RunningHash();
@@ -65,6 +70,7 @@ export class Timeline {
   private next = 0;
 
   constructor(private readonly opts: TimelineOptions) {
+    this.events = opts.events ? new EventStore(opts.events.cap) : null;
     this.machine = this.fresh();
   }
 
@@ -96,7 +102,10 @@ export class Timeline {
   observe(e: BusEvent): void {
     this.hash.add(e);
     const seq = e.seq;
-    if (seq > this.head) this.head = seq;
+    if (seq > this.head) {
+      this.head = seq;
+      this.events?.add(e);
+    }
     if (e.opens) {
       const byte = seq >>> 3;
       if (byte >= this.opens.length) {
@@ -146,6 +155,7 @@ export class Timeline {
     for (const k of [...this.hashes.keys()]) if (k > seq) this.hashes.delete(k);
     for (const j of this.journals.values()) j.dropFuture();
     this.head = seq;
+    this.events?.truncate(seq);
     this.onFork?.(seq, dropped);
   }
 
