@@ -251,10 +251,10 @@ export class EventStore {
   private addLane(key: string, name: string, group: string, kind: LaneKind, card: number): number {
     const id = this.lanes.length;
     if (id > 0xffff) return 0;
-    let c = card;
-    const m = /^mic(\d+)/.exec(group);
-    if (m) c = Number(m[1]);
-    this.lanes.push({ id, key, name, group, kind, card: kind === 'backend' || kind === 'driver' ? card : c });
+    // The card a lane serves: its group's, a back-end's (`host.micN.block`), none for the driver.
+    const m = /^(?:host\.)?mic(\d+)/.exec(kind === 'backend' ? key : group);
+    const c = m ? Number(m[1]) : -1;
+    this.lanes.push({ id, key, name, group, kind, card: c });
     this.laneByKey.set(key, id);
     return id;
   }
