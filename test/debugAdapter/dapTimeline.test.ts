@@ -47,8 +47,18 @@ test('mic/timelineData and friends over DAP after a dd; mic/exportPerfetto write
   await d.pause();
 
   const { lanes } = (await d.custom('mic/timelineLanes')) as { lanes: { id: string; kind: string }[] };
-  for (const id of ['host.driver', 'host.mic0.block', 'mic0.cpu', 'mic0.dma0', 'mic0.hw', 'mic0.vq.block.requestq'])
-    assert.ok(lanes.some((l) => l.id === id), `lane ${id}`);
+  for (const id of [
+    'host.driver',
+    'host.mic0.block',
+    'mic0.cpu',
+    'mic0.dma0',
+    'mic0.hw',
+    'mic0.vq.block.requestq',
+  ])
+    assert.ok(
+      lanes.some((l) => l.id === id),
+      `lane ${id}`,
+    );
 
   const pos = (await d.custom('mic/timeline')) as { head: number; time: number };
   const all = (await d.custom('mic/timelineData', { from: 0, to: pos.time + 1, width: 1000 })) as {
@@ -68,16 +78,26 @@ test('mic/timelineData and friends over DAP after a dd; mic/exportPerfetto write
     to: bar.doneTime + 1,
     width: 800,
     lanes: ['mic0.hw', 'host.driver', 'mic0.vq.block.requestq'],
-  })) as { lanes: { lane: string; events?: { seq: number[] } }[]; requests: Bar[]; links: { toLane: string }[] };
+  })) as {
+    lanes: { lane: string; events?: { seq: number[] } }[];
+    requests: Bar[];
+    links: { toLane: string }[];
+  };
   assert.deepEqual(
     zoom.lanes.map((l) => l.lane),
     ['host.driver', 'mic0.hw'],
   );
   assert.ok(zoom.lanes.every((l) => l.events));
   assert.ok(zoom.requests.some((r) => r.id === bar.id));
-  assert.ok(zoom.links.some((k) => k.toLane === 'host.driver'), 'interrupt → handler');
+  assert.ok(
+    zoom.links.some((k) => k.toLane === 'host.driver'),
+    'interrupt → handler',
+  );
 
-  const hover = (await d.custom('mic/timelineEvent', { seq: bar.usedSeq })) as { kind: string; causes: unknown[] };
+  const hover = (await d.custom('mic/timelineEvent', { seq: bar.usedSeq })) as {
+    kind: string;
+    causes: unknown[];
+  };
   assert.equal(hover.kind, 'vring.used');
   assert.ok(hover.causes.length > 0);
 
@@ -99,7 +119,11 @@ test('mic/timelineData and friends over DAP after a dd; mic/exportPerfetto write
   };
   assert.equal(r.complete, true);
   assert.equal(r.events, pos.head);
-  const json = JSON.parse(readFileSync(file, 'utf8')) as { ph: string; cat?: string; args?: { seq?: number } }[];
+  const json = JSON.parse(readFileSync(file, 'utf8')) as {
+    ph: string;
+    cat?: string;
+    args?: { seq?: number };
+  }[];
   assert.equal(json.filter((x) => x.ph === 'X' && x.cat === 'bus').length, pos.head);
   assert.ok(json.some((x) => x.ph === 'b' && (x as { id?: number }).id === bar.id));
   // The session is where it was.

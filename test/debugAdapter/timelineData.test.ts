@@ -12,7 +12,11 @@ import { join } from 'node:path';
 import { DebugRuntime } from '../../src/debugAdapter/runtime.ts';
 import { LAUNCH_DEFAULTS } from '../../src/debugAdapter/launchConfig.ts';
 import type { EventStore } from '../../src/emulator/timeTravel/eventStore.ts';
-import { timelineData, timelineLanes, type TimelineData } from '../../src/debugAdapter/timeline/timelineData.ts';
+import {
+  timelineData,
+  timelineLanes,
+  type TimelineData,
+} from '../../src/debugAdapter/timeline/timelineData.ts';
 import { timelineEvent, type TimelineEvent } from '../../src/debugAdapter/timeline/timelineEvent.ts';
 import { timelineStats } from '../../src/debugAdapter/timeline/timelineStats.ts';
 import type { VirtioRequest } from '../../src/emulator/sim/requestTracker.ts';
@@ -64,13 +68,22 @@ test('every event is stored once, 24 bytes of columns each', () => {
   assert.equal(store.head, rt.timeline.head);
   assert.equal(store.lo, 1);
   assert.equal(store.size, store.head);
-  assert.ok(store.bytes <= 24 * Math.max(1 << 16, 2 * store.size), 'columns grow by doubling: at most twice the events');
+  assert.ok(
+    store.bytes <= 24 * Math.max(1 << 16, 2 * store.size),
+    'columns grow by doubling: at most twice the events',
+  );
 });
 
 test('the lanes: host driver, the block back-end, the card OS, a DMA channel, doorbells & interrupts, state, the queue', () => {
   const { lanes } = timelineLanes(store);
   const byId = new Map(lanes.map((l) => [l.id, l]));
-  assert.deepEqual(byId.get('host.driver'), { id: 'host.driver', name: 'host.driver', group: 'host', kind: 'driver', card: -1 });
+  assert.deepEqual(byId.get('host.driver'), {
+    id: 'host.driver',
+    name: 'host.driver',
+    group: 'host',
+    kind: 'driver',
+    card: -1,
+  });
   assert.equal(byId.get('host.mic0.block')?.kind, 'backend');
   assert.equal(byId.get('host.mic0.block')?.group, 'host');
   assert.equal(byId.get('mic0.cpu')?.kind, 'os');
@@ -133,12 +146,30 @@ test('zoomed in on the block request: its bar, its events listed, its causal lin
   const named = (seq: number) => store.names[store.nameOfSeq(seq)];
   const has = (from: RegExp, fromLane: string, to: RegExp, toLane: string) =>
     d.links.some(
-      (k) => k.fromLane === fromLane && k.toLane === toLane && from.test(named(k.from)) && to.test(named(k.to)),
+      (k) =>
+        k.fromLane === fromLane && k.toLane === toLane && from.test(named(k.from)) && to.test(named(k.to)),
     );
-  assert.ok(has(/^doorbell /, 'mic0.cpu', /^irq → host/, 'mic0.hw') || has(/SDBIC/, 'mic0.cpu', /^irq → host/, 'mic0.hw'), 'doorbell → interrupt');
-  assert.ok(d.links.some((k) => k.fromLane === 'mic0.hw' && named(k.from).startsWith('irq → host') && k.toLane === 'host.driver'), 'interrupt → handler');
-  assert.ok(has(/^mmio\.write DHPR/, 'host.mic0.block', /^dma\.desc/, 'mic0.dma0'), 'DHPR write → descriptor');
-  assert.ok(d.links.some((k) => k.fromLane === 'mic0.hw' && named(k.from).startsWith('irq → card') && k.toLane === 'mic0.cpu'), 'interrupt → completion');
+  assert.ok(
+    has(/^doorbell /, 'mic0.cpu', /^irq → host/, 'mic0.hw') ||
+      has(/SDBIC/, 'mic0.cpu', /^irq → host/, 'mic0.hw'),
+    'doorbell → interrupt',
+  );
+  assert.ok(
+    d.links.some(
+      (k) => k.fromLane === 'mic0.hw' && named(k.from).startsWith('irq → host') && k.toLane === 'host.driver',
+    ),
+    'interrupt → handler',
+  );
+  assert.ok(
+    has(/^mmio\.write DHPR/, 'host.mic0.block', /^dma\.desc/, 'mic0.dma0'),
+    'DHPR write → descriptor',
+  );
+  assert.ok(
+    d.links.some(
+      (k) => k.fromLane === 'mic0.hw' && named(k.from).startsWith('irq → card') && k.toLane === 'mic0.cpu',
+    ),
+    'interrupt → completion',
+  );
   for (const k of d.links) {
     assert.equal(store.causeOf(k.to), k.from);
     assert.equal(k.fromTime, store.timeOf(k.from));
@@ -165,20 +196,28 @@ test('stats: the block queue’s latency and occupancy, DMA bytes, doorbells', (
   const q = s.queues[0];
   assert.ok(q.completed >= 1);
   assert.ok(q.latency && q.latency.p50 > 0 && q.latency.p99 >= q.latency.p50);
-  assert.equal(q.latency.histogram.count.reduce((a, b) => a + b, 0), q.completed);
+  assert.equal(
+    q.latency.histogram.count.reduce((a, b) => a + b, 0),
+    q.completed,
+  );
   assert.ok(q.occupancy.some(([, n]) => n >= 1) && q.occupancy[q.occupancy.length - 1][1] === 0);
   assert.ok(s.dma.find((x) => x.lane === 'mic0.dma0')!.memcpyBytes >= 512);
   assert.ok(s.doorbells[0].count > 0);
 });
 
 test('a seek back and forward again adds nothing; a new input in the past truncates the store', async () => {
-  const before = JSON.stringify(timelineData(store, { from: 0, to: store.timeOf(store.head) + 1, width: 500 }));
+  const before = JSON.stringify(
+    timelineData(store, { from: 0, to: store.timeOf(store.head) + 1, width: 500 }),
+  );
   await rt.goto(typedAt);
   assert.equal(rt.timeline.seq, typedAt);
   assert.equal(store.head, ddHead, 'the store keeps the recorded future');
   await rt.goto(ddHead);
   assert.equal(store.head, ddHead);
-  assert.equal(JSON.stringify(timelineData(store, { from: 0, to: store.timeOf(store.head) + 1, width: 500 })), before);
+  assert.equal(
+    JSON.stringify(timelineData(store, { from: 0, to: store.timeOf(store.head) + 1, width: 500 })),
+    before,
+  );
 
   await rt.goto(typedAt);
   rt.consoleInput(0, new TextEncoder().encode('\r'));

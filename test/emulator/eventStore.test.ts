@@ -27,7 +27,10 @@ test('past its cap the store keeps the newest events in full and counts the olde
   assert.equal(s.coarse.reduce((a, c) => a + c.toSeq - c.fromSeq + 1, 0) + s.size, N);
   assert.equal(s.timeOf(N), N * 10);
   const d = timelineData(s, { from: 0, to: N * 10 + 1, width: 1000 });
-  assert.equal(d.lanes.reduce((a, l) => a + l.count, 0), N);
+  assert.equal(
+    d.lanes.reduce((a, l) => a + l.count, 0),
+    N,
+  );
   s.truncate(N - 10);
   assert.equal(s.head, N - 10);
   assert.throws(() => new EventStore(1000), /power of two/);

@@ -29,11 +29,15 @@ const real = (p: string) => {
 
 /** mic/exportPerfetto: the whole session so far, by a replay from power-on into the exporter. */
 async function exportPerfetto(rt: DebugRuntime, a: Args): Promise<unknown> {
-  if (typeof a.path !== 'string' || !a.path.trim()) return 'path: the file to write (Chrome Trace Event JSON)';
+  if (typeof a.path !== 'string' || !a.path.trim())
+    return 'path: the file to write (Chrome Trace Event JSON)';
   if (rt.running) return 'the session is running: pause it first (the export replays the session)';
   const workspace = rt.config.cwd ?? process.cwd();
   const path = expandPath(a.path, workspace, homedir());
-  const bad = checkFile(path, 'perfetto', { workspace, overwrite: a.overwrite === true || rt.config.overwrite });
+  const bad = checkFile(path, 'perfetto', {
+    workspace,
+    overwrite: a.overwrite === true || rt.config.overwrite,
+  });
   if (bad) return `path: ${path} ${bad}`;
   for (const [attr, p] of [
     ['disk', rt.config.disk],
@@ -102,7 +106,8 @@ export const TIMELINE_REQUESTS: Readonly<
         card = parseCard(rt.machine, a.card);
         if (card === null) return `no card ${JSON.stringify(a.card)} (give card: 0 or "mic0")`;
       }
-      if (a.queue !== undefined && typeof a.queue !== 'string') return 'queue: a queue name, e.g. "block.requestq"';
+      if (a.queue !== undefined && typeof a.queue !== 'string')
+        return 'queue: a queue name, e.g. "block.requestq"';
       return timelineStats(s, card, (a.queue as string | undefined) ?? null);
     },
   },

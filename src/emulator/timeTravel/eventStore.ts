@@ -231,24 +231,24 @@ export class EventStore {
     if (init === 'hw' || init.endsWith('.hw')) return this.laneFor(`mic${e.card}.hw`, 'irq', e.card);
     const id = this.laneByKey.get(init);
     if (id !== undefined) return id;
-    return this.addLane(init, init, groupOf(init, e.card), laneKind(init), e.card);
+    return this.addLane(init, init, groupOf(init, e.card), laneKind(init));
   }
 
   private laneFor(key: string, kind: LaneKind, card: number): number {
     const id = this.laneByKey.get(key);
     if (id !== undefined) return id;
     const name = kind === 'irq' ? `mic${card} doorbells & interrupts` : `mic${card} state`;
-    return this.addLane(key, name, `mic${card}`, kind, card);
+    return this.addLane(key, name, `mic${card}`, kind);
   }
 
   /** The lane of virtqueue `queue` of card `card` (its requests' bars). */
   queueLane(card: number, queue: string): Lane {
     const key = `mic${card}.vq.${queue}`;
-    const id = this.laneByKey.get(key) ?? this.addLane(key, `mic${card} ${queue}`, `mic${card}`, 'queue', card);
+    const id = this.laneByKey.get(key) ?? this.addLane(key, `mic${card} ${queue}`, `mic${card}`, 'queue');
     return this.lanes[id];
   }
 
-  private addLane(key: string, name: string, group: string, kind: LaneKind, card: number): number {
+  private addLane(key: string, name: string, group: string, kind: LaneKind): number {
     const id = this.lanes.length;
     if (id > 0xffff) return 0;
     // The card a lane serves: its group's, a back-end's (`host.micN.block`), none for the driver.
