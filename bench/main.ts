@@ -18,6 +18,7 @@ import { boot, eventsPerSecond, eventsPerSecondAdapter } from './metrics/machine
 import { dapMetrics } from './metrics/dap.ts';
 import { bundles, memory, memoryChild } from './metrics/footprint.ts';
 import { perfettoExport } from './metrics/perfettoExport.ts';
+import { timelineMetrics } from './metrics/timeline.ts';
 import { profiled, saveProfile, topFrames, type TopFrame } from './lib/profile.ts';
 
 export { memoryChild };
@@ -56,6 +57,7 @@ const KNOWN = [
   'bp-overhead',
   'trace-overhead',
   'perfetto-export',
+  'timeline',
   'boot',
   'dap',
   'dap-stop',
@@ -137,7 +139,8 @@ export async function main(argv: string[]): Promise<void> {
   };
   const blk = { reps: o.reps, warmup: o.warmup };
   // The 64 MiB image the block metrics share, written before anything is timed or profiled.
-  if (['blk-read-64k', 'blk-write-64k', 'blk-512', 'bp-overhead', 'trace-overhead'].some(want)) sharedImage();
+  if (['blk-read-64k', 'blk-write-64k', 'blk-512', 'bp-overhead', 'trace-overhead', 'timeline'].some(want))
+    sharedImage();
   if (want('blk-read-64k')) await run('blk-read-64k', () => blkRead64k(blk));
   if (want('blk-write-64k')) await run('blk-write-64k', () => blkWrite64k(blk));
   if (want('blk-512')) await run('blk-512', () => blk512(blk));
@@ -147,6 +150,7 @@ export async function main(argv: string[]): Promise<void> {
   if (want('bp-overhead')) await run('bp-overhead', () => bpOverhead(blk));
   if (want('trace-overhead')) await run('trace-overhead', () => traceOverhead(blk));
   if (want('perfetto-export')) await run('perfetto-export', () => perfettoExport());
+  if (want('timeline')) await run('timeline', () => timelineMetrics(blk));
   if (want('boot')) await run('boot', () => boot({ reps: o.reps, warmup: o.warmup }));
   if (want('dap') || want('dap-stop') || want('dap-readMemory') || want('dap-virtqueue'))
     await run('dap', () => dapMetrics({ root, reps: o.reps, warmup: o.warmup }));

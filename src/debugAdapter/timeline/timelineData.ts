@@ -12,12 +12,13 @@ import type { EventStore, Lane } from '../../emulator/timeTravel/eventStore.ts';
 import { latency, type VirtioRequest } from '../../emulator/sim/requestTracker.ts';
 
 /** Pixels a bucket covers. */
-export const BUCKET_PX = 2;
+export const BUCKET_PX = 4;
 /** A lane lists its events when it has at most this many per BUCKET_PX-wide bucket on average … */
 const LIST_PER_BUCKET = 0.5;
 /** … and never more than this many. */
 const LIST_MAX = 1000;
-/** Requests and links a frame carries at most (the rest counted). */
+/** Requests a frame carries at most: one per 8 px, ≤ 1000 (the rest counted); links at most. */
+const REQUESTS_PER_PX = 1 / 8;
 const REQUESTS_MAX = 1000;
 const LINKS_MAX = 2000;
 
@@ -208,7 +209,8 @@ export function timelineData(store: EventStore, q: TimelineQuery): TimelineData 
     lanes.push(out);
   }
 
-  const { requests, omitted } = requestsIn(store, from, to, q.lanes);
+  const reqMax = Math.max(16, Math.min(REQUESTS_MAX, Math.floor(width * REQUESTS_PER_PX)));
+  const { requests, omitted } = requestsIn(store, from, to, q.lanes, reqMax);
   const { links, linksOmitted } = linksOf(store, shown);
   return {
     from,
@@ -251,6 +253,7 @@ function requestsIn(
   from: number,
   to: number,
   lanes: string[] | undefined,
+  max: number,
 ): { requests: RequestBar[]; omitted: number } {
   const want = lanes ? new Set(lanes) : null;
   const out: RequestBar[] = [];
@@ -260,7 +263,7 @@ function requestsIn(
     const end = r.doneSeq ? r.doneTime : r.usedSeq ? r.usedTime : Infinity;
     if (end < from) continue;
     if (want && !want.has(store.queueLane(r.card, r.queue).key)) continue;
-    if (out.length < REQUESTS_MAX) out.push(requestBar(store, r));
+    if (out.length < max) out.push(requestBar(store, r));
     else omitted++;
   }
   return { requests: out, omitted };

@@ -123,7 +123,11 @@ export class EventStore {
     this.req[i] = e.req;
     this.arg[i] = argOf(e);
     this.head = seq;
-    if (e.req !== 0) this.requests.observer(e);
+    // Requests: only the events that move them (avail, used, descriptors).
+    if (e.req !== 0) {
+      const k = e.kind;
+      if (k === 'vring.avail' || k === 'vring.used' || k === 'dma.desc') this.requests.observer(e);
+    }
   }
 
   /** Room for `seq`: double the columns, or past the cap evict the oldest block. */
@@ -225,13 +229,23 @@ export class EventStore {
 
   // ---- writing: lanes and names ----
 
+  // The last initiator's lane: consecutive events mostly share it (names are interned strings).
+  private lastInit = '';
+  private lastLane = 0;
+
   private laneOf(e: BusEvent): number {
     const init = e.initiator;
     if (e.kind === 'state' && e.card >= 0) return this.laneFor(`mic${e.card}.state`, 'state', e.card);
-    if (init === 'hw' || init.endsWith('.hw')) return this.laneFor(`mic${e.card}.hw`, 'irq', e.card);
-    const id = this.laneByKey.get(init);
-    if (id !== undefined) return id;
-    return this.addLane(init, init, groupOf(init, e.card), laneKind(init));
+    if (init === this.lastInit) return this.lastLane;
+    let id: number;
+    if (init === 'hw' || init.endsWith('.hw')) id = this.laneFor(`mic${e.card}.hw`, 'irq', e.card);
+    else id = this.laneByKey.get(init) ?? this.addLane(init, init, groupOf(init, e.card), laneKind(init));
+    // The link's `hw` serves every card: its lane depends on the card, so it is not cached.
+    if (init !== 'hw') {
+      this.lastInit = init;
+      this.lastLane = id;
+    }
+    return id;
   }
 
   private laneFor(key: string, kind: LaneKind, card: number): number {
@@ -264,10 +278,10 @@ export class EventStore {
   }
 
   private nameOf(e: BusEvent): number {
-    const k = KIND_INDEX.get(e.kind) ?? 0;
+    const kind = e.kind;
     let key: string | number;
-    let slot = k * 2;
-    switch (e.kind) {
+    let slot = 0;
+    switch (kind) {
       case 'mmio.read':
       case 'mmio.write':
         key = e.register;
@@ -301,9 +315,24 @@ export class EventStore {
       default:
         key = '';
     }
-    const cache = this.nameCache[slot];
-    const hit = cache.get(key);
-    if (hit !== undefined) return hit;
+    if (kind === this.lastKind && key === this.lastKey && slot === this.lastSlot) return this.lastName;
+    const k = KIND_INDEX.get(kind) ?? 0;
+    const cache = this.nameCache[k * 2 + slot];
+    let hit = cache.get(key);
+    if (hit === undefined) cache.set(key, (hit = this.newName(e, k)));
+    this.lastKind = kind;
+    this.lastKey = key;
+    this.lastSlot = slot;
+    this.lastName = hit;
+    return hit;
+  }
+
+  private lastKind = '';
+  private lastKey: string | number = '';
+  private lastSlot = 0;
+  private lastName = 0;
+
+  private newName(e: BusEvent, k: number): number {
     const text = eventName(e);
     let id = this.nameIds.get(text);
     if (id === undefined) {
@@ -315,7 +344,6 @@ export class EventStore {
         this.nameIds.set(text, id);
       }
     }
-    cache.set(key, id);
     return id;
   }
 }
