@@ -61,7 +61,7 @@ test('mic/timelineData and friends over DAP after a dd; mic/exportPerfetto write
     );
 
   const pos = (await d.custom('mic/timeline')) as { head: number; time: number };
-  const all = (await d.custom('mic/timelineData', { from: 0, to: pos.time + 1, width: 1000 })) as {
+  const all = (await d.custom('mic/timelineData', { from: 0, to: pos.time + 1, width: 8000 })) as {
     lanes: { count: number }[];
     requests: Bar[];
   };

@@ -256,17 +256,20 @@ function requestsIn(
   max: number,
 ): { requests: RequestBar[]; omitted: number } {
   const want = lanes ? new Set(lanes) : null;
-  const out: RequestBar[] = [];
-  let omitted = 0;
+  // Those that begin or end in the window first; then those that span it (buffers posted long
+  // ago and still open, such as a receive queue's, would otherwise crowd out the window's own).
+  const inside: VirtioRequest[] = [];
+  const spanning: VirtioRequest[] = [];
   for (const r of store.requests.all) {
     if (!r.availSeq || r.availTime >= to) continue;
     const end = r.doneSeq ? r.doneTime : r.usedSeq ? r.usedTime : Infinity;
     if (end < from) continue;
     if (want && !want.has(store.queueLane(r.card, r.queue).key)) continue;
-    if (out.length < max) out.push(requestBar(store, r));
-    else omitted++;
+    (r.availTime >= from || end < to ? inside : spanning).push(r);
   }
-  return { requests: out, omitted };
+  const all = inside.concat(spanning);
+  const out = all.slice(0, max).map((r) => requestBar(store, r));
+  return { requests: out, omitted: all.length - out.length };
 }
 
 /** Causal links between lanes that end at a listed event (its cause → it; the cause may be off screen). */
