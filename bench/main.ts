@@ -20,6 +20,7 @@ import { bundles, memory, memoryChild } from './metrics/footprint.ts';
 import { perfettoExport } from './metrics/perfettoExport.ts';
 import { whoLastWrote } from './metrics/whoLastWrote.ts';
 import { recordingSize } from './metrics/recordingSize.ts';
+import { timelineMetrics } from './metrics/timeline.ts';
 import { profiled, saveProfile, topFrames, type TopFrame } from './lib/profile.ts';
 
 export { memoryChild };
@@ -61,6 +62,7 @@ const KNOWN = [
   'who-last-wrote',
   'write-index memory',
   'recording-size',
+  'timeline',
   'boot',
   'dap',
   'dap-stop',
@@ -142,7 +144,8 @@ export async function main(argv: string[]): Promise<void> {
   };
   const blk = { reps: o.reps, warmup: o.warmup };
   // The 64 MiB image the block metrics share, written before anything is timed or profiled.
-  if (['blk-read-64k', 'blk-write-64k', 'blk-512', 'bp-overhead', 'trace-overhead'].some(want)) sharedImage();
+  if (['blk-read-64k', 'blk-write-64k', 'blk-512', 'bp-overhead', 'trace-overhead', 'timeline'].some(want))
+    sharedImage();
   if (want('blk-read-64k')) await run('blk-read-64k', () => blkRead64k(blk));
   if (want('blk-write-64k')) await run('blk-write-64k', () => blkWrite64k(blk));
   if (want('blk-512')) await run('blk-512', () => blk512(blk));
@@ -155,6 +158,7 @@ export async function main(argv: string[]): Promise<void> {
   if (want('who-last-wrote') || want('write-index memory'))
     await run('who-last-wrote', () => whoLastWrote({ reps: o.reps, warmup: o.warmup }));
   if (want('recording-size')) await run('recording-size', () => recordingSize());
+  if (want('timeline')) await run('timeline', () => timelineMetrics(blk));
   if (want('boot')) await run('boot', () => boot({ reps: o.reps, warmup: o.warmup }));
   if (want('dap') || want('dap-stop') || want('dap-readMemory') || want('dap-virtqueue'))
     await run('dap', () => dapMetrics({ root, reps: o.reps, warmup: o.warmup }));

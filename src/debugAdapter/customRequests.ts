@@ -8,6 +8,7 @@ import { DEBUGFS_FILES, micDmaReg, readDebugfs } from '../emulator/inspect/debug
 import type { DebugRuntime } from './runtime.ts';
 import { parseCard } from './inspection/format.ts';
 import { lastWriteRequest } from './lastWrite.ts';
+import { TIMELINE_REQUESTS } from './timeline/timelineRequests.ts';
 import {
   cardsModel,
   devicePageModel,
@@ -183,6 +184,7 @@ export const CUSTOM_REQUESTS: Readonly<Record<string, { doc: string; run: Handle
     doc: '{path, overwrite?}: write the session as a recording file (configuration, inputs, the disk bytes it read; docs/time-travel.md) → {path, bytes, head, inputs, disks}',
     run: (rt, a) => rt.saveRecording(a),
   },
+  ...TIMELINE_REQUESTS,
   'mic/consoleInput': {
     doc: '{card, data (base64) | text}: bytes typed at the card console',
     run: (rt, a, s) => {

@@ -75,7 +75,7 @@ export interface TimelinePosition {
   future: { events: number; inputs: number };
 }
 
-export type TravelReason = 'goto' | 'step back' | 'reverse continue';
+export type TravelReason = 'goto' | 'step back' | 'reverse continue' | 'export';
 
 export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   machine!: Machine;
@@ -166,6 +166,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
           if (built.trace) this.trace = built.trace;
           return built.machine;
         },
+        // The MIC Timeline's data (docs/timeline.md, "Timeline panel: data").
+        events: {},
       });
     } catch (e) {
       // A file that could not be opened after the checks: name the attribute (filePolicy.ts).
@@ -280,6 +282,41 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     }
     const bp = this.breakpointObserver;
     if (bp !== null) bp(e);
+    const x = this.replayObserver;
+    if (x !== null && e.seq > this.replayedTo) {
+      this.replayedTo = e.seq;
+      x(e);
+    }
+  }
+
+  /** An export's observer: the events of a replay through the whole session, each once. */
+  private replayObserver: ((e: BusEvent) => void) | null = null;
+  private replayedTo = 0;
+
+  /**
+   * Every event of the session, from power-on to the head, to `o` (in seq order, each once): a
+   * replay from power-on to the head, then back to this moment; the session is stopped here
+   * again afterwards. False if cancelled (`o` then had the events up to where it was).
+   */
+  async replayAll(o: (e: BusEvent) => void): Promise<boolean> {
+    const here = this.timeline.seq;
+    const head = this.timeline.head;
+    const prev = this.stopped;
+    this.replayObserver = o;
+    this.replayedTo = 0;
+    let done = false;
+    try {
+      done = (await this.replay(0, 'export', true)) && (await this.replay(head, 'export', true));
+    } finally {
+      this.replayObserver = null;
+    }
+    if (this.timeline.seq !== here) await this.replay(here, 'export', true);
+    for (const [card, text] of this.replayed) this.emit('consoleReplay', card, text);
+    this.replayed.clear();
+    this.running = false;
+    this.stopped = prev;
+    if (prev) this.emit('stopped', prev);
+    return done;
   }
 
   private breakpointObserver: ((e: BusEvent) => void) | null = null;

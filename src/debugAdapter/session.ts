@@ -626,6 +626,16 @@ export class MicDebugSession extends GuardedSession {
     }
     const r = handleCustomRequest(this, command, args);
     if (r === undefined) return super.customRequest(command, response, args);
+    // A request that takes time (mic/exportPerfetto) answers when it is done.
+    if (r instanceof Promise)
+      return void r.then(
+        (v: unknown) => this.answerCustom(response, v),
+        (e: unknown) => this.answerCustom(response, e instanceof Error ? e.message : String(e)),
+      );
+    this.answerCustom(response, r);
+  }
+
+  private answerCustom(response: DebugProtocol.Response, r: unknown): void {
     if (typeof r === 'string')
       return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: false });
     response.body = r;

@@ -103,6 +103,15 @@ export class RequestTracker {
     }
   };
 
+  /** Forget the requests none of whose steps is known any more (a timeline cut before them). */
+  dropEmpty(): void {
+    const keep = this.all.filter((r) => r.availSeq || r.takenSeq || r.usedSeq || r.doneSeq);
+    if (keep.length === this.all.length) return;
+    for (const r of this.all) if (!keep.includes(r)) this.byId.delete(r.id);
+    this.all.length = 0;
+    this.all.push(...keep);
+  }
+
   get(id: number): VirtioRequest | undefined {
     return this.byId.get(id);
   }

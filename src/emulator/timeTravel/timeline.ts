@@ -14,6 +14,7 @@ import type { ImageJournal } from '../hostSoftware/mpssd/fileBytes.ts';
 import { RunningHash } from './eventHash.ts';
 import { DiskJournal } from './diskJournal.ts';
 import { WriteIndex } from './writeIndex.ts';
+import { EventStore } from './eventStore.ts';
 
 /** Hash checkpoints are kept every this many events (and at every input). */
 export const CHECKPOINT = 1 << 16;
@@ -38,6 +39,8 @@ export interface TimelineOptions {
    * checkpoints and head. The machine starts at power-on; seek(head) replays it, checked.
    */
   recorded?: RecordedTimeline;
+  /** Keep the session's events in an EventStore (the MIC Timeline's data) with this cap. */
+  events?: { cap?: number };
 }
 
 /** What a timeline is, apart from its machine: what a recording file keeps. */
@@ -75,6 +78,8 @@ export class Timeline {
   headHash = new RunningHash().value;
   /** The machine that runs now. */
   machine: Machine;
+  /** The session's events (new ones only: a replay does not add them again), if asked for. */
+  readonly events: EventStore | null;
   /** The first replay that went another way, in words (null: none so far). */
   divergence: string | null = null;
   private hash = new RunningHash();
@@ -85,6 +90,7 @@ export class Timeline {
   private next = 0;
 
   constructor(private readonly opts: TimelineOptions) {
+    this.events = opts.events ? new EventStore(opts.events.cap) : null;
     const r = opts.recorded;
     if (r) {
       this.inputs.push(...r.inputs);
@@ -137,6 +143,8 @@ export class Timeline {
       this.head = seq;
       this.headHash = this.hash.value;
     }
+    // The store keeps its own head (new events only): a replay's events are had already.
+    this.events?.add(e);
     const k = e.kind;
     if (k === 'mem.write' || k === 'mmio.write' || k === 'cfg.write') this.writes.add(e);
     if (e.opens) {
@@ -193,6 +201,7 @@ export class Timeline {
     this.writes.truncate(seq);
     this.head = seq;
     this.headHash = this.hash.value;
+    this.events?.truncate(seq);
     this.onFork?.(seq, dropped);
   }
 

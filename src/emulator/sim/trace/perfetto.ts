@@ -26,6 +26,7 @@
 import { frameText, type BusEvent, type Frame } from '../busEvent.ts';
 import type { Observer } from '../spine.ts';
 import { hex } from './traceRecorder.ts';
+import { eventName, groupOf } from './eventName.ts';
 
 /** The first characters of every export (the file policy recognises its own files by them). */
 export const PERFETTO_MAGIC = '[{"name":"mic-emu"';
@@ -114,13 +115,7 @@ export class PerfettoExporter {
   }
 
   private pidOf(e: BusEvent): { pid: number; pname: string } {
-    const init = e.initiator;
-    let pname: string;
-    if (init.startsWith('host')) pname = 'host';
-    else if (init.startsWith('mic')) {
-      const dot = init.indexOf('.');
-      pname = dot < 0 ? init : init.slice(0, dot);
-    } else pname = e.card >= 0 ? `mic${e.card}` : 'host';
+    const pname = groupOf(e.initiator, e.card);
     let pid = this.pids.get(pname);
     if (pid === undefined) {
       pid = pname === 'host' ? 1 : 2 + Number(pname.slice(3));
@@ -274,33 +269,6 @@ function isFlowSource(e: BusEvent): boolean {
       return e.channel >= 0 && DMA_INITIATOR.test(e.initiator);
     default:
       return false;
-  }
-}
-
-/** A slice's name: the kind and what it names (register, queue, descriptor, doorbell, vector). */
-function eventName(e: BusEvent): string {
-  switch (e.kind) {
-    case 'mmio.read':
-    case 'mmio.write':
-      return e.register ? `${e.kind} ${e.register}` : e.kind;
-    case 'doorbell':
-      return `doorbell ${e.register || e.db} ${e.dir}`;
-    case 'irq':
-      return `irq → ${e.side}${e.vector >= 0 ? ` vector ${e.vector}` : ''}`;
-    case 'dma.desc':
-      return `dma.desc ${e.descType}`;
-    case 'vring.avail':
-    case 'vring.used':
-      return `${e.kind} ${e.queue} (${e.side})`;
-    case 'state':
-      return `state ${e.state}`;
-    case 'milestone':
-      return `milestone ${e.milestone}`;
-    case 'mem.read':
-    case 'mem.write':
-      return `${e.kind} ${e.space}`;
-    default:
-      return e.kind;
   }
 }
 
