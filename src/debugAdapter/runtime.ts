@@ -15,9 +15,11 @@ import { BootProgress } from './bootProgress.ts';
 import { Timeline } from '../emulator/timeTravel/timeline.ts';
 import { removeReplayDir } from '../emulator/timeTravel/recordingSession.ts';
 import { openReplay, saveSessionRecording, type OpenReplay } from './recording.ts';
+import { ConsoleHistory } from './consoleHistory.ts';
+import { TraceFollower } from '../emulator/sim/trace/traceFollower.ts';
 
-/** Console text kept per card during a replay, to show the console as it was at the moment. */
-const REPLAY_CONSOLE_KEEP = 64 * 1024;
+/** The console text a seek sends per card (mic/consoleReplay): the moment's last 64 KiB. */
+const REPLAY_CONSOLE_SEND = 64 * 1024;
 
 export type StopReason =
   | 'entry'
@@ -105,10 +107,10 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   timeline!: Timeline;
   /** A replay runs (a seek): output, progress and console text of the past are not repeated. */
   replaying = false;
-  /** Console text of each card during a replay: the views get it afterwards. */
-  private readonly replayed = new Map<number, string>();
-  /** The last event written to the trace file. */
-  private traceHead = 0;
+  /** Each card console's text over the recorded timeline: a seek shows the moment's. */
+  private consoleText = new ConsoleHistory();
+  /** The trace file follows the timeline: cut back on a seek back (traceFollower.ts). */
+  private traceCut: TraceFollower | null = null;
   /** Reverse continue's first pass runs: breakpoint hits are collected, not stopped at. */
   private collecting = false;
   private lastHit: StopInfo | null = null;
@@ -141,7 +143,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     try {
       this.timeline = new Timeline({
         recorded: replay?.recording.timeline,
-        build: (journalFor) => {
+        build: (journalFor, pcapFor) => {
           const built = buildMachine({
             cards: c.cards,
             memoryBytes: c.cardMemoryMiB * 2 ** 20,
@@ -152,6 +154,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
             diskReadonly: c.diskReadonly,
             ...replay?.options,
             pcap: c.pcap,
+            pcapFor,
             trace: this.trace ? null : c.trace,
             // A full disk must not stop the debuggee: the trace ends there, said once in the console.
             onTraceError: (err) =>
@@ -175,12 +178,16 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
         throw new LaunchError(`launch attribute '${e.option}': ${e.message}`);
       throw e;
     }
-    this.timeline.onFork = (seq, dropped) =>
+    this.consoleText = new ConsoleHistory();
+    this.timeline.onFork = (seq, dropped) => {
+      this.consoleText.fork();
       this.emit(
         'output',
         'important',
         `time travel: a new timeline from event ${seq}: the recorded future (${dropped.events} events, ${dropped.inputs} inputs) is dropped\n`,
       );
+    };
+    if (this.trace && c.trace) this.traceCut ??= new TraceFollower(this.trace, c.trace);
     const m = this.timeline.machine;
     this.adopt(m);
     m.start();
@@ -208,6 +215,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   private adopt(m: Machine): void {
     this.machine = m;
     this.unobserve = null;
+    this.consoleText.powerOn();
     m.spine.observeRare((e) => this.onRare(e));
     this.syncObserver();
     for (const a of this.attachers) a(m);
@@ -217,15 +225,19 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     };
   }
 
-  /** Console output of card `card`: to the terminal, or, during a replay, kept for after it. */
+  /**
+   * Console output of card `card`: kept with its moment (consoleHistory.ts), and to the terminal
+   * unless a replay runs (a seek shows the moment's console when it ends: showConsole).
+   */
   private consoleOut(card: number, b: Uint8Array): void {
-    if (!this.replaying) {
-      this.emit('console', card, b);
-      return;
-    }
-    const prev = this.replayed.get(card) ?? '';
-    const text = prev + Buffer.from(b).toString('latin1');
-    this.replayed.set(card, text.length > REPLAY_CONSOLE_KEEP ? text.slice(-REPLAY_CONSOLE_KEEP) : text);
+    this.consoleText.add(card, this.machine.spine.seq, Buffer.from(b).toString('latin1'));
+    if (!this.replaying) this.emit('console', card, b);
+  }
+
+  /** After a seek: every card console as it was at this moment (mic/consoleReplay). */
+  private showConsole(): void {
+    for (const card of this.consoleText.cardNumbers())
+      this.emit('consoleReplay', card, this.consoleText.now(card, REPLAY_CONSOLE_SEND));
   }
 
   /** Threads: every initiator the machine has that a person thinks about (DMA channels once used). */
@@ -267,9 +279,10 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   private observe(e: BusEvent): void {
     this.timeline.observe(e);
     // The trace has the events up to its head already (a replay goes through them again).
-    if (this.trace && e.seq > this.traceHead) {
-      this.trace.write(e);
-      this.traceHead = e.seq;
+    const tc = this.traceCut;
+    if (tc !== null && e.seq > tc.head) {
+      this.trace?.write(e);
+      tc.head = e.seq;
     }
     if (this.stepCond && this.stepCond(e)) {
       this.stepCond = null;
@@ -311,8 +324,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
       this.replayObserver = null;
     }
     if (this.timeline.seq !== here) await this.replay(here, 'export', true);
-    for (const [card, text] of this.replayed) this.emit('consoleReplay', card, text);
-    this.replayed.clear();
+    this.settle();
     this.running = false;
     this.stopped = prev;
     if (prev) this.emit('stopped', prev);
@@ -567,7 +579,6 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.stepCond = null;
     this.replaying = true;
     this.cancelSeek = false;
-    this.replayed.clear();
     const from = this.timeline.seq;
     const total = Math.max(1, seq < from ? seq : seq - from);
     if (show) this.emit('replay', 'start', `${reason}: to event ${seq}`, 0);
@@ -606,8 +617,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
   /** After a seek: the views show the moment (console text, threads), the machine is stopped there. */
   private stopAfterTravel(reason: TravelReason, words: string, hit?: StopInfo): void {
-    for (const [card, text] of this.replayed) this.emit('consoleReplay', card, text);
-    this.replayed.clear();
+    this.settle();
     const last = this.machine.spine.last();
     const at = `event ${this.timeline.seq} of ${this.timeline.head}`;
     const info: StopInfo = hit
@@ -626,6 +636,18 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.stopped = info;
     this.refreshThreads();
     this.emit('stopped', info);
+  }
+
+  /**
+   * A travel ends here: the host files hold this moment (the trace cut back to it; the pcap
+   * files are cut by the Timeline's seek) and the consoles show it.
+   */
+  private settle(): void {
+    if (this.traceCut) {
+      const err = this.traceCut.cutTo(this.timeline.seq);
+      if (err) this.emit('output', 'important', `trace: ${err}\n`);
+    }
+    this.showConsole();
   }
 
   /** Tear down: no timers, no file handles; disk images flushed. */
@@ -649,7 +671,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     // A new session on the images as they are now: the old timeline ends here.
     this.timeline?.dispose();
     this.closeReplay();
-    this.traceHead = 0;
+    // The next machine's lines follow the last one's (its events are numbered from 1 again).
+    this.traceCut?.restart();
     this.pending = null;
     this.stepCond = null;
     this.stepOrigin = null;

@@ -11,6 +11,7 @@ import { STEPPING_REVISION } from './card/pciConfig.ts';
 import { defaultDiskPath, perCardPath } from './hostSoftware/hostFiles.ts';
 import type { TerminalSink } from './hostSoftware/mpssd/consoleBackend.ts';
 import type { ImageJournal } from './hostSoftware/mpssd/fileBytes.ts';
+import type { PcapCapture } from './hostSoftware/pcap.ts';
 import { createTraceWriter, type TraceSink } from './sim/trace/traceSink.ts';
 
 export interface MachineOptions {
@@ -27,6 +28,8 @@ export interface MachineOptions {
   diskEio?: [number, number] | null;
   /** mic0's pcap file (card N: PATH-micN.ext); null: none. */
   pcap: string | null;
+  /** The capture of each pcap file, kept across machines (time travel: Timeline), or none. */
+  pcapFor?: (path: string) => PcapCapture;
   netDropEvery?: number;
   /** Every bus event as a JSON line to this file; null: none. */
   trace?: string | null;
@@ -85,7 +88,8 @@ export function buildMachine(o: MachineOptions): BuiltMachine {
   const file = o.trace;
   const trace = file
     ? createTraceWriter(
-        opening('trace', () => openOutputFile(file)),
+        // Appending: time travel cuts the file back while it is open (traceFollower.ts).
+        opening('trace', () => openOutputFile(file, true)),
         o.onTraceError ?? (() => {}),
       )
     : null;
@@ -103,7 +107,7 @@ export function buildMachine(o: MachineOptions): BuiltMachine {
         eioSectors: o.diskEio ?? null,
         journal: o.journalFor?.(perCardPath(base, i)) ?? null,
       }),
-      pcap: (i) => (o.pcap ? perCardPath(o.pcap, i) : null),
+      pcap: (i) => (o.pcap ? (o.pcapFor?.(perCardPath(o.pcap, i)) ?? perCardPath(o.pcap, i)) : null),
       netDropEvery: o.netDropEvery ?? 0,
       journalFor: o.journalFor,
     });

@@ -20,6 +20,7 @@ import { BlockBackend, type DiskConfig } from './hostSoftware/mpssd/blockBackend
 import type { NetBackend } from './hostSoftware/mpssd/netBackend.ts';
 import type { HostCommand, MachineInput } from './machineInput.ts';
 import type { ImageJournal } from './hostSoftware/mpssd/fileBytes.ts';
+import type { PcapCapture } from './hostSoftware/pcap.ts';
 import {
   debugWrite,
   gddrTarget,
@@ -53,8 +54,11 @@ export interface MachineConfig {
   terminal: (card: number) => TerminalSink;
   /** Card N's disk image for virtio-block (null: no block device). */
   disk: (card: number) => DiskConfig | null;
-  /** Write every frame crossing each card's virtio-net link to this pcap file (null: none). */
-  pcap: (card: number) => string | null;
+  /**
+   * Write every frame crossing each card's virtio-net link to this pcap file (null: none), or
+   * through this capture (a Timeline's, shared by its machines: pcap.ts).
+   */
+  pcap: (card: number) => string | PcapCapture | null;
   /** Network fault injection: drop every Nth frame (0 = never). */
   netDropEvery: number;
 }

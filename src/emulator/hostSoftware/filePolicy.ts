@@ -199,8 +199,9 @@ export function checkFiles(files: NamedFile[], opts: FilePolicyOptions): string 
  * Open a pcap or trace file for writing, by the policy (checked before with checkFile): never
  * blocks, never follows a link out of the checked path, only a regular file, 0644 when created,
  * emptied only once it is known to be a regular file. Throws an Error with a plain message.
+ * `append`: every write goes to the file's end (a file cut back while open: time travel).
  */
-export function openOutputFile(path: string): number {
+export function openOutputFile(path: string, append = false): number {
   let target = path;
   let existed = true;
   try {
@@ -209,7 +210,8 @@ export function openOutputFile(path: string): number {
     existed = false;
   }
   const c = fs.constants;
-  const fd = fs.openSync(target, c.O_WRONLY | c.O_CREAT | c.O_NOFOLLOW | c.O_NONBLOCK, 0o644);
+  const flags = c.O_WRONLY | c.O_CREAT | c.O_NOFOLLOW | c.O_NONBLOCK | (append ? c.O_APPEND : 0);
+  const fd = fs.openSync(target, flags, 0o644);
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new Error(`${path} is ${kindOf(st)}, not a regular file`);

@@ -11,6 +11,7 @@ import type { Machine } from '../machine.ts';
 import type { MachineInput, TimedInput } from '../machineInput.ts';
 import type { BusEvent } from '../sim/busEvent.ts';
 import type { ImageJournal } from '../hostSoftware/mpssd/fileBytes.ts';
+import { PcapCapture } from '../hostSoftware/pcap.ts';
 import { RunningHash } from './eventHash.ts';
 import { DiskJournal } from './diskJournal.ts';
 import { WriteIndex } from './writeIndex.ts';
@@ -26,9 +27,10 @@ const CHUNK = 1 << 18;
 export interface TimelineOptions {
   /**
    * Build a fresh machine (not started), the same each time; disk image N gets the journal
-   * `journalFor(path)` hands out (the timeline keeps one per image across machines).
+   * `journalFor(path)` hands out (the timeline keeps one per image across machines), and a pcap
+   * file the capture `pcapFor(path)` hands out (kept across machines, cut back by a seek).
    */
-  build(journalFor: (path: string) => ImageJournal): Machine;
+  build(journalFor: (path: string) => ImageJournal, pcapFor: (path: string) => PcapCapture): Machine;
   /**
    * Watch each machine's events itself (a spine observer). Off, the owner calls observe() for
    * every event from its own observer (one observer less on the bus: the debug adapter does).
@@ -84,6 +86,8 @@ export class Timeline {
   divergence: string | null = null;
   private hash = new RunningHash();
   private readonly journals = new Map<string, DiskJournal>();
+  /** The pcap files: they follow the timeline (cut back to the moment after a seek). */
+  private readonly captures = new Map<string, PcapCapture>();
   /** Entering a recorded input again: not a new one. */
   private replaying = false;
   /** Index of the next recorded input to enter while going forward through the recorded future. */
@@ -113,7 +117,10 @@ export class Timeline {
 
   /** A new machine, not started: the owner attaches its observers, then calls start(). */
   private fresh(): Machine {
-    const m = this.opts.build((path) => this.journal(path));
+    const m = this.opts.build(
+      (path) => this.journal(path),
+      (path) => this.capture(path),
+    );
     m.onInput = (seq, input) => this.onInput(seq, input);
     if (this.opts.observeSelf) m.spine.observe((e) => this.observe(e));
     this.hash = new RunningHash();
@@ -128,6 +135,12 @@ export class Timeline {
       this.journals.set(path, (j = new DiskJournal(path, () => this.machine.spine.seq)));
     }
     return j;
+  }
+
+  private capture(path: string): PcapCapture {
+    let c = this.captures.get(path);
+    if (!c) this.captures.set(path, (c = new PcapCapture(path)));
+    return c;
   }
 
   /** Where the machine is now. */
@@ -288,6 +301,16 @@ export class Timeline {
       this.machine.start();
     }
     const m = this.machine;
+    try {
+      yield* this.runOn(m, target);
+    } finally {
+      // Done, cancelled or gone another way: the pcap files hold what the machine wrote by now.
+      for (const c of this.captures.values()) c.cutHere();
+    }
+    return m;
+  }
+
+  private *runOn(m: Machine, target: number): Generator<ReplayProgress, void> {
     for (;;) {
       this.enterDueInputs();
       const stop = this.nextInputSeq();
@@ -305,7 +328,6 @@ export class Timeline {
       if (m.spine.seq >= target) break;
       yield { at: m.spine.seq, target };
     }
-    return m;
   }
 
   /** Run a seek to the end without yielding (tests, the CLI). */
@@ -327,5 +349,7 @@ export class Timeline {
     this.machine.dispose();
     for (const j of this.journals.values()) j.close();
     this.journals.clear();
+    for (const c of this.captures.values()) c.close();
+    this.captures.clear();
   }
 }

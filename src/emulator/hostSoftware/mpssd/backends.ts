@@ -6,13 +6,14 @@ import type { VirtioBackend } from './backend.ts';
 import type { Mpssd } from './mpssd.ts';
 import { BlockBackend, type DiskConfig } from './blockBackend.ts';
 import { NetBackend } from './netBackend.ts';
+import type { PcapCapture } from '../pcap.ts';
 
 /** What the back-ends need to know of the machine's configuration, per card. */
 export interface BackendsConfig {
   /** Card N's disk image for virtio-block (null: no block device). */
   disk: (card: number) => DiskConfig | null;
   /** Write every frame crossing card N's virtio-net link to this pcap file (null: none). */
-  pcap: (card: number) => string | null;
+  pcap: (card: number) => string | PcapCapture | null;
   /** Network fault injection: drop every Nth frame (0 = never). */
   netDropEvery: number;
 }

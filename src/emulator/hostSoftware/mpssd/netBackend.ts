@@ -23,7 +23,7 @@ import { call, frame, type Routine } from '../../sim/scheduler.ts';
 import { VIRTIO_ID_NET } from '../../virtio/virtioIds.ts';
 import type { MicDevice } from '../micHost/micDevice.ts';
 import type { DeviceDescImage, HostVdev } from '../micHost/vop.ts';
-import { PcapWriter } from '../pcap.ts';
+import { PcapWriter, type PcapCapture } from '../pcap.ts';
 import { BackendPoll, type VirtioBackend } from './backend.ts';
 import {
   ARPOP_REPLY,
@@ -167,7 +167,7 @@ export class NetBackend implements VirtioBackend {
 
   constructor(
     readonly dev: MicDevice,
-    pcapPath: string | null,
+    pcapPath: string | PcapCapture | null,
     readonly dropEvery = 0,
   ) {
     const n = dev.card.index;
