@@ -39,13 +39,14 @@ export class TraceFollower {
   }
 
   /**
-   * The machine is at moment `seq`: cut the file after event `seq`'s line, if it goes further.
+   * The machine is at moment `seq`: flush, and cut the file after event `seq`'s line if it goes
+   * further.
    * Returns what went wrong, in words (the trace goes on uncut), or null.
    */
   cutTo(seq: number): string | null {
-    if (seq >= this.head || this.sink.error) return null;
+    // Every line so far in the file (a stop's file is complete), then cut what lies past `seq`.
     this.sink.flush();
-    if (this.sink.error) return null;
+    if (seq >= this.head || this.sink.error) return null;
     try {
       this.withFile((fd) => {
         const end = lineAfter(fd, this.base, fstatSync(fd).size, seq);
