@@ -7,7 +7,7 @@
 // again. A new timeline (a fork) drops the pieces after the moment. Bounded: the newest `keep`
 // characters per card; what fell off shows as "…".
 
-/** Characters kept per card. */
+/** Characters kept per card (at least; whole pieces go). */
 export const CONSOLE_HISTORY_KEEP = 256 * 1024;
 
 interface Piece {

@@ -66,7 +66,11 @@ test('after every seek the console shows the moment: back, forward, and before a
   assert.match(at.text ?? '', /echo one\r\none\r\n\[root@mic0 ~\]# $/, 'back: up to echo one');
   assert.doesNotMatch(at.text ?? '', /two/);
   at = await seek(d, two);
-  assert.match(at.text ?? '', /echo one\r\none\r\n\[root@mic0 ~\]# echo two\r\ntwo\r\n\[root@mic0 ~\]# $/, 'forward: both');
+  assert.match(
+    at.text ?? '',
+    /echo one\r\none\r\n\[root@mic0 ~\]# echo two\r\ntwo\r\n\[root@mic0 ~\]# $/,
+    'forward: both',
+  );
   at = await seek(d, 1);
   assert.equal(at.text, '', 'before any output: an empty console');
   at = await seek(d, one);
@@ -132,7 +136,10 @@ test('pcap and trace files are cut back to the moment on a seek back, follow for
   // Further back, to before the network was up: the header and nothing more.
   await seek(d, 1000);
   assert.equal(readFileSync(pcap).length, 24);
-  assert.deepEqual(traceSeqs(readFileSync(trace).toString()), Array.from({ length: 1000 }, (_, i) => i + 1));
+  assert.deepEqual(
+    traceSeqs(readFileSync(trace).toString()),
+    Array.from({ length: 1000 }, (_, i) => i + 1),
+  );
   // Forward to the second ping's end: the replay writes the records again, once.
   await seek(d, second);
   assert.deepEqual(readFileSync(pcap), pcap2, 'the pcap as at the second ping');
@@ -151,14 +158,18 @@ test('pcap and trace files are cut back to the moment on a seek back, follow for
   const t = readFileSync(trace);
   assert.deepEqual(t.subarray(0, trace1.length), trace1);
   const seqs = traceSeqs(t.toString());
-  assert.ok(seqs.every((s, i) => s === i + 1), 'every event once, in order');
+  assert.ok(
+    seqs.every((s, i) => s === i + 1),
+    'every event once, in order',
+  );
 });
 
 test('a long replay reports its progress and can be cancelled: the session stops at a moment, every view with it', async () => {
   const d = (dap = Dap.stdio(adapter));
-  await d.launchBooted({ disk: join(dir, 'long.img'), diskSizeMiB: 4 });
-  const end = await run(d, 'dd if=/dev/vda of=/dev/null bs=64k count=64', /copied[^]*# $/);
-  assert.ok(end > 1 << 20, `a long session (${end} events): the replay takes several chunks`);
+  await d.launchBooted({ disk: join(dir, 'long.img'), diskSizeMiB: 8 });
+  // Small reads make many events (about 70 a sector): some 850,000, over three replay chunks.
+  const end = await run(d, 'dd if=/dev/vda of=/dev/null bs=512 count=12288', /copied[^]*# $/);
+  assert.ok(end > 3 << 18, `a long session (${end} events): the replay takes several chunks`);
   // To power-on (no replay: a fresh machine), then the long way forward, cancelled on its way.
   const zero = await seek(d, 0);
   assert.equal(zero.text, '', 'at power-on the console is empty');

@@ -81,7 +81,7 @@ export function lineAfter(fd: number, from: number, size: number, seq: number): 
   /** The first line start at or after `at` (`size`: none). */
   const lineStart = (at: number): number => {
     if (at <= from) return from;
-    for (let p = at - 1; p < size; ) {
+    for (let p = at - 1; p < size;) {
       const n = readSync(fd, buf, 0, Math.min(CHUNK, size - p), p);
       if (n <= 0) break;
       const i = buf.subarray(0, n).indexOf(0x0a);
