@@ -124,6 +124,19 @@ async function pane(title) {
   return page.locator('.pane', { has: header }).first();
 }
 
+/** The Breakpoints view with room to show its rows: its list is virtual (rows out of sight are not in
+ *  the page), and below four exception filters there is little room, so Variables and Watch fold. */
+async function breakpointsView() {
+  await runCommand('View: Show Run and Debug');
+  for (const title of ['Variables', 'Watch']) {
+    const header = page
+      .locator('.pane-header', { has: page.locator('h3.title', { hasText: title }) })
+      .first();
+    if ((await header.getAttribute('aria-expanded').catch(() => null)) === 'true') await header.click();
+  }
+  return (await pane('Breakpoints')).locator('.debug-breakpoints');
+}
+
 /** Expands collapsed rows of a tree whose label matches `which`, until `done()` says so. */
 async function expandTree(paneLocator, which, done, what) {
   const t0 = Date.now();
@@ -855,12 +868,11 @@ step(
         .catch(() => false)
     )
       await page.keyboard.press('Enter');
-    await runCommand('View: Show Run and Debug');
-    const bps = page.locator('.debug-breakpoints');
+    let bps = await breakpointsView();
     await waitFor(async () => /SPAD1/.test(await text(bps)), 10000, 'SPAD1 in the Breakpoints view');
     // From the tree: Break on Write on the console tx queue's avail.idx; typing makes the card echo.
     await consoleQueueRowCommand(/avail\.idx/, 'Break on Write');
-    await runCommand('View: Show Run and Debug');
+    bps = await breakpointsView();
     await waitFor(async () => /avail\.idx|write/i.test(await text(bps)), 10000, "the tree's breakpoint");
     const listed = (await text(bps)).replace(/\s+/g, ' ');
     console.log(`Breakpoints view: ${listed}`);
