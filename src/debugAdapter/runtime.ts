@@ -13,6 +13,7 @@ import { ThreadRegistry } from './threads.ts';
 import { describeEvent } from './names.ts';
 import { BootProgress } from './bootProgress.ts';
 import { Timeline } from '../emulator/timeTravel/timeline.ts';
+import type { EventStore } from '../emulator/timeTravel/eventStore.ts';
 import { removeReplayDir } from '../emulator/timeTravel/recordingSession.ts';
 import { openReplay, saveSessionRecording, type OpenReplay } from './recording.ts';
 import { ConsoleHistory } from './consoleHistory.ts';
@@ -170,7 +171,6 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
           return built.machine;
         },
         // The MIC Timeline's data (docs/timeline.md, "Timeline panel: data").
-        events: {},
       });
     } catch (e) {
       // A file that could not be opened after the checks: name the attribute (filePolicy.ts).
@@ -311,6 +311,22 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
    * replay from power-on to the head, then back to this moment; the session is stopped here
    * again afterwards. False if cancelled (`o` then had the events up to where it was).
    */
+  /**
+   * The session's events for the MIC Timeline. Kept only once a timeline is asked for: the
+   * store costs about a third of the adapter's event rate, which a session that never opens the
+   * panel should not pay. The first ask fills it by a replay from power-on (then it follows
+   * live); a running machine runs on afterwards.
+   */
+  async eventStore(): Promise<EventStore> {
+    const have = this.timeline.events;
+    if (have) return have;
+    const wasRunning = this.running;
+    const store = this.timeline.keepEvents();
+    await this.replayAll(() => {});
+    if (wasRunning) this.resume();
+    return store;
+  }
+
   async replayAll(o: (e: BusEvent) => void): Promise<boolean> {
     const here = this.timeline.seq;
     const head = this.timeline.head;

@@ -37,6 +37,8 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'mic-tldata-'));
   rt = new DebugRuntime({ ...LAUNCH_DEFAULTS, disk: join(dir, 'd.img'), diskSizeMiB: 1 });
   rt.start();
+  // Kept from power-on (a session that opens the timeline later fills it by a replay).
+  rt.timeline.keepEvents();
   const m = rt.machine;
   assert.ok(m.runUntil(() => m.cardOs.every((o) => o.shell !== null) && m.sched.idle));
   m.run();

@@ -15,8 +15,10 @@ import { parseCard } from '../inspection/format.ts';
 
 type Args = Record<string, unknown>;
 
-function storeOf(rt: DebugRuntime): EventStore | string {
-  return rt.timeline?.events ?? 'this session keeps no events (no timeline)';
+/** The session's events (kept from the first timeline request on: DebugRuntime.eventStore). */
+function storeOf(rt: DebugRuntime): Promise<EventStore | string> {
+  if (!rt.timeline) return Promise.resolve('no machine: launch first');
+  return rt.eventStore();
 }
 
 const real = (p: string) => {
@@ -75,15 +77,15 @@ export const TIMELINE_REQUESTS: Readonly<
 > = {
   'mic/timelineLanes': {
     doc: 'the MIC Timeline’s lanes: [{id, name, group (host|micN), kind, card}] and the kinds (their index is the bit of a bucket’s mask)',
-    run: (rt) => {
-      const s = storeOf(rt);
+    run: async (rt) => {
+      const s = await storeOf(rt);
       return typeof s === 'string' ? s : timelineLanes(s);
     },
   },
   'mic/timelineData': {
     doc: '{from, to (virtual ns), width (px), lanes?}: per lane the events (few) or buckets (many), the requests overlapping, the causal links of the events listed',
-    run: (rt, a) => {
-      const s = storeOf(rt);
+    run: async (rt, a) => {
+      const s = await storeOf(rt);
       if (typeof s === 'string') return s;
       const q = parseTimelineQuery(a, s);
       return typeof q === 'string' ? q : timelineData(s, q);
@@ -91,15 +93,15 @@ export const TIMELINE_REQUESTS: Readonly<
   },
   'mic/timelineEvent': {
     doc: '{seq}: one event’s hover card: fields, words, causes back to the root, effects a few steps on',
-    run: (rt, a) => {
-      const s = storeOf(rt);
+    run: async (rt, a) => {
+      const s = await storeOf(rt);
       return typeof s === 'string' ? s : timelineEvent(s, a.seq);
     },
   },
   'mic/timelineStats': {
     doc: '{card?, queue?}: per queue latency histogram and p50/p99 (virtual ns) and ring occupancy; DMA bytes per channel; doorbell rate',
-    run: (rt, a) => {
-      const s = storeOf(rt);
+    run: async (rt, a) => {
+      const s = await storeOf(rt);
       if (typeof s === 'string') return s;
       let card: number | null = null;
       if (a.card !== undefined && a.card !== null) {

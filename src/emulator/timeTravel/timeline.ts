@@ -81,7 +81,7 @@ export class Timeline {
   /** The machine that runs now. */
   machine: Machine;
   /** The session's events (new ones only: a replay does not add them again), if asked for. */
-  readonly events: EventStore | null;
+  events: EventStore | null;
   /** The first replay that went another way, in words (null: none so far). */
   divergence: string | null = null;
   private hash = new RunningHash();
@@ -337,6 +337,14 @@ export class Timeline {
       const r = g.next();
       if (r.done) return r.value;
     }
+  }
+
+  /**
+   * Keep the session's events from now on (the MIC Timeline's data). The events before now are
+   * the owner's to feed, by a replay from power-on (the store takes each seq once, in order).
+   */
+  keepEvents(cap?: number): EventStore {
+    return (this.events ??= new EventStore(cap));
   }
 
   /** The disk journals (one per image this timeline opened). */
