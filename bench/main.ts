@@ -18,6 +18,7 @@ import { boot, eventsPerSecond, eventsPerSecondAdapter } from './metrics/machine
 import { dapMetrics } from './metrics/dap.ts';
 import { bundles, memory, memoryChild } from './metrics/footprint.ts';
 import { perfettoExport } from './metrics/perfettoExport.ts';
+import { recordingOverhead, timeTravelMetrics } from './metrics/timeTravel.ts';
 import { whoLastWrote } from './metrics/whoLastWrote.ts';
 import { recordingSize } from './metrics/recordingSize.ts';
 import { timelineMetrics } from './metrics/timeline.ts';
@@ -59,6 +60,11 @@ const KNOWN = [
   'bp-overhead',
   'trace-overhead',
   'perfetto-export',
+  'tt',
+  'tt-replay-rate',
+  'tt-seek',
+  'tt-reverse',
+  'tt-overhead',
   'who-last-wrote',
   'write-index memory',
   'recording-size',
@@ -155,6 +161,9 @@ export async function main(argv: string[]): Promise<void> {
   if (want('bp-overhead')) await run('bp-overhead', () => bpOverhead(blk));
   if (want('trace-overhead')) await run('trace-overhead', () => traceOverhead(blk));
   if (want('perfetto-export')) await run('perfetto-export', () => perfettoExport());
+  if (want('tt') || want('tt-overhead')) await run('tt-overhead', () => recordingOverhead(blk));
+  if (want('tt') || want('tt-replay-rate') || want('tt-seek') || want('tt-reverse'))
+    await run('tt', () => timeTravelMetrics({ reps: o.reps }));
   if (want('who-last-wrote') || want('write-index memory'))
     await run('who-last-wrote', () => whoLastWrote({ reps: o.reps, warmup: o.warmup }));
   if (want('recording-size')) await run('recording-size', () => recordingSize());
