@@ -40,14 +40,17 @@ export class ConsoleHistory {
   }
 
   /**
-   * Card `card` wrote `text` at event `seq`. False if the piece was known (a replay of it):
+   * Card `card` wrote `bytes` (latin1 text, or the bytes themselves) at event `seq`. False if the piece was known (a replay of it):
    * only pieces past the history's own head are added.
    */
-  add(card: number, seq: number, text: string): boolean {
+  add(card: number, seq: number, bytes: string | Uint8Array): boolean {
     let c = this.cards.get(card);
     if (!c) this.cards.set(card, (c = new CardText()));
     const n = c.written++;
+    // A replay writes what is known: counted, never decoded again (a seek back re-runs every
+    // console write from power-on, and decoding them was ~7 % of a replay).
     if (n < c.total) return false;
+    const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('latin1');
     c.pieces.push({ seq, text });
     c.chars += text.length;
     // Drop the oldest pieces past the bound (in bulk, so pushing stays cheap).

@@ -230,7 +230,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
    * unless a replay runs (a seek shows the moment's console when it ends: showConsole).
    */
   private consoleOut(card: number, b: Uint8Array): void {
-    this.consoleText.add(card, this.machine.spine.seq, Buffer.from(b).toString('latin1'));
+    this.consoleText.add(card, this.machine.spine.seq, b);
     if (!this.replaying) this.emit('console', card, b);
   }
 
