@@ -16,7 +16,7 @@ import { prng } from '../../bench/lib/stats.ts';
 
 const N = 12;
 const SECTOR = 512;
-const HELPER = join(import.meta.dirname, '..', 'helpers', 'seekLoop.ts');
+const HELPER = join(__dirname, '..', 'helpers', 'seekLoop.ts');
 
 /** Which of the N writes the image holds: 'made', 'not made', or 'torn' (neither). */
 function writesIn(image: Buffer): string[] {
