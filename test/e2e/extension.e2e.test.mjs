@@ -204,7 +204,11 @@ const keyboardOwner = () =>
     if (a.tagName === 'IFRAME') return 'webview';
     return `${a.tagName.toLowerCase()}.${String(a.className).split(' ')[0]}`;
   });
-const variablesText = async () => (await text(page.locator('.debug-variables'))).replace(/\n/g, ' ');
+/** The Variables view's text (the pane unfolded first: the Breakpoints steps fold it). */
+const variablesText = async () => {
+  await pane('Variables');
+  return (await text(page.locator('.debug-variables'))).replace(/\n/g, ' ');
+};
 const replText = async () => text(page.locator('.repl .monaco-list-rows'));
 const matches = (t, re) => (t.match(new RegExp(re.source, 'g')) ?? []).length;
 /**
@@ -852,22 +856,20 @@ step(
     const box = page.locator('.quick-input-widget input');
     await box.fill('mic0.bar4+0xzz');
     const msg = page.locator('.quick-input-widget .quick-input-message');
+    // The error, not the prompt (which names bar4 too): validation runs a moment after typing.
     await waitFor(
-      async () => /not an (address|offset)|bar4/i.test(await text(msg)),
-      5000,
-      'a validation message',
+      async () => /'0xzz' is not an offset/.test(await text(msg)),
+      10000,
+      'the validation message',
     );
     await shot('item7-add-data-breakpoint-validation');
     await box.fill('mic0.SPAD1');
+    await waitFor(async () => !/not an offset/.test(await text(msg)), 10000, 'the message to clear');
     await box.press('Enter');
-    // the access (write is the default), if asked
-    if (
-      await quickPickRows()
-        .first()
-        .isVisible()
-        .catch(() => false)
-    )
-      await page.keyboard.press('Enter');
+    // Then the access (write is the default, first): wait for the pick, as a person would.
+    await waitFor(async () => /write/i.test(await text(quickPickRows())), 10000, 'the access pick');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5000 });
     let bps = await breakpointsView();
     await waitFor(async () => /SPAD1/.test(await text(bps)), 10000, 'SPAD1 in the Breakpoints view');
     // From the tree: Break on Write on the console tx queue's avail.idx; typing makes the card echo.
@@ -1061,7 +1063,10 @@ step(
       rows.every((r) => /^event [\d,]+/.test(r)),
       'each row names its event',
     );
-    const seqs = rows.map((r) => Number(/^event ([\d,]+)/.exec(r)[1].replace(/,/g, '')));
+    // The event number from each row's label alone (its description, the time, follows with no
+    // space in the row's text: "event 3,7062.350006 s").
+    const labels = await quickPickRows().locator('.label-name').allInnerTexts();
+    const seqs = labels.map((l) => Number(/^event ([\d,]+)/.exec(l.trim())[1].replace(/,/g, '')));
     assert.deepEqual(
       [...seqs].sort((a, b) => b - a),
       seqs,
