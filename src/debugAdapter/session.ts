@@ -663,6 +663,10 @@ function frameText(
       `value      0x${(e.value >>> 0).toString(16)}`,
     );
     if (e.detail) lines.push(`detail     ${e.detail}`);
+    // The causal links (events as data): in the MIC stop document each event number is a link
+    // that goes there (time travel).
+    if (e.cause > 0) lines.push(`cause      ${e.cause} (the event that made this one happen)`);
+    if (e.req > 0) lines.push(`request    ${e.req} (the virtio request this event belongs to)`);
   } else if (f.frame?.args) {
     for (const [k, v] of Object.entries(f.frame.args))
       lines.push(`${k.padEnd(10)} ${typeof v === 'number' ? '0x' + v.toString(16) : v}`);

@@ -17,6 +17,7 @@ import { CardConsoles } from './console/cardConsoles.ts';
 import { RowBreakpoints } from './breakpoints/rowBreakpoints.ts';
 import { MemoryView } from './memory/memoryView.ts';
 import { StopView } from './debug/stopView.ts';
+import { registerStopLinks } from './debug/stopLinks.ts';
 import { registerCardCommands, registerCardContext } from './commands/cardCommands.ts';
 import { registerRowCommands } from './commands/rowCommands.ts';
 import { registerExportTrace } from './commands/exportTrace.ts';
@@ -47,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     log(),
     sessions,
+    registerStopLinks(),
     registerConfigurationProviders(),
     vscode.debug.registerDebugAdapterDescriptorFactory(
       DEBUG_TYPE,

@@ -1010,6 +1010,37 @@ step(
 );
 
 step(
+  "issue 16: the stop's cause in the MIC stop document is a link that goes there",
+  120000,
+  async () => {
+    await pauseIfRunning();
+    const before = await waitFor(statusPosition, 20000, 'the position in the status bar');
+    // The MIC stop document shows the stop's event, with its cause (events as data).
+    const causeLine = page.locator('.monaco-editor .view-line', { hasText: /^cause\s+\d+/ }).first();
+    await waitFor(async () => (await causeLine.count()) > 0, 20000, 'a cause line in the MIC stop document');
+    const cause = Number(/cause\s+(\d+)/.exec(await causeLine.innerText())[1]);
+    const link = causeLine.locator('.detected-link').first();
+    await waitFor(async () => (await link.count()) > 0, 10000, 'the cause as a link');
+    await shot('issue16-stop-cause-link');
+    await link.click({ modifiers: ['Control'] });
+    const after = await waitFor(
+      async () => {
+        const p = await statusPosition();
+        return p && p.seq !== before.seq && p;
+      },
+      60000,
+      `the status bar to go from event ${before.seq} to the cause ${cause}`,
+    );
+    console.log(`cause link: ${JSON.stringify(before)} -> event ${cause}: ${JSON.stringify(after)}`);
+    assert.ok(
+      after.seq >= cause && after.seq < before.seq,
+      `at ${after.seq}, the cause ${cause} or its access's end`,
+    );
+  },
+  { independent: true, cleanup: timeTravelCleanup },
+);
+
+step(
   '(issue 16: MIC: Go to Event… refuses a bad event as you type)',
   60000,
   async () => {

@@ -1,4 +1,5 @@
-// The commands of time travel: MIC: Go to Event… (an input box checked as you type → mic/seek)
+// The commands of time travel: MIC: Go to Event… (an input box checked as you type → mic/seek;
+// with an event number, from a link, straight there)
 // and "Who last wrote this?" (mic/lastWrite on a MIC tree row with an address, a Variables entry
 // with a memory reference, or an address typed in; the writes in a QuickPick, newest first;
 // picking one goes there with mic/seek).
@@ -48,9 +49,11 @@ export function registerTimeTravelCommands(
     }
   };
 
-  const gotoEvent = async (): Promise<void> => {
+  const gotoEvent = async (seq?: unknown): Promise<void> => {
     const s = launched();
     if (!s) return;
+    // From a link (an event number in the MIC stop document): straight there.
+    if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0) return seek(s, { seq });
     const p = (await watch.ask(s)) ?? watch.known(s);
     const input = await vscode.window.showInputBox({
       title: 'MIC: Go to Event',
