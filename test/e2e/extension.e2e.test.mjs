@@ -125,10 +125,11 @@ async function pane(title) {
 }
 
 /** The Breakpoints view with room to show its rows: its list is virtual (rows out of sight are not in
- *  the page), and below four exception filters there is little room, so Variables and Watch fold. */
+ *  the page), and below the exception filters there is little room, so the panes above it fold
+ *  (callStackText and variablesText unfold theirs). */
 async function breakpointsView() {
   await runCommand('View: Show Run and Debug');
-  for (const title of ['Variables', 'Watch']) {
+  for (const title of ['Variables', 'Watch', 'Call Stack']) {
     const header = page
       .locator('.pane-header', { has: page.locator('h3.title', { hasText: title }) })
       .first();
@@ -170,7 +171,14 @@ async function typeInConsole(line, { enter = true } = {}) {
   if (enter) await page.keyboard.press('Enter');
 }
 const terminalText = async () => text(terminalRows());
+/** Unfold a side bar pane if it is shown and folded (the Breakpoints steps fold some). */
+async function unfold(title) {
+  const header = page.locator('.pane-header', { has: page.locator('h3.title', { hasText: title }) }).first();
+  if ((await header.getAttribute('aria-expanded', { timeout: 1000 }).catch(() => null)) === 'false')
+    await header.click();
+}
 const callStackText = async () => {
+  await unfold('Call Stack');
   const p = page.locator('.pane', { has: page.locator('.pane-header h3.title', { hasText: 'Call Stack' }) });
   return text(p);
 };
@@ -206,7 +214,7 @@ const keyboardOwner = () =>
   });
 /** The Variables view's text (the pane unfolded first: the Breakpoints steps fold it). */
 const variablesText = async () => {
-  await pane('Variables');
+  await unfold('Variables');
   return (await text(page.locator('.debug-variables'))).replace(/\n/g, ' ');
 };
 const replText = async () => text(page.locator('.repl .monaco-list-rows'));
@@ -1096,8 +1104,12 @@ step(
     );
     // The event number from each row's label alone (its description, the time, follows with no
     // space in the row's text: "event 3,7062.350006 s").
-    const labels = await quickPickRows().locator('.label-name').allInnerTexts();
-    const seqs = labels.map((l) => Number(/^event ([\d,]+)/.exec(l.trim())[1].replace(/,/g, '')));
+    // (A row's detail is a label-name too: only the "event N" ones.)
+    const labels = (await quickPickRows().locator('.label-name').allInnerTexts())
+      .map((l) => l.trim())
+      .filter((l) => /^event [\d,]+$/.test(l));
+    assert.equal(labels.length, rows.length, `one "event N" label a row: ${labels.join(' | ')}`);
+    const seqs = labels.map((l) => Number(l.slice('event '.length).replace(/,/g, '')));
     assert.deepEqual(
       [...seqs].sort((a, b) => b - a),
       seqs,
