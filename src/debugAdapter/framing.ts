@@ -14,6 +14,10 @@
 // - a body that is not JSON and holds the start of another header (the length was larger than
 //   the message, or the message was cut short) is split there: what comes before is the
 //   message (or is reported), the reader restarts at that header;
+// - a body read to its stated length that is not JSON gives back, from its second byte on, a
+//   `Content-Length:` inside it or else a tail that may be the start of one (`…Cont`): a length
+//   too large by a few bytes cuts the next header anywhere, and the message behind it was lost
+//   (issue 12c: the DAP fuzzer's seed 22 case 7603);
 // - a length larger than what follows, with nothing more coming: after STALL_MS without data,
 //   a partial body that is complete JSON is taken as the message (and the wrong length reported).
 
