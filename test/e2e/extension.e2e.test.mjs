@@ -839,7 +839,11 @@ step(
     const box = page.locator('.quick-input-widget input');
     await box.fill('mic0.bar4+0xzz');
     const msg = page.locator('.quick-input-widget .quick-input-message');
-    await waitFor(async () => /not an (address|offset)|bar4/i.test(await text(msg)), 5000, 'a validation message');
+    await waitFor(
+      async () => /not an (address|offset)|bar4/i.test(await text(msg)),
+      5000,
+      'a validation message',
+    );
     await shot('item7-add-data-breakpoint-validation');
     await box.fill('mic0.SPAD1');
     await box.press('Enter');
