@@ -14,6 +14,10 @@
 // - a body that is not JSON and holds the start of another header (the length was larger than
 //   the message, or the message was cut short) is split there: what comes before is the
 //   message (or is reported), the reader restarts at that header;
+// - a body read to its stated length that is not JSON gives back, from its second byte on, a
+//   `Content-Length:` inside it or else a tail that may be the start of one (`…Cont`): a length
+//   too large by a few bytes cuts the next header anywhere, and the message behind it was lost
+//   (issue 12c: the DAP fuzzer's seed 22 case 7603);
 // - a length larger than what follows, with nothing more coming: after STALL_MS without data,
 //   a partial body that is complete JSON is taken as the message (and the wrong length reported).
 
@@ -221,16 +225,19 @@ export class MessageReader {
     try {
       msg = JSON.parse(text);
     } catch (e) {
-      // Not JSON: if a header hides inside, the length was wrong; restart there.
-      const found = lengthOk ? text.slice(1).search(HEADER_START) : -1;
-      const at = found < 0 ? -1 : found + 1;
       this.sink.problem(
         `a ${body.length}-byte message is not JSON (${(e as Error).message.split('\n')[0]}); it was skipped`,
       );
-      if (at >= 0) {
-        const rest = Buffer.from(text.slice(at), 'utf8');
-        this.chunks.unshift(rest);
-        this.buffered += rest.length;
+      // Not JSON, read to its stated length: the length may have been wrong and the body may
+      // have swallowed the start of the next message. Give back from the header inside it, or
+      // else from a tail that may be the first bytes of one (`…Cont` + `ent-Length: N`): the
+      // header is then read whole (or that tail is skipped as junk with what follows).
+      if (lengthOk) {
+        const at = headerStartInside(body);
+        if (at > 0) {
+          this.chunks.unshift(body.subarray(at));
+          this.buffered += body.length - at;
+        }
       }
       return;
     }
@@ -281,6 +288,28 @@ export class MessageReader {
       }
     }
   }
+}
+
+const HEADER_PREFIX = 'content-length';
+
+/**
+ * Where the next message may start inside a body that was not JSON: a `Content-Length:` after
+ * its first byte, else the first tail that a header could continue (a prefix of
+ * `content-length`, or it followed by blanks); -1 if neither.
+ */
+export function headerStartInside(body: Buffer): number {
+  const text = body.toString('latin1');
+  const found = text.slice(1).search(HEADER_START);
+  if (found >= 0) return found + 1;
+  for (let at = Math.max(1, text.length - 64); at < text.length; at++) {
+    const tail = text.slice(at).toLowerCase();
+    if (
+      HEADER_PREFIX.startsWith(tail) ||
+      (tail.startsWith(HEADER_PREFIX) && /^[ \t]*$/.test(tail.slice(HEADER_PREFIX.length)))
+    )
+      return at;
+  }
+  return -1;
 }
 
 function parses(b: Buffer): boolean {

@@ -100,7 +100,8 @@ const TEMPLATES: [string, Record<string, unknown>][] = [
   ['goto', { threadId: 1, targetId: 1 }],
   ['nonsense', {}],
 ];
-const JUNK = [
+/** Broken framing the fuzzer sends (also replayed by test/debugAdapter/framingJunk.test.ts). */
+export const JUNK = [
   'Content-Length: 5\r\n\r\nhello',
   'Content-Length: 4\r\n\r\nnull',
   'Content-Length: 2\r\n\r\n[]',
@@ -160,11 +161,18 @@ export async function runDapFuzz(o: {
       const sent: number[] = [];
       /** seq → what was sent (for the failure lines) */
       const what = new Map<number, string>();
+      /** seq → what was sent just before it in this batch (framing junk included) */
+      const before = new Map<number, string>();
+      const sentLog: string[] = ['(start of batch)'];
+      const last = () => sentLog.slice(-3).join(' | ');
       const n = Math.min(batch, o.cases - st.cases);
       for (let i = 0; i < n; i++) {
         const kind = rng.int(20);
-        if (kind === 0) d.write(rng.pick(JUNK));
-        else if (kind < 5) {
+        if (kind === 0) {
+          const junk = rng.pick(JUNK);
+          d.write(junk);
+          sentLog.push(`junk ${JSON.stringify(junk)}`);
+        } else if (kind < 5) {
           const write = rng.chance(0.3);
           const args: Record<string, unknown> = {
             memoryReference: rng.pick(REFS),
@@ -175,12 +183,16 @@ export async function runDapFuzz(o: {
           const seq = d.send(write ? 'writeMemory' : 'readMemory', args);
           sent.push(seq);
           what.set(seq, `${write ? 'writeMemory' : 'readMemory'} ${JSON.stringify(args)}`);
+          before.set(seq, last());
+          sentLog.push(`seq ${seq} ${String(what.get(seq)).slice(0, 80)}`);
         } else {
           const [cmd, base] = rng.pick(TEMPLATES);
           const args = rng.chance(0.85) ? mutate(rng, base) : base;
           const seq = d.send(cmd, args);
           sent.push(seq);
           what.set(seq, `${cmd} ${String(JSON.stringify(args)).slice(0, 200)}`);
+          before.set(seq, last());
+          sentLog.push(`seq ${seq} ${String(what.get(seq)).slice(0, 80)}`);
         }
       }
       st.cases += n;
@@ -211,7 +223,9 @@ export async function runDapFuzz(o: {
         const rs = d.responses(seq);
         if (rs.length !== 1) {
           bad++;
-          st.failures.push(`case seq ${seq}: ${rs.length} responses to ${what.get(seq)}`);
+          st.failures.push(
+            `case seq ${seq}: ${rs.length} responses to ${what.get(seq)}, sent after ${before.get(seq)}`,
+          );
         } else if (!rs[0].success && leaksInternals(String(rs[0].message))) {
           bad++;
           st.leaks++;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAdapter, removeAdapterCopy } from '../helpers/dap.ts';
 import { runDapFuzz } from './dapFuzz.ts';
-import { ddReports, runGuestChaos } from './guestChaos.ts';
+import { ddReports, HANG_EVENTS, runGuestChaos } from './guestChaos.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mic-fuzz-test-'));
 after(() => {
@@ -108,3 +108,23 @@ test("a dd counts as reported complete only from the card's own words: its echo,
   ddReports(text.slice(used), true, (b, p) => tail.push(`${b}:${p}`));
   assert.deepEqual(tail, ['4:44444444'], 'when the machine is gone, a summary without its prompt counts');
 });
+
+// Issue 12c: the chaos "hang" was a round over 30 s of wall time, which `nice -n 19` and a
+// loaded machine turned into a hang (issue 12b's one). It is now a count of bus events per round
+// (HANG_EVENTS): the same seed gives the same counts, however fast the machine runs.
+test(
+  'guest chaos: the hang verdict is a bus-event count, the same on every run of a seed',
+  { timeout: 120_000 },
+  () => {
+    const run = (n: number) =>
+      runGuestChaos({ seed: 5, events: 60, timeLimitMs: 60_000, disk: join(dir, `chaos5-${n}.img`) });
+    const a = run(1);
+    const b = run(2);
+    assert.ok(a.maxRoundEvents > 0 && a.maxRoundEvents < HANG_EVENTS, `${a.maxRoundEvents} events`);
+    assert.deepEqual(
+      { max: b.maxRoundEvents, hangs: b.hangs, dd: b.ddCompleted, stops: b.protocolStops },
+      { max: a.maxRoundEvents, hangs: a.hangs, dd: a.ddCompleted, stops: a.protocolStops },
+    );
+    assert.equal(a.hangs, 0, a.failures.join('\n'));
+  },
+);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAdapter, removeAdapterCopy } from '../helpers/dap.ts';
 import { runDapFuzz } from './dapFuzz.ts';
-import { runGuestChaos } from './guestChaos.ts';
+import { HANG_EVENTS, runGuestChaos } from './guestChaos.ts';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       `DAP: ${dap.cases} cases, ${dap.clean} clean, ${dap.crashes} crashes, ${dap.hangs} hangs, ${dap.leaks} leaks, ${dap.late} answered after the probe (${((t1 - t0) / 1000).toFixed(1)} s)`,
     );
     console.log(
-      `guest chaos: ${g.events} events in ${g.rounds} rounds, ${g.ddCompleted} dd completed, ${g.protocolStops} protocol stops continued, ${g.recoveries} recoveries, ${g.crashes} crashes, ${g.hangs} hangs, ${g.lostWrites} lost writes (${((t2 - t1) / 1000).toFixed(1)} s)`,
+      `guest chaos: ${g.events} events in ${g.rounds} rounds, ${g.ddCompleted} dd completed, ${g.protocolStops} protocol stops continued, ${g.recoveries} recoveries, ${g.crashes} crashes, ${g.hangs} hangs (over ${HANG_EVENTS} bus events in a round; most in one: ${g.maxRoundEvents}), ${g.lostWrites} lost writes, ${g.slowRounds} rounds over 30 s of wall time (${((t2 - t1) / 1000).toFixed(1)} s)`,
     );
     for (const f of [...dap.failures, ...g.failures].slice(0, 20)) console.log(`  ${f}`);
     const bad =
