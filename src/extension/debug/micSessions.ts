@@ -103,13 +103,7 @@ export class MicSessions implements vscode.Disposable {
       }),
       vscode.debug.onDidTerminateDebugSession((session) => {
         const s = this.byId.get(session.id);
-        if (!s) return;
-        s.ended = true;
-        s.running = false;
-        this.byId.delete(session.id);
-        if (this.latest === s) this.latest = [...this.byId.values()].pop();
-        this.endedE.fire(s);
-        this.currentE.fire(this.current());
+        if (s) this.end(s);
       }),
       vscode.debug.onDidChangeActiveDebugSession((session) => {
         if (session?.type === DEBUG_TYPE) this.currentE.fire(this.current());
@@ -154,6 +148,22 @@ export class MicSessions implements vscode.Disposable {
     if (changed) this.cardsE.fire(s);
   }
 
+  /**
+   * The session is over: VS Code ended it, or its adapter exited, or its launch failed. A launch
+   * refused by the adapter (a bad `disk`) may end without onDidTerminateDebugSession; left here,
+   * such a session — its cards forever "starting" — became the current one when the next real
+   * session ended.
+   */
+  private end(s: MicSession): void {
+    if (s.ended) return;
+    s.ended = true;
+    s.running = false;
+    this.byId.delete(s.id);
+    if (this.latest === s) this.latest = [...this.byId.values()].pop();
+    this.endedE.fire(s);
+    this.currentE.fire(this.current());
+  }
+
   private ensure(session: vscode.DebugSession): MicSession {
     let s = this.byId.get(session.id);
     if (!s) {
@@ -173,6 +183,7 @@ export class MicSessions implements vscode.Disposable {
     /** stackTrace requests from the top of a thread's stack: request seq → threadId. */
     const stackRequests = new Map<number, number>();
     return {
+      onExit: () => this.end(s),
       onWillReceiveMessage: (m: DebugProtocol.Request) => {
         if (m.type !== 'request') return;
         if (RUNS.has(m.command)) this.setRunning(s, true);
@@ -193,6 +204,7 @@ export class MicSessions implements vscode.Disposable {
               this.framesE.fire(s);
             }
           }
+          if (r.command === 'launch' && !r.success) this.end(s);
           if (r.command === 'launch' && r.success) {
             s.launched = true;
             this.setRunning(s, true);
