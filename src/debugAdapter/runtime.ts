@@ -307,11 +307,6 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   private replayedTo = 0;
 
   /**
-   * Every event of the session, from power-on to the head, to `o` (in seq order, each once): a
-   * replay from power-on to the head, then back to this moment; the session is stopped here
-   * again afterwards. False if cancelled (`o` then had the events up to where it was).
-   */
-  /**
    * The session's events for the MIC Timeline. Kept only once a timeline is asked for: the
    * store costs about a third of the adapter's event rate, which a session that never opens the
    * panel should not pay. The first ask fills it by a replay from power-on (then it follows
@@ -327,6 +322,11 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     return store;
   }
 
+  /**
+   * Every event of the session, from power-on to the head, to `o` (in seq order, each once): a
+   * replay from power-on to the head, then back to this moment; the session is stopped here
+   * again afterwards. False if cancelled (`o` then had the events up to where it was).
+   */
   async replayAll(o: (e: BusEvent) => void): Promise<boolean> {
     const here = this.timeline.seq;
     const head = this.timeline.head;

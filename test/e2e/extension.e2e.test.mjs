@@ -369,8 +369,21 @@ step(
     });
     fs.mkdirSync(path.dirname(LAUNCH_JSON), { recursive: true });
     fs.writeFileSync(LAUNCH_JSON, JSON.stringify(launch, null, 2));
-    await runCommand('Debug: Select and Start Debugging', { keepOpen: true });
-    await quickPickRows().filter({ hasText: MISSING_DISK }).first().click();
+    // VS Code reads the launch.json written behind its back a moment later: open the list again
+    // until the configuration is in it.
+    const row = quickPickRows().filter({ hasText: MISSING_DISK }).first();
+    await waitFor(
+      async () => {
+        await runCommand('Debug: Select and Start Debugging', { keepOpen: true });
+        return row.waitFor({ state: 'visible', timeout: 3000 }).then(
+          () => true,
+          () => false,
+        );
+      },
+      30000,
+      `"${MISSING_DISK}" in the list of configurations`,
+    );
+    await row.click();
     const said = await waitFor(
       async () => {
         const t = await messagesText();
