@@ -9,6 +9,8 @@
 
 import { EVENT_KINDS } from '../../emulator/sim/busEvent.ts';
 import type { EventStore, Lane } from '../../emulator/timeTravel/eventStore.ts';
+import { BLOCK } from '../../emulator/timeTravel/blockSummary.ts';
+import { requestEnd } from '../../emulator/timeTravel/requestIndex.ts';
 import { latency, type VirtioRequest } from '../../emulator/sim/requestTracker.ts';
 
 /** Pixels a bucket covers. */
@@ -122,7 +124,11 @@ export function parseTimelineQuery(a: Record<string, unknown>, store: EventStore
   return { from, to, width: Math.floor(width), lanes };
 }
 
-export function timelineData(store: EventStore, q: TimelineQuery): TimelineData {
+/**
+ * The frame for window `q`. `opts.plain`: the straightforward answer (every event read, every
+ * request scanned), the reference the tests hold the summarised one to.
+ */
+export function timelineData(store: EventStore, q: TimelineQuery, opts: { plain?: boolean } = {}): TimelineData {
   const { from, to, width } = q;
   const nb = Math.max(1, Math.ceil(width / BUCKET_PX));
   const bucketNs = (to - from) / nb;
@@ -161,10 +167,12 @@ export function timelineData(store: EventStore, q: TimelineQuery): TimelineData 
   const name = store.name;
   const nameKind = store.nameKind;
   const mask = store.lane.length - 1;
-  for (let s = s0; s <= s1; s++) {
+  const bucketOf = (t: number) => Math.min(nb - 1, Math.floor((t - from) / bucketNs));
+  // One event: its bucket, and listed while its lane may still be.
+  const one = (s: number) => {
     const i = s & mask;
     const l = lane[i];
-    if (!wanted[l]) continue;
+    if (!wanted[l]) return;
     let b = Math.floor((time[i] - from) / bucketNs);
     if (b >= nb) b = nb - 1;
     const k = l * nb + b;
@@ -174,6 +182,50 @@ export function timelineData(store: EventStore, q: TimelineQuery): TimelineData 
     total[l]++;
     const list = listed[l];
     if (list.length <= listMax) list.push(s);
+  };
+  // Whole blocks that fall in one bucket are added from their summaries (docs/timeline.md,
+  // "Level of detail"); the rest, event by event. `merged`: those blocks, for the lanes listed.
+  const sum = opts.plain ? null : store.summaries;
+  const merged: number[] = [];
+  let s = s0;
+  while (s <= s1) {
+    const blk = Math.floor(s / BLOCK);
+    const end = Math.min(s1, blk * BLOCK + BLOCK - 1);
+    const slot = sum && s === blk * BLOCK && end === s + BLOCK - 1 ? sum.slot(blk) : -1;
+    if (slot >= 0 && bucketOf(time[s & mask]) === bucketOf(time[end & mask])) {
+      const b = bucketOf(time[s & mask]);
+      for (let e = 0, n = sum!.lanesIn(slot); e < n; e++) {
+        const l = sum!.laneAt(slot, e);
+        if (!wanted[l]) continue;
+        const c = sum!.countAt(slot, e);
+        const k = l * nb + b;
+        if (counts[k] === 0) first[k] = sum!.firstAt(blk, slot, e);
+        counts[k] += c;
+        masks[k] |= sum!.maskAt(slot, e);
+        total[l] += c;
+      }
+      merged.push(blk, slot);
+    } else for (let x = s; x <= end; x++) one(x);
+    s = end + 1;
+  }
+  // Lanes with few events in the window are listed: their events in merged blocks too.
+  const toList = new Uint8Array(nl);
+  let anyToList = false;
+  for (let l = 0; l < nl; l++)
+    if (wanted[l] && !summarised[l] && total[l] <= listMax && listed[l].length < total[l]) {
+      toList[l] = 1;
+      anyToList = true;
+    }
+  if (anyToList && sum) {
+    for (let m = 0; m < merged.length; m += 2) {
+      const blk = merged[m];
+      const slot = merged[m + 1];
+      let hit = false;
+      for (let e = 0, n = sum.lanesIn(slot); e < n && !hit; e++) hit = toList[sum.laneAt(slot, e)] === 1;
+      if (!hit) continue;
+      for (let x = blk * BLOCK, e = x + BLOCK; x < e; x++) if (toList[lane[x & mask]]) listed[lane[x & mask]].push(x);
+    }
+    for (let l = 0; l < nl; l++) if (toList[l]) listed[l].sort((a, b) => a - b);
   }
 
   const names: Record<number, string> = {};
@@ -210,7 +262,7 @@ export function timelineData(store: EventStore, q: TimelineQuery): TimelineData 
   }
 
   const reqMax = Math.max(16, Math.min(REQUESTS_MAX, Math.floor(width * REQUESTS_PER_PX)));
-  const { requests, omitted } = requestsIn(store, from, to, q.lanes, reqMax);
+  const { requests, omitted } = (opts.plain ? requestsScan : requestsIn)(store, from, to, q.lanes, reqMax);
   const { links, linksOmitted } = linksOf(store, shown);
   return {
     from,
@@ -247,8 +299,40 @@ export function requestBar(store: EventStore, r: VirtioRequest): RequestBar {
   };
 }
 
-/** Requests made available before `to` and not used before `from` (open ones included). */
+/**
+ * Requests made available before `to` and not used before `from` (open ones included), through
+ * the store's request index: the window's own by binary search per queue lane, those still going
+ * from before it block by block (requestIndex.ts). The same answer as requestsScan.
+ */
 function requestsIn(
+  store: EventStore,
+  from: number,
+  to: number,
+  lanes: string[] | undefined,
+  max: number,
+): { requests: RequestBar[]; omitted: number } {
+  const idx = store.requestIndex;
+  if (!idx.ok) return requestsScan(store, from, to, lanes, max);
+  const all = store.requests.all;
+  const inside: number[] = [];
+  const spanning: number[] = [];
+  let total = 0;
+  for (const key of lanes ? new Set(lanes) : idx.lanes.keys()) {
+    const l = idx.lanes.get(key);
+    if (!l) continue;
+    const w = idx.window(all, l, from, to);
+    total += w.before.length + w.k - w.j;
+    for (const p of w.before) (requestEnd(all[p]) < to ? inside : spanning).push(p);
+    for (let x = w.j; x < Math.min(w.k, w.j + max); x++) inside.push(l.pos[x]);
+  }
+  const byPos = (a: number, b: number) => a - b;
+  const chosen = inside.sort(byPos).slice(0, max);
+  if (chosen.length < max) chosen.push(...spanning.sort(byPos).slice(0, max - chosen.length));
+  return { requests: chosen.map((p) => requestBar(store, all[p])), omitted: total - chosen.length };
+}
+
+/** The same, reading every request of the session (the reference; and if the index cannot serve). */
+function requestsScan(
   store: EventStore,
   from: number,
   to: number,
@@ -262,7 +346,7 @@ function requestsIn(
   const spanning: VirtioRequest[] = [];
   for (const r of store.requests.all) {
     if (!r.availSeq || r.availTime >= to) continue;
-    const end = r.doneSeq ? r.doneTime : r.usedSeq ? r.usedTime : Infinity;
+    const end = requestEnd(r);
     if (end < from) continue;
     if (want && !want.has(store.queueLane(r.card, r.queue).key)) continue;
     (r.availTime >= from || end < to ? inside : spanning).push(r);
