@@ -9,7 +9,7 @@
 
 import { EVENT_KINDS } from '../../emulator/sim/busEvent.ts';
 import type { EventStore, Lane } from '../../emulator/timeTravel/eventStore.ts';
-import { BLOCK } from '../../emulator/timeTravel/blockSummary.ts';
+import { SMALL, type SummaryLevel } from '../../emulator/timeTravel/blockSummary.ts';
 import { requestEnd } from '../../emulator/timeTravel/requestIndex.ts';
 import { latency, type VirtioRequest } from '../../emulator/sim/requestTracker.ts';
 
@@ -168,45 +168,73 @@ export function timelineData(store: EventStore, q: TimelineQuery, opts: { plain?
   const nameKind = store.nameKind;
   const mask = store.lane.length - 1;
   const bucketOf = (t: number) => Math.min(nb - 1, Math.floor((t - from) / bucketNs));
-  // One event: its bucket, and listed while its lane may still be.
-  const one = (s: number) => {
-    const i = s & mask;
-    const l = lane[i];
-    if (!wanted[l]) return;
-    let b = Math.floor((time[i] - from) / bucketNs);
-    if (b >= nb) b = nb - 1;
-    const k = l * nb + b;
-    if (counts[k] === 0) first[k] = s;
-    counts[k]++;
-    masks[k] |= 1 << nameKind[name[i]];
-    total[l]++;
-    const list = listed[l];
-    if (list.length <= listMax) list.push(s);
+  // Events s … e, all in bucket b, one by one; listed while their lane may still be.
+  const events = (s: number, e: number, b: number) => {
+    for (let x = s; x <= e; x++) {
+      const i = x & mask;
+      const l = lane[i];
+      if (!wanted[l]) continue;
+      const k = l * nb + b;
+      if (counts[k] === 0) first[k] = x;
+      counts[k]++;
+      masks[k] |= 1 << nameKind[name[i]];
+      total[l]++;
+      const list = listed[l];
+      if (list.length <= listMax) list.push(x);
+    }
   };
-  // Whole blocks that fall in one bucket are added from their summaries (docs/timeline.md,
-  // "Level of detail"); the rest, event by event. `merged`: those blocks, for the lanes listed.
+  // Block `slot` of level `lv` (starting at seq s), all in bucket b, from its summary.
+  const block = (lv: SummaryLevel, slot: number, s: number, b: number) => {
+    const base = slot * lv.maxLanes;
+    for (let e = base, n = base + lv.nLanes[slot]; e < n; e++) {
+      const l = lv.lane[e];
+      if (!wanted[l]) continue;
+      const c = lv.count[e];
+      const k = l * nb + b;
+      if (counts[k] === 0) first[k] = s + lv.first[e];
+      counts[k] += c;
+      masks[k] |= lv.mask[e];
+      total[l] += c;
+    }
+  };
+  // Bucket by bucket (binary search for where each ends), each bucket's seqs as the events up to
+  // a 64-event boundary, small blocks up to a 1024-event one, large blocks, small blocks, events
+  // (docs/timeline.md, "Level of detail"). `merged`: the blocks summarised (start, level, slot),
+  // for the lanes listed. `plain`: every event one by one.
   const sum = opts.plain ? null : store.summaries;
+  const levels = sum ? [sum.large, sum.small] : [];
   const merged: number[] = [];
-  let s = s0;
-  while (s <= s1) {
-    const blk = Math.floor(s / BLOCK);
-    const end = Math.min(s1, blk * BLOCK + BLOCK - 1);
-    const slot = sum && s === blk * BLOCK && end === s + BLOCK - 1 ? sum.slot(blk) : -1;
-    if (slot >= 0 && bucketOf(time[s & mask]) === bucketOf(time[end & mask])) {
-      const b = bucketOf(time[s & mask]);
-      for (let e = 0, n = sum!.lanesIn(slot); e < n; e++) {
-        const l = sum!.laneAt(slot, e);
-        if (!wanted[l]) continue;
-        const c = sum!.countAt(slot, e);
-        const k = l * nb + b;
-        if (counts[k] === 0) first[k] = sum!.firstAt(blk, slot, e);
-        counts[k] += c;
-        masks[k] |= sum!.maskAt(slot, e);
-        total[l] += c;
+  let a = s0;
+  while (a <= s1) {
+    const b = bucketOf(time[a & mask]);
+    let lo = a + 1;
+    let hi = s1 + 1;
+    while (lo < hi) {
+      const m = Math.floor((lo + hi) / 2);
+      if (bucketOf(time[m & mask]) <= b) lo = m + 1;
+      else hi = m;
+    }
+    const e = lo - 1;
+    if (!sum) events(a, e, b);
+    let s = sum ? a : e + 1;
+    while (s <= e) {
+      let took = false;
+      for (let v = 0; v < 2 && !took; v++) {
+        const lv = levels[v];
+        if (s % lv.size !== 0 || s + lv.size - 1 > e) continue;
+        const slot = sum!.slot(lv, s / lv.size);
+        if (slot < 0) continue;
+        block(lv, slot, s, b);
+        merged.push(s, v, slot);
+        s += lv.size;
+        took = true;
       }
-      merged.push(blk, slot);
-    } else for (let x = s; x <= end; x++) one(x);
-    s = end + 1;
+      if (took) continue;
+      const stop = Math.min(e, (Math.floor(s / SMALL) + 1) * SMALL - 1);
+      events(s, stop, b);
+      s = stop + 1;
+    }
+    a = e + 1;
   }
   // Lanes with few events in the window are listed: their events in merged blocks too.
   const toList = new Uint8Array(nl);
@@ -216,14 +244,14 @@ export function timelineData(store: EventStore, q: TimelineQuery, opts: { plain?
       toList[l] = 1;
       anyToList = true;
     }
-  if (anyToList && sum) {
-    for (let m = 0; m < merged.length; m += 2) {
-      const blk = merged[m];
-      const slot = merged[m + 1];
+  if (anyToList) {
+    for (let m = 0; m < merged.length; m += 3) {
+      const lv = levels[merged[m + 1]];
+      const base = merged[m + 2] * lv.maxLanes;
       let hit = false;
-      for (let e = 0, n = sum.lanesIn(slot); e < n && !hit; e++) hit = toList[sum.laneAt(slot, e)] === 1;
+      for (let e = base, n = base + lv.nLanes[merged[m + 2]]; e < n && !hit; e++) hit = toList[lv.lane[e]] === 1;
       if (!hit) continue;
-      for (let x = blk * BLOCK, e = x + BLOCK; x < e; x++) if (toList[lane[x & mask]]) listed[lane[x & mask]].push(x);
+      for (let x = merged[m], e = x + lv.size; x < e; x++) if (toList[lane[x & mask]]) listed[lane[x & mask]].push(x);
     }
     for (let l = 0; l < nl; l++) if (toList[l]) listed[l].sort((a, b) => a - b);
   }

@@ -1,116 +1,167 @@
 // Per-block summaries of the event store, for the MIC Timeline's zoomed-out frames
 // (docs/timeline.md, "Level of detail").
 //
-// Block b holds seqs [b·BLOCK, (b+1)·BLOCK). Its summary, per lane with events in it: how many,
-// the kind mask, the first seq. Built lazily, the first time a frame asks for the block, and only
-// for a block held in full (every seq between the store's lo and head). Kept in a ring of
-// cap / BLOCK slots, tagged with the block's number: a block the store evicted (its seqs fall
-// below lo) is simply no longer asked for, and a truncation (a fork of the timeline) clears the
-// tags of the blocks past the cut. Events of a held block never change otherwise.
+// Two levels: small blocks of 64 events and large blocks of 1024 (16 small ones). Block b of a
+// level holds seqs [b·size, (b+1)·size). Its summary, per lane with events in it: how many, the
+// kind mask, the first seq. Built lazily, the first time a frame asks for the block (a large one
+// from its small ones), and only for a block held in full (every seq between the store's lo and
+// head). Kept in a ring of cap / size slots per level, tagged with the block's number: a block
+// the store evicted (its seqs fall below lo) is no longer asked for, and a truncation (a fork of
+// the timeline) clears the tags of the blocks past the cut. A held block's events never change
+// otherwise.
 
 import type { EventStore } from './eventStore.ts';
 
-export const BLOCK = 256;
-/** Lanes a block summary holds at most; a block with more is read event by event. */
-const MAX_LANES = 16;
-
-export class BlockSummaries {
-  /** Slots (a power of two): the store's cap / BLOCK. */
-  private readonly slots: number;
+export class SummaryLevel {
+  readonly size: number;
+  readonly slots: number;
   /** Block number + 1 per slot, 0: empty. */
-  private readonly tag: Float64Array;
-  /** Lanes in the block; MAX_LANES + 1: too many, not summarised. */
-  private readonly nLanes: Uint8Array;
-  // Per slot, MAX_LANES entries: lane id, events, kind mask, first seq − block start.
-  private readonly lane: Uint16Array;
-  private readonly count: Uint16Array;
-  private readonly mask: Uint32Array;
-  private readonly first: Uint8Array;
-  private scratch = new Int16Array(0);
+  readonly tag: Float64Array;
+  /** Lanes in the block; maxLanes + 1: too many, not summarised. */
+  readonly nLanes: Uint8Array;
+  // Per slot, maxLanes entries: lane id, events, kind mask, first seq − block start.
+  readonly lane: Uint16Array;
+  readonly count: Uint16Array;
+  readonly mask: Uint32Array;
+  readonly first: Uint16Array;
 
-  /** Blocks built (for the bench and tests). */
-  built = 0;
-
-  constructor(private readonly store: EventStore) {
-    this.slots = Math.max(1, store.cap / BLOCK);
+  constructor(
+    readonly shift: number,
+    readonly maxLanes: number,
+    cap: number,
+  ) {
+    this.size = 1 << shift;
+    this.slots = Math.max(1, cap >>> shift);
     this.tag = new Float64Array(this.slots);
     this.nLanes = new Uint8Array(this.slots);
-    const n = this.slots * MAX_LANES;
+    const n = this.slots * maxLanes;
     this.lane = new Uint16Array(n);
     this.count = new Uint16Array(n);
     this.mask = new Uint32Array(n);
-    this.first = new Uint8Array(n);
-  }
-
-  /**
-   * Block b's summary: its slot (entries at slot·MAX_LANES … + lanesIn(slot)), or −1 when it has
-   * none (not held in full, or too many lanes).
-   */
-  slot(b: number): number {
-    const st = this.store;
-    const s0 = b * BLOCK;
-    if (s0 < st.lo || s0 + BLOCK - 1 > st.head) return -1;
-    const slot = b & (this.slots - 1);
-    if (this.tag[slot] !== b + 1) this.build(b, slot);
-    return this.nLanes[slot] > MAX_LANES ? -1 : slot;
-  }
-
-  lanesIn(slot: number): number {
-    return this.nLanes[slot];
-  }
-  laneAt(slot: number, k: number): number {
-    return this.lane[slot * MAX_LANES + k];
-  }
-  countAt(slot: number, k: number): number {
-    return this.count[slot * MAX_LANES + k];
-  }
-  maskAt(slot: number, k: number): number {
-    return this.mask[slot * MAX_LANES + k];
-  }
-  /** The first seq of the k-th lane in block b (in slot). */
-  firstAt(b: number, slot: number, k: number): number {
-    return b * BLOCK + this.first[slot * MAX_LANES + k];
-  }
-
-  private build(b: number, slot: number): void {
-    const st = this.store;
-    const nl = st.lanes.length;
-    if (this.scratch.length < nl) this.scratch = new Int16Array(Math.max(nl, 2 * this.scratch.length)).fill(-1);
-    const at = this.scratch;
-    const base = slot * MAX_LANES;
-    const lane = st.lane;
-    const name = st.name;
-    const nameKind = st.nameKind;
-    const m = lane.length - 1;
-    const s0 = b * BLOCK;
-    let n = 0;
-    for (let o = 0; o < BLOCK; o++) {
-      const i = (s0 + o) & m;
-      const l = lane[i];
-      let k = at[l];
-      if (k < 0) {
-        if (n === MAX_LANES) {
-          n++;
-          break;
-        }
-        k = at[l] = n++;
-        this.lane[base + k] = l;
-        this.count[base + k] = 0;
-        this.mask[base + k] = 0;
-        this.first[base + k] = o;
-      }
-      this.count[base + k]++;
-      this.mask[base + k] |= 1 << nameKind[name[i]];
-    }
-    for (let k = 0; k < Math.min(n, MAX_LANES); k++) at[this.lane[base + k]] = -1;
-    this.nLanes[slot] = n;
-    this.tag[slot] = b + 1;
-    this.built++;
+    this.first = new Uint16Array(n);
   }
 
   /** The store was cut after `seq`: blocks that reach past it are stale. */
   truncate(seq: number): void {
-    const firstStale = Math.floor((seq + 1) / BLOCK);
+    const firstStale = Math.floor((seq + 1) / this.size);
     for (let i = 0; i < this.slots; i++) if (this.tag[i] - 1 >= firstStale) this.tag[i] = 0;
+  }
+}
+
+const SMALL_SHIFT = 6;
+const LARGE_SHIFT = 10;
+/** Events in a small block. */
+export const SMALL = 1 << SMALL_SHIFT;
+
+export class BlockSummaries {
+  readonly small: SummaryLevel;
+  readonly large: SummaryLevel;
+  private scratch = new Int16Array(0);
+  /** Blocks built (for the bench and tests). */
+  built = 0;
+
+  constructor(private readonly store: EventStore) {
+    this.small = new SummaryLevel(SMALL_SHIFT, 8, store.cap);
+    this.large = new SummaryLevel(LARGE_SHIFT, 16, store.cap);
+  }
+
+  /**
+   * Block b's summary in level `lv` (small or large): its slot (entries at slot·maxLanes …
+   * + nLanes[slot]), or −1 when it has none (not held in full, or too many lanes).
+   */
+  slot(lv: SummaryLevel, b: number): number {
+    const st = this.store;
+    const s0 = b * lv.size;
+    if (s0 < st.lo || s0 + lv.size - 1 > st.head) return -1;
+    const slot = b & (lv.slots - 1);
+    if (lv.tag[slot] !== b + 1) {
+      if (lv === this.large) this.buildLarge(b, slot);
+      else this.buildSmall(b, slot);
+    }
+    return lv.nLanes[slot] > lv.maxLanes ? -1 : slot;
+  }
+
+  private lanesScratch(): Int16Array {
+    const nl = this.store.lanes.length;
+    if (this.scratch.length < nl) this.scratch = new Int16Array(Math.max(nl, 2 * this.scratch.length)).fill(-1);
+    return this.scratch;
+  }
+
+  private buildSmall(b: number, slot: number): void {
+    const lv = this.small;
+    const st = this.store;
+    const at = this.lanesScratch();
+    const { lane: eLane, name, nameKind } = st;
+    const { lane: oLane, count, mask, first, maxLanes } = lv;
+    const base = slot * maxLanes;
+    const m = eLane.length - 1;
+    const s0 = b * lv.size;
+    let n = 0;
+    for (let o = 0; o < lv.size; o++) {
+      const i = (s0 + o) & m;
+      const l = eLane[i];
+      let k = at[l];
+      if (k < 0) {
+        if (n === maxLanes) {
+          n++;
+          break;
+        }
+        k = at[l] = n++;
+        oLane[base + k] = l;
+        count[base + k] = 0;
+        mask[base + k] = 0;
+        first[base + k] = o;
+      }
+      count[base + k]++;
+      mask[base + k] |= 1 << nameKind[name[i]];
+    }
+    for (let k = 0; k < Math.min(n, maxLanes); k++) at[oLane[base + k]] = -1;
+    lv.nLanes[slot] = n;
+    lv.tag[slot] = b + 1;
+    this.built++;
+  }
+
+  /** A large block from its small ones (too many lanes in any of them: not summarised). */
+  private buildLarge(b: number, slot: number): void {
+    const lv = this.large;
+    const sm = this.small;
+    const base = slot * lv.maxLanes;
+    const per = lv.size / sm.size;
+    // Every small block first (building one uses the scratch), then their sum.
+    const subs: number[] = [];
+    for (let c = 0; c < per; c++) subs.push(this.slot(sm, b * per + c));
+    let n = subs.includes(-1) ? lv.maxLanes + 1 : 0;
+    const at = this.lanesScratch();
+    for (let c = 0; c < per && n <= lv.maxLanes; c++) {
+      const ss = subs[c];
+      const sbase = ss * sm.maxLanes;
+      for (let e = 0; e < sm.nLanes[ss]; e++) {
+        const l = sm.lane[sbase + e];
+        let k = at[l];
+        if (k < 0) {
+          if (n === lv.maxLanes) {
+            n++;
+            break;
+          }
+          k = at[l] = n++;
+          lv.lane[base + k] = l;
+          lv.count[base + k] = 0;
+          lv.mask[base + k] = 0;
+          lv.first[base + k] = c * sm.size + sm.first[sbase + e];
+        }
+        lv.count[base + k] += sm.count[sbase + e];
+        lv.mask[base + k] |= sm.mask[sbase + e];
+      }
+    }
+    for (let k = 0; k < Math.min(n, lv.maxLanes); k++) at[lv.lane[base + k]] = -1;
+    lv.nLanes[slot] = n;
+    lv.tag[slot] = b + 1;
+    this.built++;
+  }
+
+  /** The store was cut after `seq`. */
+  truncate(seq: number): void {
+    this.small.truncate(seq);
+    this.large.truncate(seq);
   }
 }
