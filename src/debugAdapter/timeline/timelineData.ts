@@ -128,7 +128,11 @@ export function parseTimelineQuery(a: Record<string, unknown>, store: EventStore
  * The frame for window `q`. `opts.plain`: the straightforward answer (every event read, every
  * request scanned), the reference the tests hold the summarised one to.
  */
-export function timelineData(store: EventStore, q: TimelineQuery, opts: { plain?: boolean } = {}): TimelineData {
+export function timelineData(
+  store: EventStore,
+  q: TimelineQuery,
+  opts: { plain?: boolean } = {},
+): TimelineData {
   const { from, to, width } = q;
   const nb = Math.max(1, Math.ceil(width / BUCKET_PX));
   const bucketNs = (to - from) / nb;
@@ -249,9 +253,11 @@ export function timelineData(store: EventStore, q: TimelineQuery, opts: { plain?
       const lv = levels[merged[m + 1]];
       const base = merged[m + 2] * lv.maxLanes;
       let hit = false;
-      for (let e = base, n = base + lv.nLanes[merged[m + 2]]; e < n && !hit; e++) hit = toList[lv.lane[e]] === 1;
+      for (let e = base, n = base + lv.nLanes[merged[m + 2]]; e < n && !hit; e++)
+        hit = toList[lv.lane[e]] === 1;
       if (!hit) continue;
-      for (let x = merged[m], e = x + lv.size; x < e; x++) if (toList[lane[x & mask]]) listed[lane[x & mask]].push(x);
+      for (let x = merged[m], e = x + lv.size; x < e; x++)
+        if (toList[lane[x & mask]]) listed[lane[x & mask]].push(x);
     }
     for (let l = 0; l < nl; l++) if (toList[l]) listed[l].sort((a, b) => a - b);
   }

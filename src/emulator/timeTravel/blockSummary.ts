@@ -10,7 +10,16 @@
 // the timeline) clears the tags of the blocks past the cut. A held block's events never change
 // otherwise.
 
-import type { EventStore } from './eventStore.ts';
+/** What the summaries read of the event store (eventStore.ts; not imported: it owns them). */
+export interface SummarySource {
+  readonly lo: number;
+  readonly head: number;
+  readonly cap: number;
+  readonly lanes: readonly unknown[];
+  readonly lane: Uint16Array;
+  readonly name: Uint16Array;
+  readonly nameKind: readonly number[];
+}
 
 export class SummaryLevel {
   readonly size: number;
@@ -60,7 +69,7 @@ export class BlockSummaries {
   /** Blocks built (for the bench and tests). */
   built = 0;
 
-  constructor(private readonly store: EventStore) {
+  constructor(private readonly store: SummarySource) {
     this.small = new SummaryLevel(SMALL_SHIFT, 8, store.cap);
     this.large = new SummaryLevel(LARGE_SHIFT, 16, store.cap);
   }
@@ -83,7 +92,8 @@ export class BlockSummaries {
 
   private lanesScratch(): Int16Array {
     const nl = this.store.lanes.length;
-    if (this.scratch.length < nl) this.scratch = new Int16Array(Math.max(nl, 2 * this.scratch.length)).fill(-1);
+    if (this.scratch.length < nl)
+      this.scratch = new Int16Array(Math.max(nl, 2 * this.scratch.length)).fill(-1);
     return this.scratch;
   }
 
