@@ -9,6 +9,8 @@
 
 import { EVENT_KINDS } from '../../emulator/sim/busEvent.ts';
 import type { EventStore, Lane } from '../../emulator/timeTravel/eventStore.ts';
+import { SMALL, type SummaryLevel } from '../../emulator/timeTravel/blockSummary.ts';
+import { requestEnd } from '../../emulator/timeTravel/requestIndex.ts';
 import { latency, type VirtioRequest } from '../../emulator/sim/requestTracker.ts';
 
 /** Pixels a bucket covers. */
@@ -122,7 +124,15 @@ export function parseTimelineQuery(a: Record<string, unknown>, store: EventStore
   return { from, to, width: Math.floor(width), lanes };
 }
 
-export function timelineData(store: EventStore, q: TimelineQuery): TimelineData {
+/**
+ * The frame for window `q`. `opts.plain`: the straightforward answer (every event read, every
+ * request scanned), the reference the tests hold the summarised one to.
+ */
+export function timelineData(
+  store: EventStore,
+  q: TimelineQuery,
+  opts: { plain?: boolean } = {},
+): TimelineData {
   const { from, to, width } = q;
   const nb = Math.max(1, Math.ceil(width / BUCKET_PX));
   const bucketNs = (to - from) / nb;
@@ -161,19 +171,95 @@ export function timelineData(store: EventStore, q: TimelineQuery): TimelineData 
   const name = store.name;
   const nameKind = store.nameKind;
   const mask = store.lane.length - 1;
-  for (let s = s0; s <= s1; s++) {
-    const i = s & mask;
-    const l = lane[i];
-    if (!wanted[l]) continue;
-    let b = Math.floor((time[i] - from) / bucketNs);
-    if (b >= nb) b = nb - 1;
-    const k = l * nb + b;
-    if (counts[k] === 0) first[k] = s;
-    counts[k]++;
-    masks[k] |= 1 << nameKind[name[i]];
-    total[l]++;
-    const list = listed[l];
-    if (list.length <= listMax) list.push(s);
+  const bucketOf = (t: number) => Math.min(nb - 1, Math.floor((t - from) / bucketNs));
+  // Events s … e, all in bucket b, one by one; listed while their lane may still be.
+  const events = (s: number, e: number, b: number) => {
+    for (let x = s; x <= e; x++) {
+      const i = x & mask;
+      const l = lane[i];
+      if (!wanted[l]) continue;
+      const k = l * nb + b;
+      if (counts[k] === 0) first[k] = x;
+      counts[k]++;
+      masks[k] |= 1 << nameKind[name[i]];
+      total[l]++;
+      const list = listed[l];
+      if (list.length <= listMax) list.push(x);
+    }
+  };
+  // Block `slot` of level `lv` (starting at seq s), all in bucket b, from its summary.
+  const block = (lv: SummaryLevel, slot: number, s: number, b: number) => {
+    const base = slot * lv.maxLanes;
+    for (let e = base, n = base + lv.nLanes[slot]; e < n; e++) {
+      const l = lv.lane[e];
+      if (!wanted[l]) continue;
+      const c = lv.count[e];
+      const k = l * nb + b;
+      if (counts[k] === 0) first[k] = s + lv.first[e];
+      counts[k] += c;
+      masks[k] |= lv.mask[e];
+      total[l] += c;
+    }
+  };
+  // Bucket by bucket (binary search for where each ends), each bucket's seqs as the events up to
+  // a 64-event boundary, small blocks up to a 1024-event one, large blocks, small blocks, events
+  // (docs/timeline.md, "Level of detail"). `merged`: the blocks summarised (start, level, slot),
+  // for the lanes listed. `plain`: every event one by one.
+  const sum = opts.plain ? null : store.summaries;
+  const levels = sum ? [sum.large, sum.small] : [];
+  const merged: number[] = [];
+  let a = s0;
+  while (a <= s1) {
+    const b = bucketOf(time[a & mask]);
+    let lo = a + 1;
+    let hi = s1 + 1;
+    while (lo < hi) {
+      const m = Math.floor((lo + hi) / 2);
+      if (bucketOf(time[m & mask]) <= b) lo = m + 1;
+      else hi = m;
+    }
+    const e = lo - 1;
+    if (!sum) events(a, e, b);
+    let s = sum ? a : e + 1;
+    while (s <= e) {
+      let took = false;
+      for (let v = 0; v < 2 && !took; v++) {
+        const lv = levels[v];
+        if (s % lv.size !== 0 || s + lv.size - 1 > e) continue;
+        const slot = sum!.slot(lv, s / lv.size);
+        if (slot < 0) continue;
+        block(lv, slot, s, b);
+        merged.push(s, v, slot);
+        s += lv.size;
+        took = true;
+      }
+      if (took) continue;
+      const stop = Math.min(e, (Math.floor(s / SMALL) + 1) * SMALL - 1);
+      events(s, stop, b);
+      s = stop + 1;
+    }
+    a = e + 1;
+  }
+  // Lanes with few events in the window are listed: their events in merged blocks too.
+  const toList = new Uint8Array(nl);
+  let anyToList = false;
+  for (let l = 0; l < nl; l++)
+    if (wanted[l] && !summarised[l] && total[l] <= listMax && listed[l].length < total[l]) {
+      toList[l] = 1;
+      anyToList = true;
+    }
+  if (anyToList) {
+    for (let m = 0; m < merged.length; m += 3) {
+      const lv = levels[merged[m + 1]];
+      const base = merged[m + 2] * lv.maxLanes;
+      let hit = false;
+      for (let e = base, n = base + lv.nLanes[merged[m + 2]]; e < n && !hit; e++)
+        hit = toList[lv.lane[e]] === 1;
+      if (!hit) continue;
+      for (let x = merged[m], e = x + lv.size; x < e; x++)
+        if (toList[lane[x & mask]]) listed[lane[x & mask]].push(x);
+    }
+    for (let l = 0; l < nl; l++) if (toList[l]) listed[l].sort((a, b) => a - b);
   }
 
   const names: Record<number, string> = {};
@@ -210,7 +296,7 @@ export function timelineData(store: EventStore, q: TimelineQuery): TimelineData 
   }
 
   const reqMax = Math.max(16, Math.min(REQUESTS_MAX, Math.floor(width * REQUESTS_PER_PX)));
-  const { requests, omitted } = requestsIn(store, from, to, q.lanes, reqMax);
+  const { requests, omitted } = (opts.plain ? requestsScan : requestsIn)(store, from, to, q.lanes, reqMax);
   const { links, linksOmitted } = linksOf(store, shown);
   return {
     from,
@@ -247,8 +333,40 @@ export function requestBar(store: EventStore, r: VirtioRequest): RequestBar {
   };
 }
 
-/** Requests made available before `to` and not used before `from` (open ones included). */
+/**
+ * Requests made available before `to` and not used before `from` (open ones included), through
+ * the store's request index: the window's own by binary search per queue lane, those still going
+ * from before it block by block (requestIndex.ts). The same answer as requestsScan.
+ */
 function requestsIn(
+  store: EventStore,
+  from: number,
+  to: number,
+  lanes: string[] | undefined,
+  max: number,
+): { requests: RequestBar[]; omitted: number } {
+  const idx = store.requestIndex;
+  if (!idx.ok) return requestsScan(store, from, to, lanes, max);
+  const all = store.requests.all;
+  const inside: number[] = [];
+  const spanning: number[] = [];
+  let total = 0;
+  for (const key of lanes ? new Set(lanes) : idx.lanes.keys()) {
+    const l = idx.lanes.get(key);
+    if (!l) continue;
+    const w = idx.window(all, l, from, to);
+    total += w.before.length + w.k - w.j;
+    for (const p of w.before) (requestEnd(all[p]) < to ? inside : spanning).push(p);
+    for (let x = w.j; x < Math.min(w.k, w.j + max); x++) inside.push(l.pos[x]);
+  }
+  const byPos = (a: number, b: number) => a - b;
+  const chosen = inside.sort(byPos).slice(0, max);
+  if (chosen.length < max) chosen.push(...spanning.sort(byPos).slice(0, max - chosen.length));
+  return { requests: chosen.map((p) => requestBar(store, all[p])), omitted: total - chosen.length };
+}
+
+/** The same, reading every request of the session (the reference; and if the index cannot serve). */
+function requestsScan(
   store: EventStore,
   from: number,
   to: number,
@@ -262,7 +380,7 @@ function requestsIn(
   const spanning: VirtioRequest[] = [];
   for (const r of store.requests.all) {
     if (!r.availSeq || r.availTime >= to) continue;
-    const end = r.doneSeq ? r.doneTime : r.usedSeq ? r.usedTime : Infinity;
+    const end = requestEnd(r);
     if (end < from) continue;
     if (want && !want.has(store.queueLane(r.card, r.queue).key)) continue;
     (r.availTime >= from || end < to ? inside : spanning).push(r);

@@ -107,7 +107,8 @@ export class RequestTracker {
   dropEmpty(): void {
     const keep = this.all.filter((r) => r.availSeq || r.takenSeq || r.usedSeq || r.doneSeq);
     if (keep.length === this.all.length) return;
-    for (const r of this.all) if (!keep.includes(r)) this.byId.delete(r.id);
+    const kept = new Set(keep);
+    for (const r of this.all) if (!kept.has(r)) this.byId.delete(r.id);
     this.all.length = 0;
     this.all.push(...keep);
   }

@@ -15,6 +15,8 @@
 import { EVENT_KINDS, type BusEvent, type EventKind } from '../sim/busEvent.ts';
 import { eventName, groupOf } from '../sim/trace/eventName.ts';
 import { RequestTracker } from '../sim/requestTracker.ts';
+import { BlockSummaries } from './blockSummary.ts';
+import { RequestIndex } from './requestIndex.ts';
 
 /** Default cap: 4 Mi events in full (≈ 96 MiB of columns). */
 export const DEFAULT_CAP = 1 << 22;
@@ -74,6 +76,23 @@ export class EventStore {
   req: Uint32Array;
   arg: Uint32Array;
   private mask: number;
+
+  // Indexes for the timeline's frames, built lazily by their readers (blockSummary.ts,
+  // requestIndex.ts); a truncation cuts them.
+  private blockSummaries: BlockSummaries | null = null;
+  private requestIdx: RequestIndex | null = null;
+
+  /** Per-block summaries of the events held in full. */
+  get summaries(): BlockSummaries {
+    return (this.blockSummaries ??= new BlockSummaries(this));
+  }
+
+  /** The requests by queue lane and avail time, brought up to date. */
+  get requestIndex(): RequestIndex {
+    this.requestIdx ??= new RequestIndex((r) => this.queueLane(r.card, r.queue).key);
+    this.requestIdx.update(this.requests.all);
+    return this.requestIdx;
+  }
 
   private readonly laneByKey = new Map<string, number>();
   private readonly nameIds = new Map<string, number>();
@@ -177,6 +196,8 @@ export class EventStore {
   /** A new timeline from moment `seq`: events after it go (coarse blocks starting after it too). */
   truncate(seq: number): void {
     if (seq >= this.head) return;
+    this.blockSummaries?.truncate(seq);
+    this.requestIdx = null;
     this.head = Math.max(seq, 0);
     if (this.head < this.lo) this.lo = this.head + 1;
     while (this.coarse.length && this.coarse[this.coarse.length - 1].fromSeq > seq) this.coarse.pop();
