@@ -907,6 +907,10 @@ step(
       await page.keyboard.press('Escape');
       await removeAllBreakpoints();
       await continueIfPaused();
+      // The Breakpoints view folded the panes above it: a stop selects its top frame only in a
+      // Call Stack that is open.
+      await runCommand('View: Show Run and Debug');
+      for (const title of ['Variables', 'Watch', 'Call Stack']) await unfold(title);
     },
   },
 );
@@ -973,6 +977,13 @@ step(
       60000,
       `the status bar to go back from event ${here.seq}`,
     );
+    // The replay agreed with the recording: a divergence would be said in the Debug Console.
+    if (!(await page.locator('.repl .repl-input-wrapper').isVisible()))
+      await runCommand('View: Toggle Debug Console');
+    const repl = await debugConsole('where', /event [\d,]+ of [\d,]+/);
+    console.log(`Debug Console after reverse continue:\n  ${repl.split('\n').slice(-8).join('\n  ')}`);
+    assert.doesNotMatch(repl, /went another way/, 'the replay went the recorded way');
+    await focusCardConsole();
     const stack = await waitFor(
       async () => {
         const t = await callStackText();
