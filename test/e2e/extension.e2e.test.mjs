@@ -839,7 +839,11 @@ step(
     const box = page.locator('.quick-input-widget input');
     await box.fill('mic0.bar4+0xzz');
     const msg = page.locator('.quick-input-widget .quick-input-message');
-    await waitFor(async () => /not an (address|offset)|bar4/i.test(await text(msg)), 5000, 'a validation message');
+    await waitFor(
+      async () => /not an (address|offset)|bar4/i.test(await text(msg)),
+      5000,
+      'a validation message',
+    );
     await shot('item7-add-data-breakpoint-validation');
     await box.fill('mic0.SPAD1');
     await box.press('Enter');
@@ -1068,6 +1072,105 @@ step(
     console.log(`picked: ${JSON.stringify(p)}`);
   },
   { independent: true, cleanup: timeTravelCleanup },
+);
+
+// ---- the MIC Timeline (issue 17 §1): after a dd, the block request's bar; a click seeks to its avail.
+
+/** The MIC Timeline's webview (the newest webview: the step closes the editors first). */
+const timelineView = () => page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+
+step(
+  "issue 17: the timeline shows the dd's block request; clicking its bar goes to its avail event",
+  240000,
+  async () => {
+    await removeAllBreakpoints();
+    await continueIfPaused();
+    await focusCardConsole();
+    await typeInConsole('dd if=/dev/vda of=/dev/null bs=512 count=1');
+    await waitFor(async () => /records out/.test(await terminalText()), 30000, "dd's records out");
+    await pauseIfRunning();
+    await runCommand('View: Close All Editors');
+    await runCommand('MIC: Show Timeline');
+    const view = timelineView();
+    const canvas = view.locator('canvas.plot');
+    await canvas.waitFor({ state: 'visible', timeout: 30000 });
+    await waitFor(
+      async () => (await canvas.getAttribute('data-frame')) !== null,
+      30000,
+      'the first frame drawn',
+    );
+    await sleep(500);
+    await shot('issue17-timeline-whole-session');
+    // The newest block request of the window (the dd's read): search, Shift+Enter = the last match.
+    const search = view.locator('input.search');
+    await search.fill('block.requestq');
+    await search.press('Shift+Enter');
+    const said = await waitFor(
+      async () => {
+        const t = await text(view.locator('.status'));
+        return /request \d+ block\.requestq/.test(t) && t;
+      },
+      10000,
+      'a block.requestq request selected by the search',
+    );
+    console.log(`search: ${said}`);
+    const availSeq = Number(/avail event (\d+)/.exec(said)[1]);
+    // Zoom to it (z on the focused canvas), wait for the zoomed frame.
+    const before = await canvas.getAttribute('data-window');
+    await canvas.focus();
+    await page.keyboard.press('z');
+    await waitFor(
+      async () => (await canvas.getAttribute('data-window')) !== before,
+      20000,
+      'the frame of the zoomed window',
+    );
+    await sleep(500);
+    const sel = JSON.parse(
+      await waitFor(async () => canvas.getAttribute('data-selection'), 10000, 'the selected bar drawn'),
+    );
+    console.log(`selected bar: ${JSON.stringify(sel)}`);
+    assert.equal(sel.type, 'request');
+    assert.equal(sel.seq, availSeq, "the bar's seq is its avail event");
+    assert.ok(sel.w >= 20, `the zoomed bar is wide enough to see (${sel.w} px)`);
+    // Hover shows the request's card; the click seeks.
+    const at = { x: sel.x + sel.w / 2, y: sel.y + sel.h / 2 };
+    await canvas.hover({ position: at });
+    await waitFor(
+      async () => /block\.requestq/.test(await text(view.locator('.hovercard'))),
+      5000,
+      'the hover card',
+    );
+    await shot('issue17-timeline-block-request');
+    await canvas.click({ position: at });
+    const p = await waitFor(
+      async () => {
+        const q = await statusPosition();
+        return q && q.seq === availSeq && q;
+      },
+      60000,
+      `the status bar at event ${availSeq} (the request's avail)`,
+    );
+    const vars = await waitFor(
+      async () => {
+        const v = await variablesText();
+        return /vring\.avail|avail/.test(v) && v;
+      },
+      15000,
+      'the avail event in the Variables view',
+    );
+    console.log(`after the click: ${JSON.stringify(p)}; variables: ${vars.slice(0, 300)}`);
+    await sleep(500);
+    await shot('issue17-timeline-seek-to-avail');
+    const seqVar = /\bseq\s*=\s*(\d+)/.exec(vars);
+    if (seqVar) assert.equal(Number(seqVar[1]), availSeq, 'the Variables view shows the avail event');
+  },
+  {
+    independent: true,
+    cleanup: async () => {
+      await runCommand('View: Close All Editors').catch(() => {});
+      await timeTravelCleanup();
+    },
+  },
 );
 
 step('(breakpoints removed, running)', 30000, async () => {
