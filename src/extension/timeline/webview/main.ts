@@ -445,6 +445,8 @@ function zoomToRequest(h: Hit | undefined): void {
 // ---- pointer ----
 
 let drag: { x: number; view: View; moved: boolean } | undefined;
+let clickTimer: ReturnType<typeof setTimeout> | undefined;
+const DBLCLICK_MS = 300;
 
 function hitAt(e: MouseEvent): Hit | null {
   if (!frame) return null;
@@ -490,9 +492,16 @@ window.addEventListener('mouseup', (e) => {
   const h = hitAt(e);
   if (!h) return select(undefined);
   select(h);
-  seek(h);
+  // The seek waits out a double-click (zoom to the request), so that one does not seek twice.
+  if (clickTimer) clearTimeout(clickTimer);
+  clickTimer = setTimeout(() => {
+    clickTimer = undefined;
+    seek(h);
+  }, DBLCLICK_MS);
 });
 canvas.addEventListener('dblclick', (e) => {
+  if (clickTimer) clearTimeout(clickTimer);
+  clickTimer = undefined;
   const h = hitAt(e);
   if (h) zoomToRequest(h);
 });
