@@ -1085,9 +1085,25 @@ step(
   async () => {
     await removeAllBreakpoints();
     await continueIfPaused();
-    await focusCardConsole();
-    await typeInConsole('dd if=/dev/vda of=/dev/null bs=512 count=1');
-    await waitFor(async () => /records out/.test(await terminalText()), 30000, "dd's records out");
+    // The headless terminal sometimes drops a key (a run saw `ddif=/dev/vda`): type again then.
+    for (let attempt = 1; ; attempt++) {
+      await focusCardConsole();
+      const seen = matches(await terminalText(), /records out/);
+      await typeInConsole('dd if=/dev/vda of=/dev/null bs=512 count=1');
+      const t = await waitFor(
+        async () => {
+          const x = await terminalText();
+          return (
+            (matches(x, /records out/) > seen || /command not found|invalid|unknown/i.test(x.slice(-200))) &&
+            x
+          );
+        },
+        30000,
+        "dd's records out",
+      );
+      if (matches(t, /records out/) > seen) break;
+      if (attempt >= 3) throw new Error(`dd was not typed right 3 times:\n${t.slice(-300)}`);
+    }
     await pauseIfRunning();
     await runCommand('View: Close All Editors');
     await runCommand('MIC: Show Timeline');
