@@ -434,13 +434,25 @@ function seek(h: Hit): void {
   say(`going to event ${h.seq}${h.type === 'request' ? ` (request ${h.request.id}'s avail)` : ''}…`);
 }
 
+/** Zoom to the request of a bar, or of an event (its hover card names it); the bar becomes the selection. */
 function zoomToRequest(h: Hit | undefined): void {
   let r = h?.type === 'request' ? h.request : undefined;
-  if (!r && h) r = events.get(h.seq)?.request ?? undefined;
+  if (!r && h && h.type !== 'request') {
+    const ev = events.get(h.seq);
+    if (!ev) {
+      // Its card is on its way: zoom when it arrives.
+      pendingZoom = h.seq;
+      post({ type: 'event', seq: h.seq });
+      return;
+    }
+    r = ev.request ?? undefined;
+  }
   if (!r) return say('Select a request bar (or an event of a request) to zoom to it.');
   stopFollowing();
+  select({ type: 'request', seq: r.availSeq, lane: r.lane, time: r.availTime, request: r });
   setView(requestView(r, end));
 }
+let pendingZoom: number | undefined;
 
 // ---- pointer ----
 
@@ -804,6 +816,16 @@ window.addEventListener('message', (e: MessageEvent<ToView>) => {
         draw();
       }
       if (hoverSeq === m.seq && !card.hidden) fillCard(m.event);
+      if (pendingZoom === m.seq) {
+        pendingZoom = undefined;
+        zoomToRequest({
+          type: 'event',
+          seq: m.seq,
+          lane: m.event.lane,
+          time: m.event.time,
+          name: m.event.name,
+        });
+      }
       return;
     case 'stats':
       stats = m.stats;
