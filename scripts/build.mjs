@@ -27,7 +27,11 @@ await esbuild.build({
 // for the browser, self-contained — the workbench may be offline and the page's CSP loads nothing
 // from elsewhere.
 await esbuild.build({
-  entryPoints: [{ in: 'src/extension/memory/webview/main.ts', out: 'memoryView' }],
+  entryPoints: [
+    { in: 'src/extension/memory/webview/main.ts', out: 'memoryView' },
+    // The MIC Timeline's (dist/timelineView.js, .css): canvas drawing, no library.
+    { in: 'src/extension/timeline/webview/main.ts', out: 'timelineView' },
+  ],
   outdir: 'dist',
   bundle: true,
   platform: 'browser',

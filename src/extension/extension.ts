@@ -28,6 +28,7 @@ import { TimelineWatch } from './timeTravel/timelineWatch.ts';
 import { ForkGuard } from './timeTravel/forkGuard.ts';
 import { registerTimelineStatus } from './timeTravel/timelineStatus.ts';
 import { registerTimeTravelCommands } from './timeTravel/timeTravelCommands.ts';
+import { TimelinePanel } from './timeline/timelinePanel.ts';
 
 export function activate(context: vscode.ExtensionContext): void {
   const sessions = new MicSessions();
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const breakpoints = new RowBreakpoints(watches, () => views.forEach((v) => v.rerender()));
   const stops = new StopView(sessions);
   const memory = new MemoryView(sessions, context.extensionUri);
+  const timelinePanel = new TimelinePanel(sessions, context.extensionUri);
   const selectedRow = () => views.map((v) => v.selectedRow).find((r) => r);
   context.subscriptions.push(
     log(),
@@ -71,6 +73,8 @@ export function activate(context: vscode.ExtensionContext): void {
     forkGuard,
     registerTimelineStatus(sessions, timeline),
     registerTimeTravelCommands(sessions, timeline, selectedRow),
+    timelinePanel,
+    vscode.commands.registerCommand('mic.showTimeline', () => timelinePanel.show()),
   );
 }
 

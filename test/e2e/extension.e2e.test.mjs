@@ -1158,6 +1158,122 @@ step(
   { independent: true, cleanup: timeTravelCleanup },
 );
 
+// ---- the MIC Timeline (issue 17 §1): after a dd, the block request's bar; a click seeks to its avail.
+
+/** The MIC Timeline's webview (the newest webview: the step closes the editors first). */
+const timelineView = () => page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+
+step(
+  "issue 17: the timeline shows the dd's block request; clicking its bar goes to its avail event",
+  240000,
+  async () => {
+    await removeAllBreakpoints();
+    await continueIfPaused();
+    // The headless terminal sometimes drops a key (a run saw `ddif=/dev/vda`): type again then.
+    for (let attempt = 1; ; attempt++) {
+      await focusCardConsole();
+      const before = (await terminalText()).length;
+      const seen = matches(await terminalText(), /records out/);
+      await typeInConsole('dd if=/dev/vda of=/dev/null bs=512 count=1');
+      const t = await waitFor(
+        async () => {
+          const x = await terminalText();
+          return (
+            (matches(x, /records out/) > seen ||
+              /command not found/.test(x.slice(Math.max(0, before - 20)))) &&
+            x
+          );
+        },
+        30000,
+        "dd's records out",
+      );
+      if (matches(t, /records out/) > seen) break;
+      if (attempt >= 3) throw new Error(`dd was not typed right 3 times:\n${t.slice(-300)}`);
+    }
+    await pauseIfRunning();
+    await runCommand('View: Close All Editors');
+    await runCommand('MIC: Show Timeline');
+    const view = timelineView();
+    const canvas = view.locator('canvas.plot');
+    await canvas.waitFor({ state: 'visible', timeout: 30000 });
+    await waitFor(
+      async () => (await canvas.getAttribute('data-frame')) !== null,
+      30000,
+      'the first frame drawn',
+    );
+    await sleep(500);
+    await shot('issue17-timeline-whole-session');
+    // The dd's request: the back-end's read of its avail entry is listed even zoomed out (few events
+    // on that lane); search it, Shift+Enter = the last match, then z zooms to its request.
+    const search = view.locator('input.search');
+    await search.fill('vring.avail block.requestq');
+    await search.press('Shift+Enter');
+    const said = await waitFor(
+      async () => {
+        const t = await text(view.locator('.status'));
+        return /vring\.avail block\.requestq/.test(t) && t;
+      },
+      10000,
+      "the block request's avail event selected by the search",
+    );
+    console.log(`search: ${said}`);
+    const before = await canvas.getAttribute('data-window');
+    await canvas.focus();
+    await page.keyboard.press('z');
+    await waitFor(
+      async () => (await canvas.getAttribute('data-window')) !== before,
+      20000,
+      'the frame of the zoomed window',
+    );
+    await sleep(800);
+    const sel = JSON.parse(
+      await waitFor(async () => canvas.getAttribute('data-selection'), 10000, 'the selected bar drawn'),
+    );
+    console.log(`selected bar: ${JSON.stringify(sel)}`);
+    assert.equal(sel.type, 'request', 'zoom to request selects the bar');
+    const availSeq = sel.seq;
+    assert.ok(sel.w >= 20, `the zoomed bar is wide enough to see (${sel.w} px)`);
+    // Hover shows the request's card; the click seeks.
+    const at = { x: sel.x + sel.w / 2, y: sel.y + sel.h / 2 };
+    await canvas.hover({ position: at });
+    await waitFor(
+      async () => /block\.requestq/.test(await text(view.locator('.hovercard'))),
+      5000,
+      'the hover card',
+    );
+    await shot('issue17-timeline-block-request');
+    await canvas.click({ position: at });
+    const p = await waitFor(
+      async () => {
+        const q = await statusPosition();
+        return q && q.seq === availSeq && q;
+      },
+      60000,
+      `the status bar at event ${availSeq} (the request's avail)`,
+    );
+    const vars = await waitFor(
+      async () => {
+        const v = await variablesText();
+        return /vring\.avail|avail/.test(v) && v;
+      },
+      15000,
+      'the avail event in the Variables view',
+    );
+    console.log(`after the click: ${JSON.stringify(p)}; variables: ${vars.slice(0, 300)}`);
+    await sleep(500);
+    await shot('issue17-timeline-seek-to-avail');
+    const seqVar = /\bseq\s*=\s*(\d+)/.exec(vars);
+    if (seqVar) assert.equal(Number(seqVar[1]), availSeq, 'the Variables view shows the avail event');
+  },
+  {
+    independent: true,
+    cleanup: async () => {
+      await runCommand('View: Close All Editors').catch(() => {});
+      await timeTravelCleanup();
+    },
+  },
+);
+
 step('(breakpoints removed, running)', 30000, async () => {
   await removeAllBreakpoints();
   await continueIfPaused();

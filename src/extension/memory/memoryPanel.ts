@@ -6,6 +6,7 @@
 // mic.views.refreshRate, while the machine runs.
 
 import * as vscode from 'vscode';
+import { webviewPage } from '../webviewPage.ts';
 import { errorText, type MicSession, type MicSessions } from '../debug/micSessions.ts';
 import { READ, type RegistersResponse, type RegisterModel } from '../model/requests.ts';
 import { refreshRate } from '../settings.ts';
@@ -284,28 +285,14 @@ export class MemoryPanel implements vscode.Disposable {
 
 const bytes = (n: number): string => `${n} byte${n === 1 ? '' : 's'}`;
 
-function nonce(): string {
-  const a = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += a[Math.floor(Math.random() * a.length)];
-  return s;
-}
-
-/** The page: strict CSP (the bundled script by nonce, the bundled style from the extension). */
-function html(w: vscode.Webview, dist: vscode.Uri): string {
-  const n = nonce();
-  const script = w.asWebviewUri(vscode.Uri.joinPath(dist, 'memoryView.js'));
-  const style = w.asWebviewUri(vscode.Uri.joinPath(dist, 'memoryView.css'));
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${w.cspSource}; font-src ${w.cspSource}; script-src 'nonce-${n}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>MIC Memory</title>
-</head>
-<body>
+/** The page: strict CSP (webviewPage.ts) around the view's toolbar and content. */
+const html = (w: vscode.Webview, dist: vscode.Uri): string =>
+  webviewPage(
+    w,
+    dist,
+    'memoryView',
+    'MIC Memory',
+    `
 <div class="bar" role="toolbar" aria-label="Memory view">
   <label>Go to <input class="goto" type="text" spellcheck="false" aria-label="Go to address (Ctrl+G)" placeholder="mic0.bar4+0x9004 (Ctrl+G)"></label>
   <button class="prev" title="Previous page (Page Up)" aria-label="Previous page">◀</button>
@@ -315,7 +302,5 @@ function html(w: vscode.Webview, dist: vscode.Uri): string {
 </div>
 <div class="grid" role="grid" tabindex="0" aria-label="Memory bytes: arrows move, hex digits edit, Enter writes, Escape discards"></div>
 <div class="status" role="status" aria-live="polite"></div>
-<script nonce="${n}" src="${script}"></script>
-</body>
-</html>`;
-}
+`,
+  );
