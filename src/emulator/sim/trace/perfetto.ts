@@ -47,8 +47,12 @@ const CHUNK = 1 << 20;
 interface Track {
   pid: number;
   tid: number;
+  /** The initiator (`hw` for every card's link). */
+  initiator: string;
   /** The outermost frame of the handler slice open on this thread, null for none. */
   root: Frame | null;
+  /** The frames of the thread's last event (whose outermost is root). */
+  frames: Frame | null;
   /** Virtual time of the open handler's first event. */
   start: number;
   /** Virtual time of the thread's last event (where its open handler slice ends). */
@@ -164,8 +168,7 @@ export class PerfettoExporter {
   private readonly pids = new Map<string, number>();
   private nextTid = 1;
   /** Flow sources by seq: the thread they are on. */
-  private readonly flowSources = new Map<number, number>();
-  private readonly flowInitiators = new Map<number, string>();
+  private readonly flowSources = new Map<number, Track>();
   private readonly openRequests = new Map<number, OpenRequest>();
   /** Chains made available and not yet used, per `pid queue`. */
   private readonly occupancy = new Map<string, number>();
@@ -189,9 +192,7 @@ export class PerfettoExporter {
   private readonly milestones = field('milestone');
   private readonly registers = field('register');
   /** `{"ph":"X","pid":P,"tid":T,"ts":` of the handler slices … `,"dur":` */
-  private readonly handlerNames = new Encodings(
-    (fn) => `,"cat":"handler","name":${q(fn)},"args":{"frame":`,
-  );
+  private readonly handlerNames = new Encodings((fn) => `,"cat":"handler","name":${q(fn)},"args":{"frame":`);
 
   /**
    * `out` takes the bytes (whole lines, UTF-8) in order, in chunks of about 1 MiB (and at
@@ -234,7 +235,9 @@ export class PerfettoExporter {
       t = {
         pid,
         tid,
+        initiator: e.initiator,
         root: null,
+        frames: null,
         start: e.time,
         last: e.time,
         x: piece(`{"ph":"X","pid":${pid},"tid":${tid},"ts":`),
@@ -305,7 +308,11 @@ export class PerfettoExporter {
 
     // Handler slice: one per invocation of the outermost frame.
     let root = e.frames;
-    while (root && root.parent) root = root.parent;
+    if (root === t.frames) root = t.root;
+    else {
+      t.frames = root;
+      while (root && root.parent) root = root.parent;
+    }
     if (root !== t.root) {
       if (t.root) this.handlerSlice(t);
       t.root = root;
@@ -338,9 +345,8 @@ export class PerfettoExporter {
     if (c !== 0) {
       const from = this.flowSources.get(c);
       // Another initiator's work (program order within one initiator is no arrow).
-      if (from !== undefined && from !== t.tid && this.flowInitiators.get(c) !== e.initiator) {
+      if (from !== undefined && from !== t && from.initiator !== e.initiator) {
         this.flowSources.delete(c);
-        this.flowInitiators.delete(c);
         o.piece(FLOW_IN);
         o.num(c);
         o.piece(t.at);
@@ -356,13 +362,9 @@ export class PerfettoExporter {
       o.piece(t.at);
       putUs(o, time);
       o.piece(FLOW_END);
-      this.flowSources.set(e.seq, t.tid);
-      this.flowInitiators.set(e.seq, e.initiator);
-      if (this.flowSources.size > MAX_OPEN_FLOWS) {
-        const oldest = this.flowSources.keys().next().value as number;
-        this.flowSources.delete(oldest);
-        this.flowInitiators.delete(oldest);
-      }
+      this.flowSources.set(e.seq, t);
+      if (this.flowSources.size > MAX_OPEN_FLOWS)
+        this.flowSources.delete(this.flowSources.keys().next().value as number);
     }
 
     // Requests and ring occupancy.

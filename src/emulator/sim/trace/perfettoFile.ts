@@ -31,7 +31,7 @@ export class PerfettoFile {
   private take(buf: Uint8Array): void {
     if (this.error) return;
     try {
-      for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off, buf.length - off);
+      for (let off = 0; off < buf.length;) off += writeSync(this.fd, buf, off, buf.length - off);
       this.bytesWritten += buf.length;
     } catch (err) {
       this.error = err as Error;
