@@ -29,11 +29,11 @@
 // the slice names per (kind, register/space/descriptor type), the field names with their
 // string values. The bytes are those the template strings of the first version gave.
 
-import { frameText, type BusEvent, type Frame } from '../busEvent.ts';
+import type { BusEvent, Frame } from '../busEvent.ts';
 import type { Observer } from '../spine.ts';
 import { eventName, groupOf } from './eventName.ts';
 import { ByteOut } from './perfettoBytes.ts';
-import { Encodings, PairEncodings, piece, type Piece } from './traceBytes.ts';
+import { Encodings, FnBytes, PairEncodings, piece, plain, type Piece } from './traceBytes.ts';
 
 /** The first characters of every export (the file policy recognises its own files by them). */
 export const PERFETTO_MAGIC = '[{"name":"mic-emu"';
@@ -129,8 +129,8 @@ const DMA_INITIATOR = /^(mic\d+)\.dma(\d+)$/;
 const CAUSE = piece(',"cause":');
 const REQ = piece(',"req":');
 const SIZE = piece(',"size":');
-const VALUE = piece(',"value":');
-const LEN = piece(',"len":');
+const VALUE = piece(',"value":"0x');
+const LEN = piece('","len":');
 const CARD = piece(',"card":');
 const DB = piece(',"db":');
 const CHANNEL = piece(',"channel":');
@@ -173,6 +173,8 @@ export class PerfettoExporter {
   /** Chains made available and not yet used, per `pid queue`. */
   private readonly occupancy = new Map<string, number>();
   private finished = false;
+  /** Handler names' bytes with their arguments', per name. */
+  private readonly fns = new Map<string, FnBytes>();
 
   // `,"dur":0,"cat":"bus","name":NAME,"args":{"seq":` per name: by (kind, the field that names
   // it) for the kinds most events are, by the name for the others.
@@ -334,7 +336,7 @@ export class PerfettoExporter {
     o.piece(SIZE);
     o.num(e.size);
     o.piece(VALUE);
-    o.hexq(e.value >>> 0);
+    o.hex(e.value >>> 0);
     o.piece(LEN);
     o.num(e.len);
     this.eventArgs(e);
@@ -478,8 +480,37 @@ export class PerfettoExporter {
     o.piece(DUR);
     putUs(o, t.last - t.start);
     o.piece(this.handlerNames.get(root.fn));
-    o.json(frameText(root));
+    this.frameText(root);
     o.piece(LINE_END);
+  }
+
+  /** JSON.stringify(frameText(f)), from the name's and the argument names' bytes. */
+  private frameText(f: Frame): void {
+    const o = this.o;
+    let fb = this.fns.get(f.fn);
+    if (fb === undefined) {
+      fb = new FnBytes(f.fn);
+      if (this.fns.size < 4096) this.fns.set(f.fn, fb);
+    }
+    o.piece(fb.name);
+    const a = f.args;
+    if (a) {
+      const keys = Object.keys(a);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        const v = a[k];
+        if (typeof v === 'number') {
+          o.piece(fb.arg(i, k, true));
+          if (plain(v)) o.hex(v);
+          else o.str(v.toString(16));
+        } else {
+          o.piece(fb.arg(i, k, false));
+          o.inside(`${v}`);
+        }
+      }
+      if (keys.length > 0) o.byte(0x29); // )
+    }
+    o.byte(0x22); // "
   }
 
   /** Write what is gathered to the sink (whole lines). */

@@ -85,6 +85,23 @@ export class ByteOut {
     this.buf[this.p++] = 0x22;
   }
 
+  /** One byte. */
+  byte(c: number): void {
+    this.ensure(1);
+    this.buf[this.p++] = c;
+  }
+
+  /** Hex digits of an integer 0 ≤ n ≤ 2^53 (n.toString(16)). */
+  hex(n: number): void {
+    this.p = putHex(this.dv, this.p, n);
+  }
+
+  /** The inside of s's JSON string literal (no quotes). */
+  inside(s: string): void {
+    this.ensure(6 * s.length);
+    this.p = putText(this.buf, this.p, s);
+  }
+
   /** s as a JSON string literal (what JSON.stringify gives). */
   json(s: string): void {
     this.ensure(6 * s.length + 2);
