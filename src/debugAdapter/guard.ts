@@ -8,6 +8,7 @@
 // `pathFormat` (DAP says it defaults to "path"), answers requests we do not implement (attach,
 // goto …) with success, and drops the promise of async handlers.
 
+import { appendFileSync } from 'node:fs';
 import { DebugSession, OutputEvent, Response } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { MessageReader } from './framing.ts';
@@ -133,6 +134,7 @@ export abstract class GuardedSession extends DebugSession {
   // ---- dispatch --------------------------------------------------------------------------
 
   protected override dispatchRequest(request: DebugProtocol.Request): void {
+    if (REQUEST_LOG) logRequest(request);
     const response = new Response(request);
     if (!Number.isSafeInteger(request.seq) || request.seq < 0) {
       response.request_seq = 0;
@@ -273,5 +275,19 @@ export abstract class GuardedSession extends DebugSession {
   /** Stop reading (the session is over). */
   protected stopReading(): void {
     this.reader?.dispose();
+  }
+}
+
+/**
+ * MIC_DAP_LOG=FILE: every request the adapter receives, one JSON line each with the wall-clock
+ * time (ms) it arrived — what a client really sent, for a bug report or to replay a session's
+ * traffic against the adapter. Off unless set; a failing write is ignored (never stops a session).
+ */
+const REQUEST_LOG = process.env.MIC_DAP_LOG || null;
+function logRequest(request: DebugProtocol.Request): void {
+  try {
+    appendFileSync(REQUEST_LOG!, JSON.stringify({ at: Date.now(), request }) + '\n');
+  } catch {
+    // the log is a convenience
   }
 }

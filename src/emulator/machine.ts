@@ -221,9 +221,18 @@ export class Machine {
    */
   onInput: ((seq: number, input: MachineInput) => void) | null = null;
 
-  /** One scheduler step (a replay's way to the quiet steps an input came after); false if idle. */
+  /**
+   * One place on (spine.quiet): a step of one access, none inlined — a replay's way to the
+   * exact place an input came after. False if idle.
+   */
   stepOnce(): boolean {
-    if (!this.sched.step()) return false;
+    const inline = this.sched.maxInline;
+    this.sched.maxInline = 0;
+    try {
+      if (!this.sched.step()) return false;
+    } finally {
+      this.sched.maxInline = inline;
+    }
     this.spine.quiet++;
     return true;
   }

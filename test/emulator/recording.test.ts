@@ -160,6 +160,6 @@ test('a damaged or foreign file is refused, naming the file and what is wrong', 
   assert.throws(() => readRecording(foreign), /package\.json is not a mic-emu recording/);
   assert.throws(() => readRecording(join(dir, 'missing.micrec')), /missing\.micrec does not exist/);
   const newer = join(dir, 'newer.micrec');
-  writeFileSync(newer, raw.toString('latin1').replace('"version":1', '"version":9'), 'latin1');
-  assert.throws(() => readRecording(newer), /is a recording of version 9; this mic-emu reads version 1/);
+  writeFileSync(newer, raw.toString('latin1').replace('"version":2', '"version":9'), 'latin1');
+  assert.throws(() => readRecording(newer), /is a recording of version 9; this mic-emu reads version 2/);
 });

@@ -214,6 +214,50 @@ test('replay equivalence: two cards, console and block on each', () => {
   });
 });
 
+test('keys typed while the machine is busy enter at the same place when replayed', () => {
+  // A person types faster than the card answers: each key enters a few steps into the work the
+  // last one set off, where a step may have gone on through several accesses after an event.
+  // The replay stops at the event a key came after (ending a step there), so a place counted
+  // in steps alone put the key a few accesses early and the replay went another way (the e2e
+  // session's reverse continue, 2026-12). Every gap from 0 to 40 steps, on one timeline.
+  const dir = mkdtempSync(join(tmpdir(), 'mic-tt-busy-'));
+  try {
+    const r = timeline(dir, 1);
+    const m = r.tl.machine;
+    m.start();
+    idle(m);
+    const keys = 'echo typed while busy\r';
+    let gap = 0;
+    for (let round = 0; round < 3; round++) {
+      for (const ch of keys) {
+        m.consoleInput(0, new TextEncoder().encode(ch));
+        for (let i = 0; i < gap; i++) m.run(1);
+        gap = (gap + 7) % 41;
+      }
+      idle(m);
+    }
+    const head = r.tl.head;
+    const hash = r.hash.value;
+    assert.ok(r.out[0].includes('typed while busy\r\n'), 'the shell echoed the line');
+    const inputs = r.tl.inputs.map((i) => i.seq);
+    assert.ok(new Set(inputs).size > 30, `${inputs.length} keys at ${new Set(inputs).size} places`);
+    r.tl.seekNow(0);
+    // To each key's place and back to the start, then to the end: the same way every time.
+    for (const at of inputs.filter((_, i) => i % 9 === 4)) {
+      r.tl.seekNow(at);
+      assert.equal(r.tl.seq, at);
+      r.tl.seekNow(0);
+    }
+    r.tl.seekNow(head);
+    assert.equal(r.tl.divergence, null);
+    assert.equal(r.tl.seq, head);
+    assert.equal(r.hash.value, hash, 'the replay made the same events');
+    r.tl.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('disk safety: seeking back and forth and ending anywhere leaves the image at that moment', () => {
   const base = mkdtempSync(join(tmpdir(), 'mic-tt-disk-'));
   try {

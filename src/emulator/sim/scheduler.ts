@@ -245,8 +245,12 @@ export class Scheduler {
    * after each one).
    */
   maxInline = 32;
-  /** Whoever may ask the run loop to stop (the spine): an inline run ends at once when asked. */
-  stopper: { readonly stopRequested: string | null } | null = null;
+  /**
+   * Whoever may ask the run loop to stop (the spine): an inline run ends at once when asked.
+   * Its `quiet` counts the places since the last event where a step could have ended (see
+   * resumeTask), so a place in the run is the same whether or not a stop cut the step there.
+   */
+  stopper: { readonly stopRequested: string | null; quiet: number } | null = null;
   /**
    * The causal context of what runs now: the seq of the last event it made (the next event's
    * cause, see BusEvent.cause) and the virtio request it works on (BusEvent.req). A task keeps
@@ -457,6 +461,9 @@ export class Scheduler {
         (this.stopper === null || this.stopper.stopRequested === null)
       ) {
         inline--;
+        // A place where the step could have ended (and does, in a replay that stopped at the
+        // event just made): counted like a step's end, so (seq, quiet) names it either way.
+        if (this.stopper !== null) this.stopper.quiet++;
         v = y;
         this.boundary = true;
         continue;

@@ -62,9 +62,11 @@ export class Spine {
   /** Stop after the step that makes event number stopAtSeq (time travel's seek), −1: none. */
   stopAtSeq = -1;
   /**
-   * Scheduler steps completed since the last event (timers and wake-ups that access nothing).
-   * With seq it says exactly where the machine is: an input that entered after three quiet
-   * steps enters after three quiet steps when replayed.
+   * The places since the last event where a scheduler step ended or could have ended: step ends
+   * (timers and wake-ups that access nothing count too) and accesses a step went on to inline
+   * (scheduler.ts, resumeTask). With seq it says exactly where the machine is, whatever cut the
+   * steps: an input that entered three places after an event enters three places after it when
+   * replayed, though the replay's stop at that event ended a step the recording's run went on in.
    */
   quiet = 0;
   readonly protocolErrors: ProtocolError[] = [];

@@ -5,7 +5,7 @@
 // ("Recordings") describes the format field by field.
 //
 // The file: a header line of JSON text, then the body, packed.
-//   1. {"format":"mic-emu-recording","version":1,"cards":1,"events":N,"inputs":K,"writer":"…",
+//   1. {"format":"mic-emu-recording","version":2,"cards":1,"events":N,"inputs":K,"writer":"…",
 //      "bytes":B,"sha256":"…"}\n — `format` tells a recording from any other file, `version`
 //      the layout of the body; cards/events/inputs/writer are for people (`head -1 FILE`);
 //      `bytes` and `sha256` are the length and hash of everything after the newline, so damage,
@@ -25,7 +25,11 @@ import type { RecordedTimeline } from './timeline.ts';
 import { CHUNK } from './imageReads.ts';
 
 export const RECORDING_FORMAT = 'mic-emu-recording';
-export const RECORDING_VERSION = 1;
+/**
+ * 2: an input's `quiet` counts the places a step ended or could have ended since the last event
+ * (spine.ts), not the steps alone — version 1 files place some inputs elsewhere, so are refused.
+ */
+export const RECORDING_VERSION = 2;
 /** The first bytes of every recording (what the file policy checks before replacing a file). */
 export const RECORDING_MAGIC = `{"format":"${RECORDING_FORMAT}"`;
 
