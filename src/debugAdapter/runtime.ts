@@ -521,7 +521,17 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Go to the moment after event `seq` (clamped to the recorded timeline). */
   goto(seq: number): Promise<void> {
-    return this.travel(seq, 'goto');
+    return this.replay(seq, 'goto', true).then((done) => {
+      // A moment inside an access is no place to stop: the machine lands at the access's end.
+      // Say so, or a goto that lands where the session already is looks like nothing happened.
+      const at = this.timeline.seq;
+      const words = !done
+        ? 'goto cancelled'
+        : at !== seq && seq < this.timeline.head
+          ? `goto event ${seq} (inside an access; stopped at its end)`
+          : 'goto';
+      this.stopAfterTravel('goto', words);
+    });
   }
 
   /**

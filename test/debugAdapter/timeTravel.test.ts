@@ -126,6 +126,26 @@ test('goto from the Debug Console: an event, N back, a time; a bad one is a clea
   assert.match((await d.evaluate('where')).result, /^event \d+ of \d+ · /);
   await assert.rejects(d.evaluate(`goto ${end + 1000}`), /not on the timeline/);
   await assert.rejects(d.evaluate('goto sideways'), /goto needs an event or a time/);
+  // An event inside an access (one that made several events) is no place to stop: the goto
+  // lands at the access's end and says so, even when that is where the session already is.
+  let inside = 0;
+  for (let k = 500; k < 560 && inside < 2; k++) {
+    p = d.mark();
+    await d.evaluate(`goto ${k}`);
+    const stop = await d.stopped(p);
+    const landed = await seqOf(d, stop.threadId!);
+    if (landed === k) {
+      assert.match(stop.text ?? '', new RegExp(`^goto: event ${k} of `));
+      continue;
+    }
+    assert.ok(landed > k && landed <= k + 3, `goto ${k} landed at ${landed}`);
+    assert.match(
+      stop.text ?? '',
+      new RegExp(`^goto event ${k} \\(inside an access; stopped at its end\\): event ${landed} of `),
+    );
+    inside++;
+  }
+  assert.equal(inside, 2, 'two events inside an access between 500 and 560');
 });
 
 test('a new input in the past starts a new timeline: the recorded future is dropped', async () => {

@@ -71,8 +71,33 @@ export class StopView implements vscode.TextDocumentContentProvider, vscode.Disp
     );
     if (reveal && !visible) {
       const doc = await vscode.workspace.openTextDocument(STOP_URI);
-      await vscode.window.showTextDocument(doc, { preserveFocus: true, preview: true });
+      await vscode.window.showTextDocument(doc, {
+        preserveFocus: true,
+        preview: true,
+        viewColumn: await this.stopColumn(),
+      });
     }
+  }
+
+  /**
+   * Where the stop's text goes: the active group as usual, but beside the MIC Timeline or MIC
+   * Memory panel a person is looking at, not over it — the panel follows the stop too, and
+   * covering it would lose the view. Beside means the group that already shows the document's
+   * tab if there is one; a copy behind the panel is closed (one MIC stop tab, not two).
+   */
+  private async stopColumn(): Promise<vscode.ViewColumn | undefined> {
+    const groups = vscode.window.tabGroups;
+    const active = groups.activeTabGroup;
+    const input = active.activeTab?.input;
+    const overPanel =
+      input instanceof vscode.TabInputWebview && /mic\.(timeline|memory)$/.test(input.viewType);
+    if (!overPanel) return undefined;
+    const isStop = (t: vscode.Tab) =>
+      t.input instanceof vscode.TabInputText && t.input.uri.toString() === STOP_URI.toString();
+    const behind = active.tabs.filter(isStop);
+    if (behind.length > 0) await groups.close(behind, true);
+    const elsewhere = groups.all.find((g) => g !== active && g.tabs.some(isStop));
+    return elsewhere?.viewColumn ?? vscode.ViewColumn.Beside;
   }
 
   /** Select the stopped thread's top frame without moving the keyboard (see the file comment). */
@@ -81,11 +106,20 @@ export class StopView implements vscode.TextDocumentContentProvider, vscode.Disp
     if (thread === undefined) return;
     const isThread = (x: unknown) =>
       x instanceof vscode.DebugThread && x.session.id === s.id && x.threadId === thread;
-    // Wait until VS Code has focused the stopped thread and fetched its stack.
+    // A frame of this stop: the adapter numbers frames anew at each stop, upwards, and the
+    // stopped thread's stack is the first one fetched, so its top frame is the lowest.
+    const ofThisStop = (x: unknown) =>
+      x instanceof vscode.DebugStackFrame &&
+      x.session.id === s.id &&
+      s.topFrames.size > 0 &&
+      x.frameId >= Math.min(...s.topFrames.values());
+    // Wait until VS Code has focused the stopped thread and fetched its stack. The frame still
+    // selected from the stop before (a pause, then Reverse Continue) is not a selection: the
+    // Variables view would stay empty.
     for (let t = 0; t < 60; t++) {
       if (gen !== this.generation || s.running) return;
       const active = vscode.debug.activeStackItem;
-      if (active instanceof vscode.DebugStackFrame) return; // a frame is selected already
+      if (ofThisStop(active)) return; // a frame is selected already
       if (isThread(active) && s.topFrames.has(thread)) break;
       await sleep(50);
     }
