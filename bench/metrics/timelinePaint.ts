@@ -96,10 +96,12 @@ interface Poster {
 const wallNow = () => performance.timeOrigin + performance.now();
 
 /** The adapter's request handlers, on this store (DebugRuntime.eventStore answers it). */
-function adapter(store: EventStore) {
+function adapter(store: EventStore, firstMs: Record<string, number>) {
   const rt = { timeline: {}, eventStore: () => Promise.resolve(store) } as unknown as DebugRuntime;
   return async <T>(command: string, args: Record<string, unknown> = {}): Promise<T> => {
+    const t = wallNow();
     const r = await TIMELINE_REQUESTS[command].run(rt, args);
+    firstMs[command] ??= +(wallNow() - t).toFixed(1);
     if (typeof r === 'string') throw new Error(`${command}: ${r}`);
     return r as T;
   };
@@ -109,6 +111,10 @@ function adapter(store: EventStore) {
 class Panel {
   readonly dataBytes: number[] = [];
   readonly errors: string[] = [];
+  /** When (wall ms) the webview said ready, asked for its first frame, and got it posted; the adapter's ms for it. */
+  readonly marks = { ready: NaN, firstAsk: NaN, firstAdapterMs: NaN, firstPosted: NaN };
+  /** The adapter's ms for the first request of each command. */
+  readonly firstMs: Record<string, number> = {};
   private queue: Promise<void> = Promise.resolve();
   private readonly ask: ReturnType<typeof adapter>;
 
@@ -116,12 +122,14 @@ class Panel {
     private readonly page: Page,
     private readonly store: EventStore,
   ) {
-    this.ask = adapter(store);
+    this.ask = adapter(store, this.firstMs);
   }
 
   /** Messages are answered one after another, as the adapter answers DAP requests. */
   receive(json: string): void {
     const m = JSON.parse(json) as FromView;
+    if (m.type === 'ready' && Number.isNaN(this.marks.ready)) this.marks.ready = wallNow();
+    if (m.type === 'data' && Number.isNaN(this.marks.firstAsk)) this.marks.firstAsk = wallNow();
     this.queue = this.queue.then(() => this.onMessage(m)).catch((e) => void this.errors.push(String(e)));
   }
 
@@ -145,6 +153,7 @@ class Panel {
         return this.post({ type: 'stats', stats: await this.ask('mic/timelineStats') });
       }
       case 'data': {
+        const t = wallNow();
         const data = await this.ask<TimelineData>('mic/timelineData', {
           from: m.from,
           to: m.to,
@@ -152,7 +161,11 @@ class Panel {
           ...(m.lanes ? { lanes: m.lanes } : {}),
         });
         this.dataBytes.push(JSON.stringify(data).length);
-        return this.post({ type: 'data', id: m.id, data });
+        const first = Number.isNaN(this.marks.firstAdapterMs);
+        if (first) this.marks.firstAdapterMs = wallNow() - t;
+        await this.post({ type: 'data', id: m.id, data });
+        if (first) this.marks.firstPosted = wallNow();
+        return;
       }
       case 'event':
         return this.post({
@@ -172,6 +185,12 @@ interface Rep {
   firstPaintMs: number;
   firstFrameMs: number;
   firstPaintPaintMs: number;
+  /** From the page's creation: ready, first frame asked, posted; the adapter's ms for it. */
+  ready: number;
+  firstAsk: number;
+  firstAdapterMs: number;
+  firstPosted: number;
+  firstMs: Record<string, number>;
   paintMs: number[];
   stepMs: number[];
   bytes: number[];
@@ -182,7 +201,7 @@ interface Rep {
 async function oneRep(browser: Browser, store: EventStore, files: Record<string, string>): Promise<Rep> {
   const context: BrowserContext = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
   try {
-    let panel: Panel | undefined;
+    const bridge: { panel?: Panel } = {};
     const n = nonce();
     const html = pageHtml({
       cspSource: ORIGIN,
@@ -199,13 +218,13 @@ async function oneRep(browser: Browser, store: EventStore, files: Record<string,
       if (body === undefined) return route.fulfill({ status: 404, body: '' });
       return route.fulfill({ contentType: name.endsWith('.css') ? 'text/css' : 'text/javascript', body });
     });
-    await context.exposeFunction('__micPost', (json: string) => panel?.receive(json));
+    await context.exposeFunction('__micPost', (json: string) => bridge.panel?.receive(json));
     await context.addInitScript(INIT);
 
     // The panel opens: the page is created, loads the bundle, says ready, asks for its first frame.
     const t0 = wallNow();
     const page = await context.newPage();
-    panel = new Panel(page, store);
+    const panel = (bridge.panel = new Panel(page, store));
     await page.goto(`${ORIGIN}/index.html`);
     const log = () => page.evaluate(() => (globalThis as unknown as { __mic: PageLog }).__mic);
     const painted = (after: number) =>
@@ -226,6 +245,11 @@ async function oneRep(browser: Browser, store: EventStore, files: Record<string,
       firstPaintMs: firstPaint.at - t0,
       firstFrameMs: first.frames[0].at - t0,
       firstPaintPaintMs: firstPaint.ms,
+      ready: panel.marks.ready - t0,
+      firstAsk: panel.marks.firstAsk - t0,
+      firstAdapterMs: panel.marks.firstAdapterMs,
+      firstPosted: panel.marks.firstPosted - t0,
+      firstMs: panel.firstMs,
       paintMs: [],
       stepMs: [],
       bytes: [],
@@ -296,7 +320,15 @@ function rows(reps: Rep[], why?: string): MetricResult[] {
         ? common
         : {
             ...common,
-            'first frame arrived ms (median)': +med((r) => r.firstFrameMs).toFixed(1),
+            'webview said ready ms (median)': +med((r) => r.ready).toFixed(1),
+            'adapter ms on ready: mic/timelineLanes, the position’s mic/timelineData, mic/timelineStats (median)':
+              ['mic/timelineLanes', 'mic/timelineData', 'mic/timelineStats']
+                .map((c) => med((r) => r.firstMs[c] ?? NaN).toFixed(1))
+                .join(', '),
+            'first frame asked ms (median)': +med((r) => r.firstAsk).toFixed(1),
+            "adapter ms for the webview's first frame (median)": +med((r) => r.firstAdapterMs).toFixed(1),
+            'first frame posted ms (median)': +med((r) => r.firstPosted).toFixed(1),
+            'first frame in the webview ms (median)': +med((r) => r.firstFrameMs).toFixed(1),
             'first paint ms, each repetition': reps.map((r) => r.firstPaintMs.toFixed(0)).join(' '),
             "the first paint's own data-paint-ms (median)": +med((r) => r.firstPaintPaintMs).toFixed(2),
           },
