@@ -337,7 +337,7 @@ function rows(reps: Rep[], why?: string): MetricResult[] {
         : firstPaint > 500
           ? {
               limit:
-                'the page load, the first mic/timelineData (it builds the block summaries) and the JSON hop to the page add up past 500 ms on this machine (see notes)',
+                'the page load to ready (~200–350 ms here) and what the panel asks on ready before the first frame (lanes, the position, mic/timelineStats: ~60–150 ms over 1 M events), with their hops to the page, add up near 500 ms on this shared 2-core machine (see notes)',
             }
           : {}),
     },
