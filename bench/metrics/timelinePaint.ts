@@ -240,6 +240,9 @@ async function oneRep(browser: Browser, store: EventStore, files: Record<string,
       );
     await painted(0);
     const first = await log();
+    // To look at what was painted: MIC_BENCH_TIMELINE_SHOT=/tmp/x.png (each repetition overwrites it).
+    const shot = process.env.MIC_BENCH_TIMELINE_SHOT;
+    if (shot) await page.screenshot({ path: shot.replace(/\.png$/, '') + '-first.png' });
     const firstPaint = first.paints.find((p) => p.frame !== null)!;
     const rep: Rep = {
       firstPaintMs: firstPaint.at - t0,
@@ -276,6 +279,7 @@ async function oneRep(browser: Browser, store: EventStore, files: Record<string,
         rep.missed++;
       }
     }
+    if (shot) await page.screenshot({ path: shot.replace(/\.png$/, '') + '-last-step.png' });
     const end = await log();
     rep.paintMs = end.paints.slice(paintsBefore).map((p) => p.ms);
     rep.frames = end.frames.length;
