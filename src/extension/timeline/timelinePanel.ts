@@ -37,6 +37,8 @@ export class TimelinePanel implements vscode.Disposable {
   private session: MicSession | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticks = 0;
+  /** The view (re)loaded: its charts' stats wait for its first frame (the adapter answers in order). */
+  private statsAfterFrame = false;
   private readonly disposables: vscode.Disposable[];
 
   constructor(
@@ -104,7 +106,8 @@ export class TimelinePanel implements vscode.Disposable {
     try {
       switch (m.type) {
         case 'ready':
-          return await this.refresh(true);
+          this.statsAfterFrame = true;
+          return await this.refresh(true, false);
         case 'data': {
           const data = await s.request<TimelineData>(TIMELINE_REQUESTS.data, {
             from: m.from,
@@ -112,7 +115,12 @@ export class TimelinePanel implements vscode.Disposable {
             width: Math.max(1, Math.min(20000, m.width)),
             ...(m.lanes ? { lanes: m.lanes } : {}),
           });
-          return this.post({ type: 'data', id: m.id, data });
+          this.post({ type: 'data', id: m.id, data });
+          if (this.statsAfterFrame) {
+            this.statsAfterFrame = false;
+            await this.stats(s);
+          }
+          return;
         }
         case 'event': {
           const event = await s.request<TimelineEvent>(TIMELINE_REQUESTS.event, { seq: m.seq });
@@ -142,15 +150,19 @@ export class TimelinePanel implements vscode.Disposable {
     this.post({ type: 'stats', stats });
   }
 
-  /** Lanes, the position (and the session's end), stats: at a stop, or when the view (re)loads. */
-  private async refresh(stopped: boolean): Promise<void> {
+  /**
+   * Lanes, the position (and the session's end), stats: at a stop, or when the view (re)loads
+   * (then without the stats, which follow its first frame: mic/timelineStats on a long session
+   * takes a while, and the adapter would answer it before the frame the view asks for next).
+   */
+  private async refresh(stopped: boolean, withStats = true): Promise<void> {
     const s = this.session;
     if (!this.panel || !s || s.ended) return;
     try {
       const lanes = await s.request<{ lanes: LaneInfo[]; kinds: string[] }>(TIMELINE_REQUESTS.lanes);
       this.post({ type: 'lanes', lanes: lanes.lanes, kinds: [...lanes.kinds] });
       await this.position(s, stopped);
-      await this.stats(s);
+      if (withStats) await this.stats(s);
     } catch (e) {
       this.post({ type: 'status', text: `The timeline could not be read: ${errorText(e)}`, error: true });
     }
