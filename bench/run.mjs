@@ -25,6 +25,8 @@ await esbuild.build({
   target: 'node20',
   format: 'cjs',
   sourcemap: 'inline',
+  // timeline-paint drives Chromium through playwright-core, loaded from node_modules as it is.
+  external: ['playwright-core'],
   logLevel: 'warning',
 });
 process.env.MIC_BENCH_ROOT = root;

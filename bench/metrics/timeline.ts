@@ -28,7 +28,7 @@ function held(): number {
 }
 
 /** Real block-read events, recorded once. */
-function sample(): BusEvent[] {
+export function sample(): BusEvent[] {
   const { image } = sharedImage();
   const d = diskMachine(image);
   warmUpReads(d);
@@ -41,7 +41,7 @@ function sample(): BusEvent[] {
 }
 
 /** A store with `events` events: the sample again and again, seq, cause, req and time moved on. */
-function millionStore(s: BusEvent[], EVENTS: number): EventStore {
+export function millionStore(s: BusEvent[], EVENTS: number): EventStore {
   const store = new EventStore();
   const span = s[s.length - 1].time - s[0].time + 1000;
   const first = s[0].seq;

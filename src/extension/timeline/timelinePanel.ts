@@ -12,6 +12,7 @@
 
 import * as vscode from 'vscode';
 import { webviewPage } from '../webviewPage.ts';
+import { TIMELINE_BODY } from './timelineBody.ts';
 import { errorText, type MicSession, type MicSessions } from '../debug/micSessions.ts';
 import { TIME_TRAVEL } from '../model/timeTravel.ts';
 import { refreshRate } from '../settings.ts';
@@ -36,6 +37,8 @@ export class TimelinePanel implements vscode.Disposable {
   private session: MicSession | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ticks = 0;
+  /** The view (re)loaded: its charts' stats wait for its first frame (the adapter answers in order). */
+  private statsAfterFrame = false;
   private readonly disposables: vscode.Disposable[];
 
   constructor(
@@ -103,7 +106,8 @@ export class TimelinePanel implements vscode.Disposable {
     try {
       switch (m.type) {
         case 'ready':
-          return await this.refresh(true);
+          this.statsAfterFrame = true;
+          return await this.refresh(true, false);
         case 'data': {
           const data = await s.request<TimelineData>(TIMELINE_REQUESTS.data, {
             from: m.from,
@@ -111,7 +115,12 @@ export class TimelinePanel implements vscode.Disposable {
             width: Math.max(1, Math.min(20000, m.width)),
             ...(m.lanes ? { lanes: m.lanes } : {}),
           });
-          return this.post({ type: 'data', id: m.id, data });
+          this.post({ type: 'data', id: m.id, data });
+          if (this.statsAfterFrame) {
+            this.statsAfterFrame = false;
+            await this.stats(s);
+          }
+          return;
         }
         case 'event': {
           const event = await s.request<TimelineEvent>(TIMELINE_REQUESTS.event, { seq: m.seq });
@@ -141,15 +150,19 @@ export class TimelinePanel implements vscode.Disposable {
     this.post({ type: 'stats', stats });
   }
 
-  /** Lanes, the position (and the session's end), stats: at a stop, or when the view (re)loads. */
-  private async refresh(stopped: boolean): Promise<void> {
+  /**
+   * Lanes, the position (and the session's end), stats: at a stop, or when the view (re)loads
+   * (then without the stats, which follow its first frame: mic/timelineStats on a long session
+   * takes a while, and the adapter would answer it before the frame the view asks for next).
+   */
+  private async refresh(stopped: boolean, withStats = true): Promise<void> {
     const s = this.session;
     if (!this.panel || !s || s.ended) return;
     try {
       const lanes = await s.request<{ lanes: LaneInfo[]; kinds: string[] }>(TIMELINE_REQUESTS.lanes);
       this.post({ type: 'lanes', lanes: lanes.lanes, kinds: [...lanes.kinds] });
       await this.position(s, stopped);
-      await this.stats(s);
+      if (withStats) await this.stats(s);
     } catch (e) {
       this.post({ type: 'status', text: `The timeline could not be read: ${errorText(e)}`, error: true });
     }
@@ -197,29 +210,6 @@ export class TimelinePanel implements vscode.Disposable {
   }
 }
 
-/** The page: strict CSP (webviewPage.ts) around the view's toolbar and content. */
+/** The page: strict CSP (webviewPage.ts) around the view's toolbar and content (timelineBody.ts). */
 const html = (w: vscode.Webview, dist: vscode.Uri): string =>
-  webviewPage(
-    w,
-    dist,
-    'timelineView',
-    'MIC Timeline',
-    `
-<div class="bar" role="toolbar" aria-label="MIC Timeline">
-  <input class="search" type="search" spellcheck="false" aria-label="Search the events and requests loaded (Enter: next match)" placeholder="Search (block.requestq, doorbell, 1450)">
-  <div class="filters"></div>
-  <button class="all" title="Whole session (0)">Whole session</button>
-  <button class="zoomreq" title="Zoom to the selected request (z, or double-click a bar)">Zoom to request</button>
-  <label title="While the machine runs, keep the newest events in view"><input class="follow" type="checkbox" checked> Follow live</label>
-  <span class="moment" aria-live="polite"></span>
-  <span class="where"></span>
-</div>
-<div class="plotwrap">
-  <canvas class="plot" tabindex="0" aria-label="MIC Timeline: lanes over virtual time. Wheel or + and - zoom, drag or Left and Right pan, Home and End go to the ends, 0 shows the whole session; Up and Down choose a lane, Shift+Left and Shift+Right select its events or request bars, Enter goes to the selected event, z zooms to its request, Escape clears."></canvas>
-  <div class="hovercard" hidden role="tooltip"></div>
-</div>
-<div class="status" role="status" aria-live="polite"></div>
-<div class="help">Click an event or a request bar to go there (the debugger stops at it); double-click a bar to zoom to it. Search and filters read what is loaded for this window.</div>
-<div class="charts" aria-label="Per-queue statistics"></div>
-`,
-  );
+  webviewPage(w, dist, 'timelineView', 'MIC Timeline', TIMELINE_BODY);
