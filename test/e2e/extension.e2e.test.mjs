@@ -1056,7 +1056,19 @@ step(
     await shot('issue16-stop-cause-link');
     const stopLine = async () => /stop\s*=\s*[^\n]*/.exec(await variablesText())?.[0] ?? '';
     const stopBefore = await stopLine();
-    await link.click({ modifiers: ['Control'] });
+    // An overlay of the workbench (a hover, a notification's toast) can take the pointer for a
+    // moment ("<html> intercepts pointer events"): close it and click again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await link.click({ modifiers: ['Control'], timeout: 5000 });
+        break;
+      } catch (e) {
+        if (attempt >= 4) throw e;
+        await page.keyboard.press('Escape');
+        await page.mouse.move(5, 5);
+        await sleep(500);
+      }
+    }
     // The cause's moment, or the end of the access it is in: that can be where the session is
     // already (the cause and the stop made by one access), and the new stop then says so.
     const after = await waitFor(
