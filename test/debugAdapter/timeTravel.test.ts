@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { buildAdapter, Dap, removeAdapterCopy, resultNumber } from '../helpers/dap.ts';
+import { buildAdapter, Dap, removeAdapterCopy, resultNumber, type Body } from '../helpers/dap.ts';
 
 let adapter: string;
 let dir: string;
@@ -191,4 +191,73 @@ test('continuing from a past moment replays the recorded future: the same consol
   assert.deepEqual((await d.custom('mic/timeline')).future, { events: 0, inputs: 0 });
   assert.equal((await d.custom('mic/timeline')).head, end, 'no new events: the same timeline');
   assert.doesNotMatch(d.output(q, 'important'), /new timeline|went another way/);
+});
+
+test("issue 16's walk: stop on a block request's completion, ask who last wrote its descriptor, go there, step back three, continue to where you were — the image right throughout", async () => {
+  const image = join(dir, 'walk.img');
+  const d = (dap = Dap.stdio(adapter));
+  await d.launchBooted({ disk: image, diskSizeMiB: 1 });
+  const sector5 = () => Buffer.from(readFileSync(image).subarray(5 * 512, 6 * 512));
+  const old = sector5();
+  const pattern = Buffer.alloc(512);
+  for (let i = 0; i < 512; i += 4) pattern.set([0xc0, 0xff, 0xee, 0x42], i);
+  // The host's completion of the write: the back-end puts the chain in the used ring.
+  await d.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'vq block.requestq used' }] });
+  let p = d.mark();
+  await d.type('dd if=pattern:c0ffee42 of=/dev/vda bs=512 count=1 seek=5\n');
+  const done = await d.stopped(p);
+  const threadId = done.threadId!;
+  const [top] = await d.frames(threadId);
+  assert.equal((await d.evaluate('kind', top.id)).result, '"vring.used"');
+  const head = resultNumber((await d.evaluate('head', top.id)).result);
+  const here = (await d.custom('mic/timeline')).seq as number;
+  assert.deepEqual(sector5(), pattern, 'the back-end wrote the image before the used entry');
+
+  // Who last wrote the descriptor it used: the card's driver, when it built the chain.
+  const vq = await d.custom('mic/virtqueues', { card: 0 });
+  const q = (vq.cards[0].devices as Body[])
+    .flatMap((dev) => dev.queues as Body[])
+    .find((x) => x.id === 'block.requestq')!;
+  const m = /^host\+0x([0-9a-f]+)$/.exec(q.ringMemoryReference as string);
+  assert.ok(m, `the ring's reference: ${q.ringMemoryReference}`);
+  const desc = `host+0x${(parseInt(m[1], 16) + 16 * head).toString(16)}`;
+  const lw = await d.custom('mic/lastWrite', { address: desc, length: 16 });
+  const w = (lw.writes as Body[])[0];
+  assert.ok(w, `a write to ${desc}`);
+  assert.equal(w.initiator, 'mic0.cpu', `the card's driver wrote descriptor ${head}: ${w.text}`);
+  assert.ok(w.seq < here);
+
+  // Clicking the answer goes there: every view at that moment, the image as it was before.
+  p = d.mark();
+  await d.custom('mic/seek', { seq: w.seq });
+  const there = await d.stopped(p);
+  const at = (await d.custom('mic/timeline')).seq as number;
+  assert.ok(at >= w.seq && at <= w.seq + 3, `at ${at} for the write at ${w.seq}`);
+  assert.equal(await seqOf(d, there.threadId!), at, 'Variables show that moment');
+  assert.deepEqual(sector5(), old, 'the image before the request');
+  const vqThen = await d.custom('mic/virtqueues', { card: 0 });
+  const qThen = (vqThen.cards[0].devices as Body[])
+    .flatMap((dev) => dev.queues as Body[])
+    .find((x) => x.id === 'block.requestq')!;
+  assert.equal(qThen.usedIdx, (q.usedIdx as number) - 1, 'the used ring one request earlier');
+
+  // Three steps back, each further back; the image stays as it was.
+  let last = at;
+  for (let i = 0; i < 3; i++) {
+    p = d.mark();
+    await d.dc.stepBackRequest({ threadId });
+    await d.stopped(p);
+    const s = (await d.custom('mic/timeline')).seq as number;
+    assert.ok(s < last, `step back ${i + 1}: ${s} < ${last}`);
+    last = s;
+    assert.deepEqual(sector5(), old);
+  }
+
+  // Continue: the recorded future replays to the breakpoint where the walk began.
+  p = d.mark();
+  await d.dc.continueRequest({ threadId });
+  await d.stopped(p);
+  assert.equal((await d.custom('mic/timeline')).seq, here, 'back where the walk began');
+  assert.deepEqual(sector5(), pattern, 'the image as it was there');
+  assert.doesNotMatch(d.output(), /went another way/);
 });
