@@ -41,10 +41,14 @@ const POOL_SHIFT = 16;
 const POOL_PAGE = 1 << POOL_SHIFT;
 const POOL_MASK = POOL_PAGE - 1;
 
-const PAGE_SHIFT = 12;
-const REGION_SHIFT = 20;
+/** Unit sizes as constants (a `2 ** shift` of a variable is a pow() call on the hot path). */
+const PAGE = 4096;
+const REGION = 1024 * 1024;
 /** 32 lines a bucket: 128 bytes of a page, 32 KiB of a region. */
 const LINES = 32;
+
+/** (kind, space) answers keyId keeps. */
+const KEY_CACHE = 4;
 
 const SIZE_EXACT = 0xe0;
 const SIZE_RARE = 0xff;
@@ -102,9 +106,11 @@ export class WriteIndex {
   private readonly initiators: string[] = [];
   private readonly initiatorIds = new Map<string, number>();
   private readonly rare = new Map<number, Rare>();
-  private lastKind: EventKind | '' = '';
-  private lastSpace = '';
-  private lastKey = -1;
+  /** The last KEY_CACHE (kind, space) → key answers, round robin (writes alternate spaces). */
+  private readonly cacheKind: (EventKind | '')[] = new Array<EventKind | ''>(KEY_CACHE).fill('');
+  private readonly cacheSpace: string[] = new Array<string>(KEY_CACHE).fill('');
+  private readonly cacheKey = new Int32Array(KEY_CACHE);
+  private cacheNext = 0;
   private lastInit = '';
   private lastInitId = -1;
 
@@ -196,7 +202,9 @@ export class WriteIndex {
   }
 
   private keyId(kind: EventKind, space: string): number {
-    if (kind === this.lastKind && space === this.lastSpace) return this.lastKey;
+    const ck = this.cacheKind;
+    const cs = this.cacheSpace;
+    for (let j = 0; j < KEY_CACHE; j++) if (ck[j] === kind && cs[j] === space) return this.cacheKey[j];
     let byKind = this.keyIds.get(kind);
     if (!byKind) this.keyIds.set(kind, (byKind = new Map()));
     let id = byKind.get(space);
@@ -205,9 +213,11 @@ export class WriteIndex {
       this.keys.push({ kind, space, pages: new Map(), regions: new Map(), whole: -1 });
       byKind.set(space, id);
     }
-    this.lastKind = kind;
-    this.lastSpace = space;
-    this.lastKey = id;
+    const j = this.cacheNext;
+    ck[j] = kind;
+    cs[j] = space;
+    this.cacheKey[j] = id;
+    this.cacheNext = (j + 1) % KEY_CACHE;
     return id;
   }
 
@@ -227,27 +237,21 @@ export class WriteIndex {
   /** Put record r into the buckets its bytes [address, address + size) touch. */
   private file(k: KeyBuckets, r: number, address: number, size: number): void {
     const end = address + Math.max(size, 1);
-    if (this.fileIn(k.pages, PAGE_SHIFT, r, address, end)) return;
-    if (this.fileIn(k.regions, REGION_SHIFT, r, address, end)) return;
+    if (this.fileIn(k.pages, PAGE, r, address, end)) return;
+    if (this.fileIn(k.regions, REGION, r, address, end)) return;
     if (k.whole < 0) k.whole = this.newBucket();
     this.push(k.whole, r, -1);
   }
 
   /** File record r in the one or two units of `level` it touches; false if it touches more. */
-  private fileIn(
-    level: Map<number, number>,
-    shift: number,
-    r: number,
-    address: number,
-    end: number,
-  ): boolean {
-    const u0 = Math.floor(address / 2 ** shift);
-    const u1 = Math.floor((end - 1) / 2 ** shift);
+  private fileIn(level: Map<number, number>, unit: number, r: number, address: number, end: number): boolean {
+    const u0 = Math.floor(address / unit);
+    const u1 = Math.floor((end - 1) / unit);
     if (u1 - u0 > 1) return false;
     for (let u = u0; u <= u1; u++) {
       let b = level.get(u);
       if (b === undefined) level.set(u, (b = this.newBucket()));
-      this.push(b, r, lineMask(address, end, u, shift));
+      this.push(b, r, lineMask(address, end, u, unit));
     }
     return true;
   }
@@ -381,8 +385,8 @@ export class WriteIndex {
     const found: number[] = [];
     for (const k of this.keys) {
       if (k.space !== space) continue;
-      this.scanLevel(k.pages, PAGE_SHIFT, address, end, rBefore, limit, found);
-      this.scanLevel(k.regions, REGION_SHIFT, address, end, rBefore, limit, found);
+      this.scanLevel(k.pages, PAGE, address, end, rBefore, limit, found);
+      this.scanLevel(k.regions, REGION, address, end, rBefore, limit, found);
       if (k.whole >= 0) this.scan(k.whole, -1, address, end, rBefore, limit, found);
     }
     found.sort((a, b) => b - a);
@@ -395,7 +399,7 @@ export class WriteIndex {
   /** The buckets of one level (pages or regions) that the range touches. */
   private scanLevel(
     level: Map<number, number>,
-    shift: number,
+    unit: number,
     address: number,
     end: number,
     rBefore: number,
@@ -403,19 +407,18 @@ export class WriteIndex {
     found: number[],
   ): void {
     if (level.size === 0) return;
-    const unit = 2 ** shift;
     const u0 = Math.floor(address / unit);
     const u1 = Math.floor((end - 1) / unit);
     if (u1 - u0 + 1 <= level.size) {
       for (let u = u0; u <= u1; u++) {
         const b = level.get(u);
         if (b !== undefined)
-          this.scan(b, lineMask(address, end, u, shift), address, end, rBefore, limit, found);
+          this.scan(b, lineMask(address, end, u, unit), address, end, rBefore, limit, found);
       }
     } else {
       for (const [u, b] of level)
         if (u >= u0 && u <= u1)
-          this.scan(b, lineMask(address, end, u, shift), address, end, rBefore, limit, found);
+          this.scan(b, lineMask(address, end, u, unit), address, end, rBefore, limit, found);
     }
   }
 
@@ -509,8 +512,7 @@ function grow<T extends Uint32Array | Int32Array | Uint8Array | Float64Array>(ol
 }
 
 /** The lines (32 a unit) of unit u that bytes [address, end) touch, as a bit mask. */
-function lineMask(address: number, end: number, u: number, shift: number): number {
-  const unit = 2 ** shift;
+function lineMask(address: number, end: number, u: number, unit: number): number {
   const line = unit / LINES;
   const base = u * unit;
   const lo = Math.max(address, base) - base;
