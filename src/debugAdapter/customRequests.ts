@@ -210,6 +210,13 @@ export function handleCustomRequest(session: CustomRequestSession, command: stri
   }
   const rt = session.rt;
   if (!rt?.machine) return 'no machine: launch first';
+  if (MOVES_OR_FEEDS.has(command)) {
+    const busy = rt.busy();
+    if (busy) return busy;
+  }
   const a: Args = args && typeof args === 'object' ? (args as Args) : {};
   return h.run(rt, a, session);
 }
+
+/** The requests that move the machine or feed it: refused while a travel runs (DebugRuntime.busy). */
+const MOVES_OR_FEEDS = new Set(['mic/seek', 'mic/consoleInput', 'mic/hostCommand', 'mic/exportPerfetto']);

@@ -195,7 +195,7 @@ export class Evaluator {
     if (word === 'state' && !this.compiles(text))
       return `state takes a command (${HOST_COMMANDS.join(', ')}) and/or a card (micN or all), got '${rest.join(' ')}'`;
     if (word === 'x') return this.examine(rt, text.slice(1).trim(), card);
-    if (word === 'goto') return this.goto(rt, rest);
+    if (word === 'goto') return rt.busy() ?? this.goto(rt, rest);
     if (word === 'where' && rest.length === 0) return plain(whereText(rt));
     if (word === 'lastwrite' || word === 'history') {
       const args = text
@@ -209,7 +209,7 @@ export class Evaluator {
     }
     // `type` alone, or `type == "memcpy"`, is the event field; `type ls -l` types a line.
     if (word === 'type' && rest.length > 0 && !this.compiles(text))
-      return this.type(rt, text.slice(4).trim(), card);
+      return rt.busy() ?? this.type(rt, text.slice(4).trim(), card);
     if (word === 'type' && rest.length === 0 && !(rt.stopped?.event?.kind === 'dma.desc'))
       return 'type TEXT types TEXT and Enter on the card console (type "" sends just Enter); `type` alone is the descriptor type of a dma.desc event';
     const assign = /^([A-Za-z][\w.]*)\s*=(?!=)\s*(.+)$/.exec(text);
@@ -217,7 +217,7 @@ export class Evaluator {
       const t = findRegister(rt.machine, assign[1], card);
       if (!t)
         return `'${assign[1]}' is not a register: only registers can be assigned (e.g. SDBIC0 = 0x80000000)`;
-      const w = writeRegister(rt, t, assign[2]);
+      const w = rt.busy() ?? writeRegister(rt, t, assign[2]);
       if (typeof w === 'string') return w;
       return { ...this.registerBody(rt, w.after), result: describeWrite(w), memoryEvent: w.memory };
     }
@@ -321,6 +321,8 @@ export class Evaluator {
       cards = [c];
     } else cards = cmd ? [card] : m.cards.map((_, i) => i);
     if (!cmd) return plain(cards.map((i) => cardStateLine(cardModel(m, i))).join('\n'));
+    const busy = rt.busy();
+    if (busy) return busy;
     const lines = cards.map((i) => {
       const before = m.state(i);
       rt.hostCommand(i, cmd);

@@ -108,6 +108,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   timeline!: Timeline;
   /** A replay runs (a seek): output, progress and console text of the past are not repeated. */
   replaying = false;
+  /** What the replay in progress does, for `busy()` ("step back: a replay to event 41022"). */
+  private travelWords = '';
   /** Each card console's text over the recorded timeline: a seek shows the moment's. */
   private consoleText = new ConsoleHistory();
   /** The trace file follows the timeline: cut back on a seek back (traceFollower.ts). */
@@ -508,6 +510,18 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     };
   }
 
+  /**
+   * Why a request that moves the machine or feeds it must wait, or null: a travel (a replay
+   * from power-on) runs between turns of the event loop, and a continue, a step, another seek
+   * or a key typed then would act on a machine halfway to somewhere else — a key would even
+   * start a new timeline at a moment nobody chose. Refused in words instead (the replay's
+   * progress notification can cancel it).
+   */
+  busy(): string | null {
+    if (!this.replaying) return null;
+    return `time travel in progress (${this.travelWords}): wait until it stops, or cancel it from its progress notification`;
+  }
+
   /** Give up the seek in progress: the session stops where the replay is. */
   cancelTravel(): void {
     this.cancelSeek = true;
@@ -604,6 +618,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
     this.pending = null;
     this.stepCond = null;
     this.replaying = true;
+    this.travelWords = `${reason}: a replay to event ${seq}`;
     this.cancelSeek = false;
     const from = this.timeline.seq;
     const total = Math.max(1, seq < from ? seq : seq - from);

@@ -243,6 +243,15 @@ export class MicDebugSession extends GuardedSession {
     this.sendEvent(new InvalidatedEvent(['variables']));
   }
 
+  /** `need`, and not while a travel runs (DebugRuntime.busy): for requests that move or feed the machine. */
+  private needIdle(response: DebugProtocol.Response): DebugRuntime | null {
+    const rt = this.need(response);
+    const busy = rt?.busy();
+    if (!rt || !busy) return rt;
+    this.sendErrorResponse(response, { id: ERR_STATE, format: busy, showUser: true });
+    return null;
+  }
+
   private need(response: DebugProtocol.Response): DebugRuntime | null {
     if (!this.rt) {
       this.sendErrorResponse(response, {
@@ -331,7 +340,7 @@ export class MicDebugSession extends GuardedSession {
     response: DebugProtocol.SetVariableResponse,
     args: DebugProtocol.SetVariableArguments,
   ): void {
-    if (!this.need(response)) return;
+    if (!this.needIdle(response)) return;
     const r = this.vars.setVariable(args.variablesReference, args.name, args.value);
     if (typeof r === 'string')
       return this.sendErrorResponse(response, { id: ERR_STATE, format: r, showUser: true });
@@ -344,7 +353,7 @@ export class MicDebugSession extends GuardedSession {
   // ---- run control ---------------------------------------------------------------------
 
   protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
-    const rt = this.need(response);
+    const rt = this.needIdle(response);
     if (!rt) return;
     response.body = { allThreadsContinued: true };
     this.sendResponse(response);
@@ -355,7 +364,7 @@ export class MicDebugSession extends GuardedSession {
     response: DebugProtocol.NextResponse,
     args: DebugProtocol.NextArguments,
   ): void {
-    const rt = this.need(response);
+    const rt = this.needIdle(response);
     if (!rt) return;
     this.sendResponse(response);
     rt.step('next', args.threadId);
@@ -365,7 +374,7 @@ export class MicDebugSession extends GuardedSession {
     response: DebugProtocol.StepInResponse,
     args: DebugProtocol.StepInArguments,
   ): void {
-    const rt = this.need(response);
+    const rt = this.needIdle(response);
     if (!rt) return;
     this.sendResponse(response);
     rt.step('in', args.threadId);
@@ -375,7 +384,7 @@ export class MicDebugSession extends GuardedSession {
     response: DebugProtocol.StepOutResponse,
     args: DebugProtocol.StepOutArguments,
   ): void {
-    const rt = this.need(response);
+    const rt = this.needIdle(response);
     if (!rt) return;
     this.sendResponse(response);
     rt.step('out', args.threadId);
@@ -383,7 +392,7 @@ export class MicDebugSession extends GuardedSession {
 
   /** Step Back: to the moment before the previous bus access (a replay from power-on). */
   protected override stepBackRequest(response: DebugProtocol.StepBackResponse): void {
-    const rt = this.need(response);
+    const rt = this.needIdle(response);
     if (!rt) return;
     this.sendResponse(response);
     void rt.stepBack();
@@ -391,7 +400,7 @@ export class MicDebugSession extends GuardedSession {
 
   /** Reverse Continue: back to the previous hit of any armed breakpoint. */
   protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
-    const rt = this.need(response);
+    const rt = this.needIdle(response);
     if (!rt) return;
     this.sendResponse(response);
     void rt.reverseContinue();
@@ -434,7 +443,7 @@ export class MicDebugSession extends GuardedSession {
   }
 
   protected override restartRequest(response: DebugProtocol.RestartResponse): void {
-    const rt = this.need(response);
+    const rt = this.needIdle(response);
     if (!rt) return;
     this.endProgress('restarted');
     try {
@@ -576,7 +585,7 @@ export class MicDebugSession extends GuardedSession {
     response: DebugProtocol.WriteMemoryResponse,
     args: DebugProtocol.WriteMemoryArguments,
   ): void {
-    const rt = this.need(response);
+    const rt = this.needIdle(response);
     if (!rt) return;
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(args.data) || args.data.length % 4 === 1)
       return this.sendErrorResponse(response, {

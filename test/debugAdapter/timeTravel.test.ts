@@ -261,3 +261,46 @@ test("issue 16's walk: stop on a block request's completion, ask who last wrote 
   assert.deepEqual(sector5(), pattern, 'the image as it was there');
   assert.doesNotMatch(d.output(), /went another way/);
 });
+
+test('while a travel runs, requests that move or feed the machine are refused in words; reading goes on; after it, all work', async () => {
+  const { d, end, threadId } = await session('busy');
+  // Back to the start: the way forward is then a replay through the recorded inputs, which
+  // gives the event loop a turn at each of them — the requests below arrive in those turns.
+  let p = d.mark();
+  await d.custom('mic/seek', { seq: 0 });
+  await d.stopped(p);
+  p = d.mark();
+  const settle = <T>(x: Promise<T>) =>
+    x.then(
+      () => 'ok',
+      (e: Error) => e.message,
+    );
+  const answers = await d.together(() => [
+    settle(d.dc.customRequest('mic/seek', { seq: end })),
+    settle(d.dc.customRequest('mic/consoleInput', { card: 0, text: 'x' })),
+    settle(d.dc.continueRequest({ threadId })),
+    settle(d.dc.customRequest('mic/seek', { seq: 10 })),
+    settle(d.dc.evaluateRequest({ expression: 'type ls', context: 'repl' })),
+    settle(d.dc.evaluateRequest({ expression: 'goto 5', context: 'repl' })),
+    settle(d.dc.stepBackRequest({ threadId })),
+    settle(d.dc.customRequest('mic/hostCommand', { card: 0, command: 'reset' })),
+    settle(d.dc.customRequest('mic/timeline', {})),
+    settle(d.dc.customRequest('mic/cards', {})),
+  ]);
+  assert.equal(answers[0], 'ok', 'the seek itself');
+  for (const a of answers.slice(1, 8))
+    assert.match(
+      a,
+      new RegExp(
+        `^time travel in progress \\(goto: a replay to event ${end}\\): wait until it stops, or cancel it`,
+      ),
+    );
+  assert.deepEqual(answers.slice(8), ['ok', 'ok'], 'reading goes on');
+  await d.stopped(p);
+  const there = await d.custom('mic/timeline');
+  assert.equal(there.seq, end, 'the travel went where it was sent, nowhere else');
+  assert.deepEqual(there.future, { events: 0, inputs: 0 }, 'no input entered on the way');
+  assert.doesNotMatch(d.output(), /went another way|a new timeline/);
+  // Stopped there, the same requests are taken again.
+  assert.equal(await settle(d.dc.customRequest('mic/consoleInput', { card: 0, text: '\n' })), 'ok');
+});
