@@ -27,6 +27,14 @@ import {
   type ToView,
 } from './timelineModel.ts';
 
+/** The lanes and the position a view starts with. */
+interface Start {
+  lanes: LaneInfo[];
+  kinds: string[];
+  position: TimelinePosition;
+  end: number;
+}
+
 /** Live position ticks while running: at most this often. */
 const MAX_LIVE_HZ = 4;
 /** Lanes and stats while running: every this many ticks. */
@@ -39,6 +47,12 @@ export class TimelinePanel implements vscode.Disposable {
   private ticks = 0;
   /** The view (re)loaded: its charts' stats wait for its first frame (the adapter answers in order). */
   private statsAfterFrame = false;
+  /**
+   * The lanes and the position, asked for as the panel is created: the adapter answers them
+   * (on a long session the position's whole-session frame builds the block summaries) while the
+   * page loads, instead of after it says `ready` — the first paint comes that much sooner.
+   */
+  private early: Promise<Start> | undefined;
   private readonly disposables: vscode.Disposable[];
 
   constructor(
@@ -86,6 +100,9 @@ export class TimelinePanel implements vscode.Disposable {
       { enableScripts: true, localResourceRoots: [dist], retainContextWhenHidden: true },
     );
     this.panel = panel;
+    this.early = this.start(s);
+    // Answered or not, it must not be an unhandled rejection if the page never says ready.
+    this.early.catch(() => undefined);
     panel.webview.html = html(panel.webview, dist);
     panel.webview.onDidReceiveMessage((m: FromView) => void this.onMessage(m), undefined, this.disposables);
     panel.onDidChangeViewState(() => this.schedule(), undefined, this.disposables);
@@ -105,9 +122,23 @@ export class TimelinePanel implements vscode.Disposable {
     if (!s || s.ended) return this.post({ type: 'status', text: 'No debug session.', error: true });
     try {
       switch (m.type) {
-        case 'ready':
+        case 'ready': {
           this.statsAfterFrame = true;
-          return await this.refresh(true, false);
+          const early = this.early;
+          this.early = undefined;
+          const got = early && (await early.catch(() => null));
+          if (!got || s !== this.session) return await this.refresh(true, false);
+          this.post({ type: 'lanes', lanes: got.lanes, kinds: got.kinds });
+          this.post({
+            type: 'position',
+            position: got.position,
+            running: s.running,
+            stopped: true,
+            end: got.end,
+          });
+          this.schedule();
+          return;
+        }
         case 'data': {
           const data = await s.request<TimelineData>(TIMELINE_REQUESTS.data, {
             from: m.from,
@@ -170,10 +201,21 @@ export class TimelinePanel implements vscode.Disposable {
   }
 
   private async position(s: MicSession, stopped: boolean): Promise<void> {
+    const { position, end } = await this.whereNow(s);
+    this.post({ type: 'position', position, running: s.running, stopped, end });
+  }
+
+  /** The position, and the session's end: a frame of no lanes answers with the whole window, cheaply. */
+  private async whereNow(s: MicSession): Promise<{ position: TimelinePosition; end: number }> {
     const position = await s.request<TimelinePosition>(TIME_TRAVEL.timeline);
-    // The head's time: a frame of no lanes answers with the whole session's window, cheaply.
     const whole = await s.request<TimelineData>(TIMELINE_REQUESTS.data, { width: 1, lanes: [] });
-    this.post({ type: 'position', position, running: s.running, stopped, end: whole.to });
+    return { position, end: whole.to };
+  }
+
+  /** What the view needs before its first frame (see `early`). */
+  private async start(s: MicSession): Promise<Start> {
+    const lanes = await s.request<{ lanes: LaneInfo[]; kinds: string[] }>(TIMELINE_REQUESTS.lanes);
+    return { lanes: lanes.lanes, kinds: [...lanes.kinds], ...(await this.whereNow(s)) };
   }
 
   /** Live: while the session runs and the panel is visible, the position at most MAX_LIVE_HZ. */

@@ -59,9 +59,11 @@ export function drawStats(box: HTMLElement, s: TimelineStats, colors: Record<str
         c.fillText(label, Math.min(W - 20, x + 2), 8);
       }
       c.fillStyle = colors.dim;
-      c.fillText(timeLabel(2 ** lat.histogram.log2From, 1), 0, H - 2);
+      // The axis ends to three digits, as a person reads them (2^27 ns is "134 ms", not "134.21772800 ms").
+      const from = 2 ** lat.histogram.log2From;
+      c.fillText(timeLabel(from, from), 0, H - 2);
       const top = 2 ** (lat.histogram.log2From + lat.histogram.count.length);
-      const tl = timeLabel(top, 1);
+      const tl = timeLabel(top, top);
       c.fillText(tl, W - c.measureText(tl).width, H - 2);
     }
     const k2 = `occ:${q.lane}`;
