@@ -20,6 +20,7 @@ import type { MetricResult } from '../lib/result.ts';
 import { diskMachine, type DiskMachine } from '../lib/machine.ts';
 import { cardReadMs, sharedImage, warmUpReads } from './blk.ts';
 import { armThousand } from './observers.ts';
+import { runConsoleAndBlock } from '../lib/consoleAndBlock.ts';
 
 const EVENTS = 10_000_000;
 
@@ -30,21 +31,8 @@ function session(image: string): { rt: DebugRuntime; bm: BreakpointManager; buil
   bm.attach(rt);
   rt.start();
   armThousand(bm);
-  const m = rt.machine;
-  if (!m.runUntil(() => m.cardOs[0].shell !== null && m.sched.idle)) throw new Error('no shell');
-  m.run();
-  rt.running = true;
-  const enc = new TextEncoder();
-  const cat = enc.encode('cat /proc/cpuinfo\r');
-  const t0 = performance.now();
-  for (let i = 0; m.spine.seq < EVENTS; i++) {
-    const line =
-      i % 2 ? cat : enc.encode(`dd if=/dev/vda of=/dev/null bs=64K count=16 skip=${(i * 16) % 1008}\r`);
-    m.consoleInput(0, line);
-    m.run();
-  }
-  rt.running = false;
-  return { rt, bm, buildS: (performance.now() - t0) / 1000 };
+  const buildS = runConsoleAndBlock(rt, EVENTS);
+  return { rt, bm, buildS };
 }
 
 const seconds = async (f: () => Promise<unknown>) => {

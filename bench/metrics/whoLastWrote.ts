@@ -16,6 +16,7 @@ import { virtqueuesModel } from '../../src/debugAdapter/inspection/model.ts';
 import { median } from '../lib/stats.ts';
 import type { MetricResult } from '../lib/result.ts';
 import { sharedImage } from './blk.ts';
+import { runConsoleAndBlock } from '../lib/consoleAndBlock.ts';
 
 const EVENTS = 10_000_000;
 
@@ -23,21 +24,8 @@ export function whoLastWrote(o: { reps: number; warmup: number }): MetricResult[
   const { image } = sharedImage();
   const rt = new DebugRuntime({ ...LAUNCH_DEFAULTS, disk: image, diskSizeMiB: 64 });
   rt.start();
+  const buildS = runConsoleAndBlock(rt, EVENTS);
   const m = rt.machine;
-  if (!m.runUntil(() => m.cardOs[0].shell !== null && m.sched.idle)) throw new Error('no shell');
-  m.run();
-  rt.running = true;
-  const enc = new TextEncoder();
-  const cat = enc.encode('cat /proc/cpuinfo\r');
-  const t0 = performance.now();
-  for (let i = 0; m.spine.seq < EVENTS; i++) {
-    const line =
-      i % 2 ? cat : enc.encode(`dd if=/dev/vda of=/dev/null bs=64K count=16 skip=${(i * 16) % 1008}\r`);
-    m.consoleInput(0, line);
-    m.run();
-  }
-  const buildS = (performance.now() - t0) / 1000;
-  rt.running = false;
   const events = m.spine.seq;
   const ix = rt.timeline.writes;
 
