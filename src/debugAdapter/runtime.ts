@@ -535,17 +535,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Go to the moment after event `seq` (clamped to the recorded timeline). */
   goto(seq: number): Promise<void> {
-    return this.replay(seq, 'goto', true).then((done) => {
-      // A moment inside an access is no place to stop: the machine lands at the access's end.
-      // Say so, or a goto that lands where the session already is looks like nothing happened.
-      const at = this.timeline.seq;
-      const words = !done
-        ? 'goto cancelled'
-        : at !== seq && seq < this.timeline.head
-          ? `goto event ${seq} (inside an access; stopped at its end)`
-          : 'goto';
-      this.stopAfterTravel('goto', words);
-    });
+    return this.travel(seq, 'goto');
   }
 
   /**
@@ -603,9 +593,17 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   private travel(seq: number, reason: TravelReason): Promise<void> {
-    return this.replay(seq, reason, true).then((done) =>
-      this.stopAfterTravel(reason, done ? `${reason}` : `${reason} cancelled`),
-    );
+    return this.replay(seq, reason, true).then((done) => {
+      // A moment inside an access is no place to stop: the machine lands at the access's end.
+      // Say so, or a goto that lands where the session already is looks like nothing happened.
+      const inside = done && this.timeline.seq !== seq && seq < this.timeline.head;
+      const words = !done
+        ? `${reason} cancelled`
+        : inside
+          ? `${reason} event ${seq} (inside an access; stopped at its end)`
+          : reason;
+      this.stopAfterTravel(reason, words);
+    });
   }
 
   /**
