@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { bootedMachine, newMachine, recordEvents, typeLine, type TestMachine } from '../helpers/machine.ts';
-import type { Machine } from '../../src/emulator/machine.ts';
+import { Machine } from '../../src/emulator/machine.ts';
 import type { BusEvent } from '../../src/emulator/sim/busEvent.ts';
 import { decodeDescriptor } from '../../src/emulator/card/dma/descriptors.ts';
 import { cpuinfoText } from '../../src/emulator/cardSoftware/shell/cpuinfo.ts';
@@ -358,4 +358,40 @@ test("a bug the card shell catches reaches the machine's internal errors as a ru
   const p = t.m.spine.protocolErrors.at(-1);
   assert.equal(p?.rule, 0);
   assert.equal(p?.where, 'mic0.cpu');
+});
+
+test('console output chunks the terminal keeps stay as they were (the back-end never writes a chunk it handed out)', () => {
+  // The terminal keeps the arrays it is given, uncopied, as a stream writer may; the back-end
+  // reads output into a slab a chunk at a time, and a chunk must not change after it went out.
+  const kept: Uint8Array[] = [];
+  const copies: Uint8Array[] = [];
+  const m = new Machine({
+    terminal: () => ({
+      write: (b) => {
+        kept.push(b);
+        copies.push(b.slice());
+      },
+    }),
+  });
+  m.start();
+  assert.ok(
+    m.runUntil(() => m.cardOs[0].shell !== null && m.sched.idle),
+    'shell up',
+  );
+  m.run();
+  // cat /proc/cpuinfo prints ~120 KB: a few runs turn the 64 KiB slab over several times.
+  for (let i = 0; i < 4; i++) {
+    m.consoleInput(0, enc('cat /proc/cpuinfo\r'));
+    m.run();
+  }
+  const bytes = kept.reduce((n, b) => n + b.length, 0);
+  assert.ok(bytes > 4 * 100_000, `printed ${bytes} bytes`);
+  assert.equal(kept.length, copies.length);
+  for (let i = 0; i < kept.length; i++)
+    assert.deepEqual(kept[i], copies[i], `chunk ${i} changed after it was written`);
+  // And what they say is the whole output: four copies of /proc/cpuinfo, as the tty wrote them.
+  const text = dec(Buffer.concat(kept));
+  const cpuinfo = cpuinfoText(X100_DEFAULT_CPU).replace(/\n/g, '\r\n');
+  assert.equal(text.split(cpuinfo).length - 1, 4);
+  m.dispose();
 });

@@ -120,6 +120,21 @@ export class Spine {
   }
 
   /**
+   * Number an event nobody watches: what begin() does before it fills the record. Each emitter
+   * tests for observers first and calls this, a few stores, so the bare machine's path stays
+   * small enough to inline into the bus accesses (begin() with its seven arguments is not).
+   */
+  private tick(): number {
+    const seq = ++this.seq;
+    this.quiet = 0;
+    if (seq === this.stopAtSeq) this.requestStop('seek');
+    const s = this.sched;
+    s.cause = seq;
+    s.boundary = false;
+    return seq;
+  }
+
+  /**
    * Number the event and keep the causal context; return the record to fill and show, or null
    * when nobody watches. Every field an observer may read is written here or by the caller.
    */
@@ -177,6 +192,7 @@ export class Spine {
 
   /** A plain access (memory, config) or an event whose words say all (a log line). */
   emit(kind: EventKind, space: string, address: number, size: number, value: number, detail = ''): number {
+    if (this.observers.length === 0) return this.tick();
     const e = this.begin(kind, space, address, size, value, detail);
     if (e === null) return this.seq;
     // An access by a DMA channel names its channel.
@@ -199,6 +215,7 @@ export class Spine {
     register: string,
     channel: number,
   ): number {
+    if (this.observers.length === 0) return this.tick();
     const e = this.begin(kind, space, address, size, value, '');
     if (e === null) return this.seq;
     e.register = register;
@@ -211,6 +228,7 @@ export class Spine {
 
   /** A doorbell rung: host→card N (APICICR/RDMASR) or card→host N (SDBIC), through `register`. */
   doorbell(space: string, address: number, dir: 'h2c' | 'c2h', db: number, register: string): number {
+    if (this.observers.length === 0) return this.tick();
     const e = this.begin('doorbell', space, address, 4, db, '');
     if (e === null) return this.seq;
     e.detail = `${dir} ${db}`;
@@ -236,6 +254,7 @@ export class Spine {
     channel: number,
     detail: string,
   ): number {
+    if (this.observers.length === 0) return this.tick();
     const e = this.begin('irq', space, address, 4, value, detail);
     if (e === null) return this.seq;
     e.side = side;
@@ -260,6 +279,7 @@ export class Spine {
     data: number,
     detail: string,
   ): number {
+    if (this.observers.length === 0) return this.tick();
     const e = this.begin('dma.desc', space, address, 16, typeCode, detail);
     if (e === null) return this.seq;
     e.channel = channel;
@@ -289,6 +309,7 @@ export class Spine {
     len: number,
     detail: string,
   ): number {
+    if (this.observers.length === 0) return this.tick();
     const e = this.begin(kind, space, address, 2, head, detail);
     if (e === null) return this.seq;
     e.side = side;
