@@ -136,7 +136,6 @@ export class Spine {
     return i;
   }
 
-
   /**
    * Number an event nobody watches: what begin() does before it fills the record. Each emitter
    * tests for observers first and calls this, a few stores, so the bare machine's path stays
