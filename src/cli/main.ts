@@ -38,7 +38,12 @@ function main(): void {
   const out = process.stdout;
   // On a pipe, "\r\n" from the card tty becomes "\n" so the text diffs cleanly.
   const cook = (b: Uint8Array): Uint8Array | string =>
-    out.isTTY ? b : Buffer.from(b).toString('latin1').replace(/\r\n/g, '\n').replace(/\r/g, '');
+    out.isTTY
+      ? b
+      : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+          .toString('latin1')
+          .replace(/\r\n/g, '\n')
+          .replace(/\r/g, '');
   if (opts.replay) {
     void runReplay(opts.replay, opts.console, (b) => void out.write(cook(b) as never)).then((r) => {
       if (r.message) process.stderr.write(`mic-emu: ${r.message}\n`);
