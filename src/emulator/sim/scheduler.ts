@@ -81,6 +81,8 @@ export class Task {
   /** The task's causal context between steps (see Scheduler.cause and Scheduler.req). */
   cause = 0;
   req = 0;
+  /** The card and DMA channel its initiator's name says, as the spine reads them (null: not yet). */
+  names: { readonly card: number; readonly channel: number } | null = null;
   constructor(
     readonly id: number,
     readonly name: string,

@@ -80,6 +80,8 @@ export class Spine {
   // shared slot was overwritten twice per event (measured: ~75 ns an observed event in Map lookups).
   private lastSpace = '';
   private lastSpaceInfo: NameInfo = NO_NAME;
+  /** The current event's initiator, as begin() found it (for the emitters' channel). */
+  private who: NameInfo = NO_NAME;
   private lastInitiator = '';
   private lastInitiatorInfo: NameInfo = NO_NAME;
 
@@ -189,8 +191,11 @@ export class Spine {
     e.cause = cause;
     e.req = s.req;
     e.opens = opens;
+    // The initiator's card and channel: kept on its task (read once a task, not once an event).
+    const who = t ? (t.names ??= this.info(t.initiator)) : this.initiatorInfo(this.hardwareInitiator);
+    this.who = who;
     const card = this.spaceInfo(space).card;
-    e.card = card >= 0 ? card : this.initiatorInfo(e.initiator).card;
+    e.card = card >= 0 ? card : who.card;
     if (this.dirty) {
       clearKindFields(e);
       this.dirty = false;
@@ -213,7 +218,7 @@ export class Spine {
     const e = this.begin(kind, space, address, size, value, detail);
     if (e === null) return this.seq;
     // An access by a DMA channel names its channel.
-    const ch = this.initiatorInfo(e.initiator).channel;
+    const ch = this.who.channel;
     if (ch >= 0) {
       e.channel = ch;
       this.dirty = true;
@@ -236,7 +241,7 @@ export class Spine {
     const e = this.begin(kind, space, address, size, value, '');
     if (e === null) return this.seq;
     e.register = register;
-    const ch = channel >= 0 ? channel : this.initiatorInfo(e.initiator).channel;
+    const ch = channel >= 0 ? channel : this.who.channel;
     e.channel = ch;
     this.dirty = true;
     this.show(e);
