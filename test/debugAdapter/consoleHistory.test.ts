@@ -37,6 +37,18 @@ test('console history: bounded per card, what fell off said as …', () => {
   assert.equal(h.now(1, 100), '…', "the moment's text fell off the bound");
 });
 
+test('console history: bytes are kept as written and read as latin1 when shown', () => {
+  const h = new ConsoleHistory(6);
+  const slab = new Uint8Array([0x41, 0x42, 0xe9, 0x0d, 0x0a, 0x43, 0xff, 0x44]);
+  h.add(0, 1, slab.subarray(0, 3)); // "ABé"
+  h.add(0, 2, '\r\n');
+  h.add(0, 3, slab.subarray(5, 8)); // "C\u00ffD"
+  assert.equal(h.now(0, 100), 'AB\u00e9\r\nC\u00ffD', 'one character a byte, as latin1');
+  assert.equal(h.now(0, 4), '…\nC\u00ffD', 'the last characters of the last pieces');
+  h.add(0, 4, slab.subarray(0, 2)); // 10 characters, 7 without the oldest piece: it goes
+  assert.equal(h.now(0, 100), '…\r\nC\u00ffDAB');
+});
+
 test('trace cut: the end of the line of event N, by binary search over the file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mic-tcut-'));
   try {

@@ -11,6 +11,7 @@ import type { DeviceDescImage, HostVdev } from '../micHost/vop.ts';
 import { BackendPoll, type VirtioBackend } from './backend.ts';
 
 export interface TerminalSink {
+  /** The card's console output. The bytes are never written again: a sink may keep them. */
   write(bytes: Uint8Array): void;
 }
 
