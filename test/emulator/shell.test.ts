@@ -7,6 +7,7 @@ import {
   type ShellHost,
   type ShellCommand,
 } from '../../src/emulator/cardSoftware/shell/shell.ts';
+import { toCrlfParts } from '../../src/emulator/cardSoftware/shell/tty.ts';
 import {
   cpuinfoText,
   knightsCornerCpu,
@@ -534,4 +535,18 @@ test('a bug behind the shell is printed as -sh: internal error and reported, and
   // uname is asked while the prompt is drawn: reported, not printed into the prompt.
   assert.ok(h.take().endsWith(PROMPT));
   assert.equal((reported[0] as Error).message, 'no uname');
+});
+
+test('ONLCR over the output between two flushes: parts joined then converted, the same long output given back as the same string', () => {
+  assert.equal(toCrlfParts(['a\n', 'b\r\n', 'c']), 'a\r\nb\r\nc');
+  // A CR at the end of one part and the LF at the start of the next are one line end.
+  assert.equal(toCrlfParts(['x\r', '\ny\n']), 'x\r\ny\r\n');
+  const long = 'processor\t: 0\n'.repeat(400);
+  const first = toCrlfParts(['cat f\n', long, PROMPT]);
+  assert.equal(first, ('cat f\n' + long).replace(/\n/g, '\r\n') + PROMPT);
+  const again = toCrlfParts(['cat f\n', long, PROMPT]);
+  assert.equal(again, first);
+  // Other parts: converted afresh, not the remembered answer.
+  assert.equal(toCrlfParts(['cat g\n', long, PROMPT]), ('cat g\n' + long).replace(/\n/g, '\r\n') + PROMPT);
+  assert.equal(toCrlfParts(['cat f\n', long]), ('cat f\n' + long).replace(/\n/g, '\r\n'));
 });

@@ -6,7 +6,7 @@
 
 import type { CpuDescription } from '../../card/x100Cpu.ts';
 import { lookup, two, uptimeParts, type FsSources, type Uname } from './procfs.ts';
-import { CLEAR_SCREEN, LineDiscipline, toCrlf } from './tty.ts';
+import { CLEAR_SCREEN, LineDiscipline, toCrlfParts } from './tty.ts';
 
 export interface ShellCommand {
   help: string;
@@ -179,7 +179,8 @@ export class Shell {
   private _interrupted = false;
   private status = 0;
   private relogin = false;
-  private pendingOut = '';
+  /** Output since the last flush, as written (joined and converted at the flush). */
+  private readonly pendingOut: string[] = [];
   private readonly tty: LineDiscipline;
   private readonly fs: FsSources;
 
@@ -299,13 +300,13 @@ export class Shell {
   // ---- output ------------------------------------------------------------------------------
 
   private out(text: string): void {
-    this.pendingOut += text;
+    if (text !== '') this.pendingOut.push(text);
   }
 
   private flush(): void {
-    if (this.pendingOut === '') return;
-    const text = toCrlf(this.pendingOut);
-    this.pendingOut = '';
+    if (this.pendingOut.length === 0) return;
+    const text = toCrlfParts(this.pendingOut);
+    this.pendingOut.length = 0;
     try {
       this.host.write(text);
     } catch (e) {

@@ -38,6 +38,29 @@ export function toCrlf(text: string): string {
 let crlfIn = '';
 let crlfOut = '';
 
+/**
+ * toCrlf of the parts' concatenation (the shell's output between two flushes). The same parts
+ * as last time (the same long file printed again) give the same string object back without
+ * making the concatenation at all: a string built by `+=` and compared with the last one is
+ * flattened first — a copy of the whole text (123 KB for `cat /proc/cpuinfo`) each time. The
+ * same object back also lets the tty's encoder know it (cardOs.ts, encodeText).
+ */
+export function toCrlfParts(parts: readonly string[]): string {
+  let same = parts.length === partsIn.length;
+  for (let i = 0; same && i < parts.length; i++) same = parts[i] === partsIn[i];
+  if (same) return partsOut;
+  const out = toCrlf(parts.length === 1 ? parts[0] : parts.join(''));
+  let chars = 0;
+  for (const p of parts) chars += p.length;
+  if (chars >= 4096) {
+    partsIn = parts.slice();
+    partsOut = out;
+  }
+  return out;
+}
+let partsIn: readonly string[] = [];
+let partsOut = '';
+
 export class LineDiscipline {
   private buffer = '';
   private escState: EscState = 'none';
