@@ -71,6 +71,9 @@ interface KeyBuckets {
   regions: Map<number, number>;
   /** Writes over more than two regions (−1: none yet). */
   whole: number;
+  /** The page the last one-page write went to and its bucket (−1: none). */
+  lastPage: number;
+  lastPageBucket: number;
 }
 
 export class WriteIndex {
@@ -210,7 +213,15 @@ export class WriteIndex {
     let id = byKind.get(space);
     if (id === undefined) {
       id = this.keys.length;
-      this.keys.push({ kind, space, pages: new Map(), regions: new Map(), whole: -1 });
+      this.keys.push({
+        kind,
+        space,
+        pages: new Map(),
+        regions: new Map(),
+        whole: -1,
+        lastPage: -1,
+        lastPageBucket: -1,
+      });
       byKind.set(space, id);
     }
     const j = this.cacheNext;
@@ -237,6 +248,21 @@ export class WriteIndex {
   /** Put record r into the buckets its bytes [address, address + size) touch. */
   private file(k: KeyBuckets, r: number, address: number, size: number): void {
     const end = address + Math.max(size, 1);
+    // Most writes fall in one page, and in the page their (kind, space)'s last one did (a ring,
+    // a descriptor table, a buffer): that bucket is kept at hand, no Map lookup.
+    const page = Math.floor(address / PAGE);
+    if (end - page * PAGE <= PAGE) {
+      let b = k.lastPageBucket;
+      if (page !== k.lastPage) {
+        const known = k.pages.get(page);
+        b = known ?? this.newBucket();
+        if (known === undefined) k.pages.set(page, b);
+        k.lastPage = page;
+        k.lastPageBucket = b;
+      }
+      this.push(b, r, lineMask(address, end, page, PAGE));
+      return;
+    }
     if (this.fileIn(k.pages, PAGE, r, address, end)) return;
     if (this.fileIn(k.regions, REGION, r, address, end)) return;
     if (k.whole < 0) k.whole = this.newBucket();
