@@ -83,9 +83,11 @@ export class CardVdev {
   get io(): CardSpace {
     return this.p.io;
   }
-  get layout() {
-    return entryLayout(this.offset, this.numVq, this.featureLen, this.configLen);
+  /** Made once (its inputs are the constructor's): read on every interrupt's doorbell check. */
+  get layout(): ReturnType<typeof entryLayout> {
+    return (this.entry ??= entryLayout(this.offset, this.numVq, this.featureLen, this.configLen));
   }
+  private entry: ReturnType<typeof entryLayout> | null = null;
   private a(rel: number): number {
     return this.dpMic + rel;
   }

@@ -9,6 +9,7 @@
 import type { CardSpace } from '../bus/cardSpace.ts';
 import type { Routine } from '../sim/scheduler.ts';
 import type { Spine } from '../sim/spine.ts';
+import type { QueueRequests } from '../sim/requests.ts';
 import {
   loadUsedElem,
   loadUsedIdx,
@@ -79,6 +80,8 @@ export class CardVirtqueue<T = unknown> {
   /** Per head: the indirect table its descriptor points at (0: a direct chain), and its size. */
   private readonly indirectTable: Float64Array;
   private readonly indirectBytes: Int32Array;
+  /** This queue's requests by ring position (sim/requests.ts). */
+  private readonly requests: QueueRequests;
 
   constructor(
     readonly name: string,
@@ -92,6 +95,7 @@ export class CardVirtqueue<T = unknown> {
     /** VIRTIO_RING_F_INDIRECT_DESC was negotiated: where the tables come from. */
     private readonly indirect: IndirectTables | null = null,
   ) {
+    this.requests = spine.requests.queue(id.card, id.type, index);
     const n = addrs.num;
     this.numFree = n;
     this.nextFree = new Int32Array(n);
@@ -119,7 +123,7 @@ export class CardVirtqueue<T = unknown> {
     if (table < 0 && sgs.length > this.numFree) return -1;
     // A new request: every access from here to the doorbell belongs to it.
     const id = this.id;
-    this.spine.sched.req = this.spine.requests.publish(id.card, id.type, this.index, this.availIdx);
+    this.spine.sched.req = this.requests.publish(this.availIdx);
     const head = this.freeHead;
     if (table >= 0) {
       yield this.io.write(table, indirectTable(sgs));
@@ -197,13 +201,13 @@ export class CardVirtqueue<T = unknown> {
     if (this.broken) return null;
     // The request the host handed back at this position, if any: looking is its last step.
     const id = this.id;
-    const requests = this.spine.requests;
-    this.spine.sched.req = requests.atUsed(id.card, id.type, this.index, this.lastUsedIdx);
+    const requests = this.requests;
+    this.spine.sched.req = requests.atUsed(this.lastUsedIdx);
     const usedIdx: number = yield loadUsedIdx(this.io, this.addrs);
     if (usedIdx === this.lastUsedIdx) return null;
     const b: Uint8Array = yield loadUsedElem(this.io, this.addrs, this.lastUsedIdx);
     const e = { id: usedElemId(b), len: usedElemLen(b) };
-    requests.collected(id.card, id.type, this.index, this.lastUsedIdx);
+    requests.collected(this.lastUsedIdx);
     this.lastUsedIdx = (this.lastUsedIdx + 1) & 0xffff;
     const head = e.id;
     const token = head < this.num ? this.tokens[head] : undefined;

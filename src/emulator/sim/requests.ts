@@ -20,13 +20,61 @@
 const SLOTS = 1024;
 const SLOT_MASK = SLOTS - 1;
 
-/** One queue's requests by ring position: the avail side and the used side. */
-class QueueRequests {
-  readonly availPos = new Int32Array(SLOTS).fill(-1);
-  readonly availId = new Uint32Array(SLOTS);
-  readonly usedPos = new Int32Array(SLOTS).fill(-1);
-  readonly usedId = new Uint32Array(SLOTS);
+/**
+ * One queue's requests by ring position: the avail side and the used side. The software of a
+ * queue keeps its handle (RequestTable.queue) and asks it directly, so a request's six visits
+ * to the table are typed-array reads and writes, no lookup.
+ */
+export class QueueRequests {
+  private readonly availPos = new Int32Array(SLOTS).fill(-1);
+  private readonly availId = new Uint32Array(SLOTS);
+  private readonly usedPos = new Int32Array(SLOTS).fill(-1);
+  private readonly usedId = new Uint32Array(SLOTS);
 
+  constructor(private readonly table: RequestTable) {}
+
+  /** The card made a chain available at avail position `pos`: a new request. */
+  publish(pos: number): number {
+    const id = this.table.newId();
+    const i = pos & SLOT_MASK;
+    this.availPos[i] = pos & 0xffff;
+    this.availId[i] = id;
+    return id;
+  }
+
+  /** The request the card made available at `pos`, 0 if none (the host is about to look). */
+  atAvail(pos: number): number {
+    const i = pos & SLOT_MASK;
+    return this.availPos[i] === (pos & 0xffff) ? this.availId[i] : 0;
+  }
+
+  /** The host took the chain at avail position `pos`. */
+  taken(pos: number): void {
+    const i = pos & SLOT_MASK;
+    if (this.availPos[i] === (pos & 0xffff)) this.availPos[i] = -1;
+  }
+
+  /** The host wrote request `id` back at used position `pos`. */
+  complete(pos: number, id: number): void {
+    if (id === 0) return;
+    const i = pos & SLOT_MASK;
+    this.usedPos[i] = pos & 0xffff;
+    this.usedId[i] = id;
+  }
+
+  /** The request waiting at used position `pos`, 0 if none (the card is about to look). */
+  atUsed(pos: number): number {
+    const i = pos & SLOT_MASK;
+    return this.usedPos[i] === (pos & 0xffff) ? this.usedId[i] : 0;
+  }
+
+  /** The card collected the used element at `pos`. */
+  collected(pos: number): void {
+    const i = pos & SLOT_MASK;
+    if (this.usedPos[i] === (pos & 0xffff)) this.usedPos[i] = -1;
+  }
+
+  /** Nothing in flight (the card was reset). */
   clear(): void {
     this.availPos.fill(-1);
     this.usedPos.fill(-1);
@@ -54,62 +102,21 @@ export class RequestTable {
     return this.next - 1;
   }
 
-  private q(card: number, type: number, queue: number): QueueRequests {
+  /** A new request's id. */
+  newId(): number {
+    return this.next++;
+  }
+
+  /** The handle of a queue (card, virtio device type, queue index): the same object for good. */
+  queue(card: number, type: number, queue: number): QueueRequests {
     const k = queueKey(card, type, queue);
     const qs = this.queues;
     let q = k < qs.length ? qs[k] : null;
     if (q === null) {
       while (qs.length <= k) qs.push(null);
-      q = qs[k] = new QueueRequests();
+      q = qs[k] = new QueueRequests(this);
     }
     return q;
-  }
-
-  /** The card made a chain available at avail position `pos`: a new request. */
-  publish(card: number, type: number, queue: number, pos: number): number {
-    const id = this.next++;
-    const q = this.q(card, type, queue);
-    const i = pos & SLOT_MASK;
-    q.availPos[i] = pos & 0xffff;
-    q.availId[i] = id;
-    return id;
-  }
-
-  /** The request the card made available at `pos`, 0 if none (the host is about to look). */
-  atAvail(card: number, type: number, queue: number, pos: number): number {
-    const q = this.q(card, type, queue);
-    const i = pos & SLOT_MASK;
-    return q.availPos[i] === (pos & 0xffff) ? q.availId[i] : 0;
-  }
-
-  /** The host took the chain at avail position `pos`. */
-  taken(card: number, type: number, queue: number, pos: number): void {
-    const q = this.q(card, type, queue);
-    const i = pos & SLOT_MASK;
-    if (q.availPos[i] === (pos & 0xffff)) q.availPos[i] = -1;
-  }
-
-  /** The host wrote request `id` back at used position `pos`. */
-  complete(card: number, type: number, queue: number, pos: number, id: number): void {
-    if (id === 0) return;
-    const q = this.q(card, type, queue);
-    const i = pos & SLOT_MASK;
-    q.usedPos[i] = pos & 0xffff;
-    q.usedId[i] = id;
-  }
-
-  /** The request waiting at used position `pos`, 0 if none (the card is about to look). */
-  atUsed(card: number, type: number, queue: number, pos: number): number {
-    const q = this.q(card, type, queue);
-    const i = pos & SLOT_MASK;
-    return q.usedPos[i] === (pos & 0xffff) ? q.usedId[i] : 0;
-  }
-
-  /** The card collected the used element at `pos`. */
-  collected(card: number, type: number, queue: number, pos: number): void {
-    const q = this.q(card, type, queue);
-    const i = pos & SLOT_MASK;
-    if (q.usedPos[i] === (pos & 0xffff)) q.usedPos[i] = -1;
   }
 
   /** A card was reset: its rings start again at position 0, nothing in flight survives. */

@@ -3,6 +3,7 @@
 // COPY_DESC engine walking chains like vringh (INDIRECT tables included), used-ring relocation
 // and device reset in the bottom half, and the poll wake-ups mpssd waits on.
 
+import type { QueueRequests } from '../../sim/requests.ts';
 import type { HostSpace } from '../../bus/hostSpace.ts';
 import {
   call,
@@ -111,6 +112,8 @@ export class HostVring {
   /** vringh's u32 completed. */
   completed = 0;
   chain: ChainState | null = null;
+  /** The queue's requests by ring position (sim/requests.ts), once Vop.requestsOf asked. */
+  requests: QueueRequests | null = null;
   /** Where the used ring lives for the host: the block's own until the card relocates it. */
   usedRelocated = false;
   constructor(
@@ -162,15 +165,28 @@ export class HostVdev {
   ) {
     this.poll = new WaitQueue(sched, `${cardName} ${deviceName(desc.type)} poll`);
   }
+  // Made once: the descriptor's type and sizes never change for a device (a re-added device is
+  // a new HostVdev), and these are read on every request (frames, the used-ring notify check).
+  private names: { name: string; shortName: string } | null = null;
+  private entry: ReturnType<typeof entryLayout> | null = null;
   get name(): string {
-    return deviceName(this.desc.type);
+    return (this.names ??= this.makeNames()).name;
   }
-  get layout() {
-    return entryLayout(this.dpOffset, this.desc.numVq, this.desc.featureLen, this.desc.configLen);
+  get layout(): ReturnType<typeof entryLayout> {
+    return (this.entry ??= entryLayout(
+      this.dpOffset,
+      this.desc.numVq,
+      this.desc.featureLen,
+      this.desc.configLen,
+    ));
   }
   /** Short device name as breakpoints write it: 'console', 'net', 'block'. */
   get shortName(): string {
-    return VIRTIO_SHORT_NAMES[this.desc.type] ?? String(this.desc.type);
+    return (this.names ??= this.makeNames()).shortName;
+  }
+  private makeNames(): { name: string; shortName: string } {
+    const t = this.desc.type;
+    return { name: deviceName(t), shortName: VIRTIO_SHORT_NAMES[t] ?? String(t) };
   }
   /** 'console.tx', 'block.requestq' … (made once per queue: every event of the queue names it). */
   queueName(i: number): string {
@@ -478,13 +494,18 @@ export class Vop {
     for (const v of this.vdevs) if (!v.removed) yield call(this.hostResetDevice(v));
   }
 
+  /** The requests of vring `vr` of `vdev` by ring position (kept on the vring after the first ask). */
+  requestsOf(vdev: HostVdev, vr: HostVring): QueueRequests {
+    return (vr.requests ??= this.p.spine.requests.queue(this.p.cardIndex, vdev.desc.type, vr.index));
+  }
+
   /** Fetch and validate the next available chain, vringh style. Returns null if none, or −errno. */
   private *getChain(vdev: HostVdev, vr: HostVring): Routine<ChainState | null | number> {
     const io = this.io;
     const p = this.p;
     // The request the card made available at this position, if any: looking for it is its
     // first step on the host (sim/requests.ts).
-    p.sched.req = p.spine.requests.atAvail(p.cardIndex, vdev.desc.type, vr.index, vr.lastAvailIdx);
+    p.sched.req = this.requestsOf(vdev, vr).atAvail(vr.lastAvailIdx);
     const availIdx: number = yield loadAvailIdx(io, vr.addrs);
     const pending = (availIdx - vr.lastAvailIdx) & 0xffff;
     if (pending === 0) return null;
@@ -596,7 +617,7 @@ export class Vop {
         return -E.EINVAL;
       }
     }
-    p.spine.requests.taken(p.cardIndex, vdev.desc.type, vr.index, vr.lastAvailIdx);
+    this.requestsOf(vdev, vr).taken(vr.lastAvailIdx);
     vr.lastAvailIdx = (vr.lastAvailIdx + 1) & 0xffff;
     const firstWrite = descs.findIndex((d) => (d.flags & VRING_DESC_F_WRITE) !== 0);
     return {
@@ -706,7 +727,7 @@ export class Vop {
     const p = this.p;
     const old = vr.usedIdx;
     yield storeUsedElem(this.io, vr.addrs, old, c.head, c.consumed);
-    p.spine.requests.complete(p.cardIndex, vdev.desc.type, vr.index, old, p.sched.req);
+    this.requestsOf(vdev, vr).complete(old, p.sched.req);
     yield storeUsedIdx(this.io, vr.addrs, (old + 1) & 0xffff);
     vr.completed = (vr.completed + 1) >>> 0;
     p.spine.vring(

@@ -269,12 +269,7 @@ export class BlockBackend implements VirtioBackend {
       if (v.removed) return;
       // The request the card made available at the position the host is at, if any, is what it
       // serves now (from its first look on).
-      this.dev.sched.req = this.dev.spine.requests.atAvail(
-        this.dev.card.index,
-        v.desc.type,
-        vr.index,
-        vr.lastAvailIdx,
-      );
+      this.dev.sched.req = this.dev.vop.requestsOf(v, vr).atAvail(vr.lastAvailIdx);
       const infoAvail: number = yield io.read16(vr.infoHost);
       const availIdx: number = yield loadAvailIdx(io, vr.addrs);
       if (infoAvail === availIdx) return;
