@@ -8,7 +8,7 @@ import { MIC_MMIO_CARD_BASE, R } from '../card/sboxRegisters.ts';
 import { call, enterFrame, frame, type Routine, type Scheduler, sleep } from '../sim/scheduler.ts';
 import type { Spine } from '../sim/spine.ts';
 import { intern } from '../sim/busEvent.ts';
-import { DEVICE_CTRL, DEVICE_DESC, VQCONFIG, entryLayout, s8 } from '../virtio/devicePage.ts';
+import { DEVICE_CTRL, DEVICE_DESC, VQCONFIG, entryLayout } from '../virtio/devicePage.ts';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
@@ -17,14 +17,7 @@ import {
   VIRTIO_SHORT_NAMES,
   deviceName,
 } from '../virtio/virtioIds.ts';
-import {
-  loadAvailIdx,
-  usedRingBytes,
-  vringAddrs,
-  vringInfoMagic,
-  vringInfoOffset,
-  vringSize,
-} from '../virtio/vring.ts';
+import { usedRingBytes, vringAddrs, vringInfoMagic, vringInfoOffset, vringSize } from '../virtio/vring.ts';
 import type { GddrAllocator } from './gddrAllocator.ts';
 import { CardVirtqueue, type IndirectTables } from './virtqueue.ts';
 
@@ -262,15 +255,6 @@ export class CardVdev {
     }
     yield this.io.write8(this.a(this.offset + DEVICE_DESC.status), 0);
     this.status = 0;
-  }
-
-  /** Read indices for a view without changing anything (card's own state + its memory). */
-  *availIdx(i: number): Routine<number> {
-    return yield loadAvailIdx(this.io, this.vqs[i].addrs);
-  }
-
-  *readH2cDbField(): Routine<number> {
-    return s8(yield this.io.read8(this.a(this.layout.ctrl + DEVICE_CTRL.h2c_vdev_db)));
   }
 
   /** Release card-side memory of the queues (after removal). */
