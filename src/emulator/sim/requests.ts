@@ -20,64 +20,80 @@
 const SLOTS = 1024;
 const SLOT_MASK = SLOTS - 1;
 
+/** One side of a queue (avail or used): request ids by ring position. */
+class PositionSlots {
+  private readonly pos = new Int32Array(SLOTS).fill(-1);
+  private readonly id = new Uint32Array(SLOTS);
+
+  set(pos: number, id: number): void {
+    const i = pos & SLOT_MASK;
+    this.pos[i] = pos & 0xffff;
+    this.id[i] = id;
+  }
+
+  /** The id at `pos`, 0 if none. */
+  at(pos: number): number {
+    const i = pos & SLOT_MASK;
+    return this.pos[i] === (pos & 0xffff) ? this.id[i] : 0;
+  }
+
+  drop(pos: number): void {
+    const i = pos & SLOT_MASK;
+    if (this.pos[i] === (pos & 0xffff)) this.pos[i] = -1;
+  }
+
+  clear(): void {
+    this.pos.fill(-1);
+  }
+}
+
 /**
  * One queue's requests by ring position: the avail side and the used side. The software of a
  * queue keeps its handle (RequestTable.queue) and asks it directly, so a request's six visits
  * to the table are typed-array reads and writes, no lookup.
  */
 export class QueueRequests {
-  private readonly availPos = new Int32Array(SLOTS).fill(-1);
-  private readonly availId = new Uint32Array(SLOTS);
-  private readonly usedPos = new Int32Array(SLOTS).fill(-1);
-  private readonly usedId = new Uint32Array(SLOTS);
+  private readonly avail = new PositionSlots();
+  private readonly used = new PositionSlots();
 
   constructor(private readonly table: RequestTable) {}
 
   /** The card made a chain available at avail position `pos`: a new request. */
   publish(pos: number): number {
     const id = this.table.newId();
-    const i = pos & SLOT_MASK;
-    this.availPos[i] = pos & 0xffff;
-    this.availId[i] = id;
+    this.avail.set(pos, id);
     return id;
   }
 
   /** The request the card made available at `pos`, 0 if none (the host is about to look). */
   atAvail(pos: number): number {
-    const i = pos & SLOT_MASK;
-    return this.availPos[i] === (pos & 0xffff) ? this.availId[i] : 0;
+    return this.avail.at(pos);
   }
 
   /** The host took the chain at avail position `pos`. */
   taken(pos: number): void {
-    const i = pos & SLOT_MASK;
-    if (this.availPos[i] === (pos & 0xffff)) this.availPos[i] = -1;
+    this.avail.drop(pos);
   }
 
   /** The host wrote request `id` back at used position `pos`. */
   complete(pos: number, id: number): void {
-    if (id === 0) return;
-    const i = pos & SLOT_MASK;
-    this.usedPos[i] = pos & 0xffff;
-    this.usedId[i] = id;
+    if (id !== 0) this.used.set(pos, id);
   }
 
   /** The request waiting at used position `pos`, 0 if none (the card is about to look). */
   atUsed(pos: number): number {
-    const i = pos & SLOT_MASK;
-    return this.usedPos[i] === (pos & 0xffff) ? this.usedId[i] : 0;
+    return this.used.at(pos);
   }
 
   /** The card collected the used element at `pos`. */
   collected(pos: number): void {
-    const i = pos & SLOT_MASK;
-    if (this.usedPos[i] === (pos & 0xffff)) this.usedPos[i] = -1;
+    this.used.drop(pos);
   }
 
   /** Nothing in flight (the card was reset). */
   clear(): void {
-    this.availPos.fill(-1);
-    this.usedPos.fill(-1);
+    this.avail.clear();
+    this.used.clear();
   }
 }
 

@@ -76,15 +76,11 @@ export class Spine {
   /** Virtio requests in flight, by queue position (ids for `req`). */
   readonly requests = new RequestTable();
   private readonly names = new Map<string, NameInfo>();
-  // The last answer for a space, and for the hardware initiator, apart: an event asks about both,
-  // and one shared slot, overwritten twice an event, sent every observed event to the Map (a
-  // task's initiator is answered from the task itself, begin()).
+  /** The last space's answer: consecutive events mostly share one (initiators: see begin()). */
   private lastSpace = '';
   private lastSpaceInfo: NameInfo = NO_NAME;
   /** The current event's initiator, as begin() found it (for the emitters' channel). */
   private who: NameInfo = NO_NAME;
-  private lastInitiator = '';
-  private lastInitiatorInfo: NameInfo = NO_NAME;
 
   constructor(readonly sched: Scheduler) {}
 
@@ -131,18 +127,10 @@ export class Spine {
     return i;
   }
 
-  private initiatorInfo(name: string): NameInfo {
-    if (name === this.lastInitiator) return this.lastInitiatorInfo;
-    const i = this.info(name);
-    this.lastInitiator = name;
-    this.lastInitiatorInfo = i;
-    return i;
-  }
-
   /**
-   * Number an event nobody watches: what begin() does before it fills the record. Each emitter
-   * tests for observers first and calls this, a few stores, so the bare machine's path stays
-   * small enough to inline into the bus accesses (begin() with its seven arguments is not).
+   * Number an event and keep the causal context: all an event nobody watches costs. Each emitter
+   * tests for observers first and calls this alone, a few stores, so the bare machine's path
+   * stays small enough to inline into the bus accesses (begin() with its seven arguments is not).
    */
   private tick(): number {
     const seq = ++this.seq;
@@ -167,14 +155,10 @@ export class Spine {
     detail: string,
     rare = false,
   ): BusEvent | null {
-    const seq = ++this.seq;
-    this.quiet = 0;
-    if (seq === this.stopAtSeq) this.requestStop('seek');
     const s = this.sched;
     const cause = s.cause;
-    s.cause = seq;
     const opens = s.boundary;
-    s.boundary = false;
+    const seq = this.tick();
     if (this.observers.length === 0 && (!rare || this.rare.length === 0)) return null;
     const e = this.ev;
     const t = s.current;
@@ -193,7 +177,7 @@ export class Spine {
     e.req = s.req;
     e.opens = opens;
     // The initiator's card and channel: kept on its task (read once a task, not once an event).
-    const who = t ? (t.names ??= this.info(t.initiator)) : this.initiatorInfo(this.hardwareInitiator);
+    const who = t ? (t.names ??= this.info(t.initiator)) : this.info(this.hardwareInitiator);
     this.who = who;
     const card = this.spaceInfo(space).card;
     e.card = card >= 0 ? card : who.card;

@@ -252,15 +252,11 @@ export class WriteIndex {
     // a descriptor table, a buffer): that bucket is kept at hand, no Map lookup.
     const page = Math.floor(address / PAGE);
     if (end - page * PAGE <= PAGE) {
-      let b = k.lastPageBucket;
       if (page !== k.lastPage) {
-        const known = k.pages.get(page);
-        b = known ?? this.newBucket();
-        if (known === undefined) k.pages.set(page, b);
+        k.lastPageBucket = this.bucketOf(k.pages, page);
         k.lastPage = page;
-        k.lastPageBucket = b;
       }
-      this.push(b, r, lineMask(address, end, page, PAGE));
+      this.push(k.lastPageBucket, r, lineMask(address, end, page, PAGE));
       return;
     }
     if (this.fileIn(k.pages, PAGE, r, address, end)) return;
@@ -274,12 +270,15 @@ export class WriteIndex {
     const u0 = Math.floor(address / unit);
     const u1 = Math.floor((end - 1) / unit);
     if (u1 - u0 > 1) return false;
-    for (let u = u0; u <= u1; u++) {
-      let b = level.get(u);
-      if (b === undefined) level.set(u, (b = this.newBucket()));
-      this.push(b, r, lineMask(address, end, u, unit));
-    }
+    for (let u = u0; u <= u1; u++) this.push(this.bucketOf(level, u), r, lineMask(address, end, u, unit));
     return true;
+  }
+
+  /** Unit u's bucket in `level`, made empty the first time. */
+  private bucketOf(level: Map<number, number>, u: number): number {
+    let b = level.get(u);
+    if (b === undefined) level.set(u, (b = this.newBucket()));
+    return b;
   }
 
   /** A new, empty bucket's id. */

@@ -25,18 +25,9 @@ export interface TtyReader {
 }
 
 /** '\n' (not already preceded by '\r') becomes '\r\n', as the tty's ONLCR would do. */
-export function toCrlf(text: string): string {
-  // The same long text (a cat of /proc/cpuinfo) comes again and again: remember the last one.
-  if (text === crlfIn) return crlfOut;
-  const out = text.replace(/\r?\n/g, '\r\n');
-  if (text.length >= 4096) {
-    crlfIn = text;
-    crlfOut = out;
-  }
-  return out;
+function toCrlf(text: string): string {
+  return text.replace(/\r?\n/g, '\r\n');
 }
-let crlfIn = '';
-let crlfOut = '';
 
 /**
  * toCrlf of the parts' concatenation (the shell's output between two flushes). The same parts
@@ -49,10 +40,10 @@ export function toCrlfParts(parts: readonly string[]): string {
   let same = parts.length === partsIn.length;
   for (let i = 0; same && i < parts.length; i++) same = parts[i] === partsIn[i];
   if (same) return partsOut;
-  const out = toCrlf(parts.length === 1 ? parts[0] : parts.join(''));
-  let chars = 0;
-  for (const p of parts) chars += p.length;
-  if (chars >= 4096) {
+  const text = parts.length === 1 ? parts[0] : parts.join('');
+  const out = toCrlf(text);
+  // Long output only: short lines differ every time and cost little to convert.
+  if (text.length >= 4096) {
     partsIn = parts.slice();
     partsOut = out;
   }
